@@ -1,0 +1,80 @@
+// The checker's input and output: what the harness saw (history) and what the SUT committed.
+// Pure data, so invariants can be unit-tested on synthetic logs.
+import type { Decision } from "../../systems-under-test/contract/events.ts";
+import type { Invariant } from "../sut/manifest.ts";
+
+/** What the harness did with one order (from history.ndjson). */
+export interface SentOrder {
+  orderId: string;
+  productId: string;
+  quantity: number;
+  /** false for a poison pill / contract-breaking order (bad JSON, quantity <= 0, unknown product...). */
+  valid: boolean;
+  invalidKind?: string;
+  /** Intended send time, ms since the epoch (open-loop schedule). */
+  intendedAtMs: number;
+  sentAtMs?: number;
+  ackAtMs?: number;
+  /** acked: broker acknowledged; failed: broker refused for sure; unknown: timeout, may or may not be stored. */
+  status: "acked" | "failed" | "unknown" | "unsent";
+  /** For status unknown: whether the order was found in <ns>.orders afterwards. */
+  inTopic?: boolean;
+  /** A retry of an earlier orderId (same order sent twice on purpose): decided once. */
+  duplicateSend?: boolean;
+}
+
+/** One decision record read from <ns>.decisions. */
+export interface ObservedDecision {
+  event: Decision;
+  /** When the checker first saw it (ms since the epoch) — committed reads only. */
+  seenAtMs: number;
+  /** Kafka record timestamp (producer CreateTime). */
+  recordTimestampMs: number;
+  partition: number;
+  offset: string;
+}
+
+export interface ProductStock {
+  productId: string;
+  initial: number;
+  restocked: number;
+}
+
+export interface CheckInput {
+  confirms: boolean;
+  claims: Invariant[];
+  products: ProductStock[];
+  orders: SentOrder[];
+  /** read_committed, in partition order. */
+  decisions: ObservedDecision[];
+  /** Malformed records on <ns>.decisions: kept as evidence, never a crash. */
+  malformedDecisions: { partition: number; offset: string; reason: string }[];
+  /** Decisions seen with read_uncommitted that never became committed (aborted-read, info only). */
+  abortedDecisions: Decision[];
+  /** For confirming SUTs: reservation TTL, plus grace, after which an open reservation is stuck. */
+  reservationTtlMs?: number;
+  stuckGraceMs?: number;
+  /** When the checker stopped reading (end of drain). */
+  drainEndedAtMs: number;
+  /** False when the drain deadline passed with acknowledged orders undecided. */
+  drainComplete: boolean;
+  /** Fault windows, so latency/throughput can be marked. */
+  faults: FaultWindow[];
+}
+
+export interface FaultWindow {
+  kind: string;
+  target: string;
+  /** ms since the epoch */
+  at: number;
+  until: number;
+}
+
+export interface Violation {
+  count: number;
+  /** A few examples with evidence: orderIds/productIds and the events involved. */
+  examples: { id: string; detail: string; events?: unknown[] }[];
+}
+
+export const ALL_CHECKS = ["oversell", "duplicate", "conflict", "lost", "phantom", "false-rejection", "stuck", "invalid-accepted", "aborted-read"] as const;
+export type CheckName = (typeof ALL_CHECKS)[number];

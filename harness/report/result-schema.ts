@@ -1,0 +1,68 @@
+// result.json, versioned. The core names (DESIGN.md) are stable: add fields freely,
+// rename none without bumping schemaVersion. Everything else in the product reads this.
+import { z } from "zod";
+
+export const SCHEMA_VERSION = 1;
+
+const percentiles = z.object({
+  p50: z.number(), p90: z.number(), p99: z.number(), p999: z.number(), max: z.number(),
+  count: z.number().optional(), mean: z.number().optional(),
+  /** Percentile curve for HdrHistogram-style plots: percentile (0-100) -> microseconds. */
+  curve: z.array(z.object({ percentile: z.number(), us: z.number() })).optional(),
+});
+
+const violation = z.object({
+  count: z.number().int().min(0),
+  examples: z.array(z.object({ id: z.string(), detail: z.string(), events: z.array(z.unknown()).optional() })),
+});
+
+export const faultSchema = z.object({ kind: z.string(), target: z.string(), at: z.number(), until: z.number(), detail: z.string().optional() });
+
+export const sutResultSchema = z.object({
+  name: z.string(),
+  namespace: z.string(),
+  instances: z.number(),
+  claims: z.array(z.string()),
+  confirms: z.boolean().optional(),
+  expected: z.enum(["pass", "fail"]),
+  verdict: z.enum(["pass", "fail", "unknown"]),
+  /** Why the verdict is unknown, or the SUT could not run. */
+  verdictReason: z.string().optional(),
+  violations: z.record(z.string(), violation),
+  orders: z.object({
+    sent: z.number(), acked: z.number(), decided: z.number(), reserved: z.number(), confirmed: z.number(), rejected: z.number(),
+    cancelled: z.number().optional(), expired: z.number().optional(), invalid: z.number().optional(), failed: z.number().optional(), unknown: z.number().optional(),
+  }),
+  units: z.object({ stock: z.number(), sold: z.number(), held: z.number() }).optional(),
+  /** Per product (oversold first; capped): stock S(p), sold, held. */
+  products: z.array(z.object({ productId: z.string(), stock: z.number(), sold: z.number(), held: z.number() })).optional(),
+  latencyUs: z.object({ decision: percentiles, ack: percentiles, sendDelay: percentiles }),
+  throughput: z.object({ offeredPerSec: z.number(), decidedPerSec: z.number(), ackedPerSec: z.number().optional() }),
+  /** Time series, 1 s buckets from the SUT's load start: counts and decision latency. */
+  series: z.array(z.object({ tSec: z.number(), offered: z.number(), acked: z.number(), decided: z.number(), p50Us: z.number().optional(), p99Us: z.number().optional(), maxUs: z.number().optional() })).optional(),
+  faults: z.array(faultSchema),
+  /** SUT instances that exited on their own (not killed by the nemesis). */
+  crashes: z.array(z.object({ instance: z.string(), code: z.number().nullable() })).optional(),
+  startedAtMs: z.number().optional(),
+  durationMs: z.number().optional(),
+});
+
+export const resultSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  runId: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  seed: z.number(),
+  scenario: z.looseObject({ name: z.string() }),
+  kafka: z.object({ version: z.string().optional(), brokers: z.number(), bootstrap: z.string(), embedded: z.boolean() }),
+  verdict: z.enum(["pass", "fail", "unknown"]),
+  suts: z.array(sutResultSchema),
+  environment: z.object({
+    node: z.string(), platform: z.string(), cpus: z.number(), memoryGiB: z.number(),
+    clients: z.record(z.string(), z.string()),
+  }).optional(),
+  command: z.string().optional(),
+});
+
+export type RunResult = z.infer<typeof resultSchema>;
+export type SutResult = z.infer<typeof sutResultSchema>;

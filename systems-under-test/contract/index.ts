@@ -1,0 +1,5 @@
+// The only module a SUT imports from this project.
+export * from "./events.ts";
+export * from "./topics.ts";
+export * from "./connection.ts";
+export * from "./instance.ts";
