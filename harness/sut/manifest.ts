@@ -16,6 +16,8 @@ export const manifestSchema = z.object({
   instances: z.number().int().min(1).max(16).default(2),
   confirms: z.boolean(),
   claims: z.array(z.enum(INVARIANTS)),
+  /** Violations the checker must catch (naive: ["oversell"]); non-empty means the expected verdict is "fail". */
+  expectedViolations: z.array(z.enum(INVARIANTS)).default([]),
   /** Extra environment for every instance (OVERSELL_SETTING_* are the SUT's settings). */
   env: z.record(z.string(), z.string()).default({}),
   /** Seconds an instance may take to print the ready line. */
