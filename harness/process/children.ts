@@ -143,3 +143,8 @@ export function tailOfFile(file: string, lines = 20): string {
     return "(no output)";
   }
 }
+
+/** Pids of the children this process still tracks (tests and diagnostics). */
+export function trackedPids(): number[] {
+  return [...tracked.keys()];
+}
