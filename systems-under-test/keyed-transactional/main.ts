@@ -1,0 +1,185 @@
+// keyed-transactional: one instance of the accepted answer.
+//   router   (group <ns>.keyed-transactional.router):   orders + stock ──► by-product (key productId)
+//                                                        invalid orders ──► decisions (INVALID)
+//   reserver (group <ns>.keyed-transactional.reserver): by-product ──► decisions + changelog
+//   mirror   (group per process):                       changelog ──► restore copies
+// Both stages are exactly-once consume-transform-produce (stage.ts).
+// First, before kafkajs loads: its read_committed filter lets aborted records through.
+import { readCommittedFixStats } from "../contract/kafkajs-read-committed.ts";
+import { randomBytes } from "node:crypto";
+import kafkajs from "kafkajs";
+import type { Admin } from "kafkajs";
+import { announceReady, encode, instanceContext, kafkaJsConfig, parseJson, parseOrderRecord, stockEventSchema } from "../contract/index.ts";
+import { ChangelogMirror } from "./mirror.ts";
+import { parseByProduct, type PartitionState } from "./records.ts";
+import { step } from "./reserve.ts";
+import { readSettings } from "./settings.ts";
+import { Stage, type OutRecord, type PartitionProcessor } from "./stage.ts";
+
+const { Kafka, logLevel } = kafkajs;
+const SUT = "keyed-transactional";
+
+const ctx = instanceContext();
+const settings = readSettings(ctx);
+const log = (msg: string) => console.log(`${new Date().toISOString()} ${SUT}[${ctx.instance}] ${msg}`);
+const kafka = new Kafka(kafkaJsConfig(ctx.connection, `${SUT}-${ctx.instance}`, { logLevel: logLevel.WARN }));
+const byProduct = ctx.topics.internal(SUT, "by-product");
+const changelog = ctx.topics.internal(SUT, "changelog");
+const routerGroup = `${ctx.ns}.${SUT}.router`;
+const reserverGroup = `${ctx.ns}.${SUT}.reserver`;
+
+let admin: Admin | undefined;
+let router: Stage | undefined;
+let reserver: Stage | undefined;
+let mirror: ChangelogMirror | undefined;
+
+async function ensureTopics(a: Admin): Promise<void> {
+  const [meta] = (await a.fetchTopicMetadata({ topics: [ctx.topics.orders] })).topics;
+  const partitions = settings.partitions ?? meta!.partitions.length;
+  const replicationFactor = Math.min(3, (await a.describeCluster()).brokers.length);
+  try {
+    await a.createTopics({
+      waitForLeaders: true,
+      topics: [
+        { topic: byProduct, numPartitions: partitions, replicationFactor },
+        { topic: changelog, numPartitions: partitions, replicationFactor, configEntries: [{ name: "cleanup.policy", value: "compact" }] },
+      ],
+    });
+  } catch (e) {
+    // Another instance may create them at the same moment.
+    if (!/already exists/i.test(String((e as Error).message)) && !JSON.stringify(e).includes("TOPIC_ALREADY_EXISTS")) throw e;
+  }
+  // Both instances must agree on the partition count (same partitioner, changelog p = by-product p).
+  const md = await a.fetchTopicMetadata({ topics: [byProduct, changelog] });
+  const counts = md.topics.map((t) => t.partitions.length);
+  if (counts[0] !== counts[1]) throw new Error(`${byProduct} and ${changelog} have different partition counts: ${counts.join(" vs ")}`);
+}
+
+/** Router: stateless; re-keys by productId so one owner sees every event of a product, in order. */
+function routerProcessor(topic: string, partition: number): PartitionProcessor {
+  return {
+    process(messages) {
+      const out: OutRecord[] = [];
+      for (const m of messages) {
+        if (topic === ctx.topics.stock) {
+          const r = parseJson(stockEventSchema, m.value);
+          if (!r.ok) {
+            log(`ignoring bad stock record ${partition}/${m.offset}: ${r.reason}`);
+            continue;
+          }
+          out.push({ topic: byProduct, key: r.value.productId, value: encode({ kind: "stock", event: r.value, src: partition, offset: Number(m.offset) }) });
+          continue;
+        }
+        const input = parseOrderRecord(m.key, m.value);
+        if (input.ok) {
+          out.push({ topic: byProduct, key: input.order.productId, value: encode({ kind: "order", order: input.order }) });
+        } else {
+          const { orderId, productId, quantity } = input;
+          out.push({ topic: ctx.topics.decisions, key: orderId, value: encode({ type: "OrderRejected", orderId, productId, quantity, instance: ctx.instance, reason: "INVALID" }) });
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** Reserver: owns the state of its by-product partitions; restored through the mirror on assignment. */
+async function reserverProcessor(partition: number, write: (r: OutRecord[]) => Promise<void>): Promise<PartitionProcessor> {
+  const token = `${ctx.instance}-${process.pid}-${randomBytes(6).toString("hex")}`;
+  const restored = mirror!.waitFor(token, 60_000);
+  restored.catch(() => {});
+  await write([{ topic: changelog, key: "sync", value: encode({ token }), partition }]);
+  const state: PartitionState = await restored;
+  log(`reserver restored partition ${partition}: ${state.left.size} products, ${state.decided.size} decided orders`);
+  return {
+    process(messages) {
+      const out: OutRecord[] = [];
+      const changes = new Map<string, object>();
+      for (const m of messages) {
+        const r = parseByProduct(m.value);
+        if (!r.ok) {
+          log(`ignoring bad by-product record ${partition}/${m.offset}: ${r.reason}`);
+          continue;
+        }
+        const s = step(state, r.value, ctx.instance);
+        if (s.decision) out.push({ topic: ctx.topics.decisions, key: s.decision.orderId, value: encode(s.decision) });
+        for (const [k, v] of s.changelog) changes.set(k, v);
+      }
+      for (const [key, v] of changes) out.push({ topic: changelog, key, value: encode(v), partition });
+      return out;
+    },
+  };
+}
+
+/** Stock written before start-up is routed before we say ready, so early orders find their product. */
+async function waitForStockRouted(a: Admin, timeoutMs: number): Promise<void> {
+  const ends = await a.fetchTopicOffsets(ctx.topics.stock);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [t] = await a.fetchOffsets({ groupId: routerGroup, topics: [ctx.topics.stock] });
+    const done = ends.every((e) => {
+      const c = t?.partitions.find((p) => p.partition === e.partition)?.offset ?? "-1";
+      return BigInt(e.high) === BigInt(e.low) || (c !== "-1" && BigInt(c) >= BigInt(e.high));
+    });
+    if (done) return;
+    if (Date.now() > deadline) {
+      log(`stock written before start-up is not all routed after ${timeoutMs} ms; going on`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function main(): Promise<void> {
+  log(`starting: transactions ${settings.transactions ? "on" : "OFF (at-least-once, unsafe)"}, batch ${settings.batchSize}, linger ${settings.lingerMs} ms`);
+  admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin);
+  mirror = new ChangelogMirror(kafka, `${ctx.ns}.${SUT}.mirror.${ctx.instance}.${process.pid}.${randomBytes(3).toString("hex")}`, changelog, settings);
+  await mirror.start();
+  await mirror.joined;
+  router = new Stage(kafka, admin, {
+    name: "router",
+    groupId: routerGroup,
+    topics: [ctx.topics.stock, ctx.topics.orders],
+    open: async (topic, partition) => routerProcessor(topic, partition),
+  }, settings, log);
+  reserver = new Stage(kafka, admin, {
+    name: "reserver",
+    groupId: reserverGroup,
+    topics: [byProduct],
+    open: (_topic, partition, write) => reserverProcessor(partition, write),
+  }, settings, log);
+  for (const c of [router.consumer, reserver.consumer, mirror.consumer]) {
+    c.on(c.events.CRASH, (e) => {
+      log(`consumer crashed: ${e.payload.error.name}: ${e.payload.error.message} (restart: ${e.payload.restart})`);
+      if (!e.payload.restart) void shutdown(1);
+    });
+  }
+  await Promise.all([router.start(), reserver.start()]);
+  await Promise.all([router.joined, reserver.joined]);
+  await waitForStockRouted(admin, 30_000);
+  announceReady();
+  let reported = "";
+  setInterval(() => {
+    const st = JSON.stringify(readCommittedFixStats());
+    if (st !== reported) log(`read_committed fix: ${(reported = st)}`);
+  }, 5_000).unref();
+}
+
+let stopping = false;
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log(`shutting down (read_committed fix: ${JSON.stringify(readCommittedFixStats())})`);
+  await Promise.allSettled([router?.stop(), reserver?.stop(), mirror?.stop()]);
+  await admin?.disconnect().catch(() => {});
+  process.exit(code);
+}
+process.on("SIGTERM", () => void shutdown(0));
+process.on("SIGINT", () => void shutdown(0));
+
+main().catch((e) => {
+  log(`fatal: ${(e as Error).stack ?? e}`);
+  void shutdown(1);
+});

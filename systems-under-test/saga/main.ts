@@ -1,0 +1,171 @@
+// One saga instance: an order-side task group and a product-side task group in one process.
+// Start N of these (the harness does, from sut.json); partitions are spread among them.
+import { randomBytes } from "node:crypto";
+import kafkajs from "kafkajs";
+import { announceReady, describeConnection, instanceContext, kafkaJsConfig } from "../contract/index.ts";
+import { orderLogic } from "./order-side.ts";
+import { productLogic } from "./product-side.ts";
+import { Replica, Side } from "./runtime.ts";
+
+const { Kafka, logLevel } = kafkajs;
+
+const ctx = instanceContext();
+const log = (msg: string) => process.stdout.write(`${new Date().toISOString()} saga[${ctx.instance}] ${msg}\n`);
+
+function num(name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = ctx.settings[name];
+  if (raw === undefined || raw === "") return def;
+  const v = Number(raw);
+  if (!Number.isFinite(v) || v < min || v > max) {
+    throw new Error(`setting OVERSELL_SETTING_${name.toUpperCase()}="${raw}" must be a number in [${min}, ${max}]`);
+  }
+  return v;
+}
+
+const settings = {
+  paymentFailureRate: num("payment_failure_rate", 0.1, 0, 1),
+  reservationTtlMs: num("reservation_ttl_ms", 5000, 1),
+  paymentDelayMs: num("payment_delay_ms", 100, 0),
+  sessionTimeoutMs: num("session_timeout_ms", 8000, 6000, 60_000),
+};
+
+const kafka = new Kafka(
+  kafkaJsConfig(ctx.connection, `saga-${ctx.instance}`, {
+    logLevel: logLevel.ERROR,
+    logCreator: () => (entry) => {
+      // Rebalances are routine here; keep real errors only.
+      const m = entry.log.message;
+      const all = `${m} ${entry.log.error ?? ""}`;
+      if (/rebalanc|not the correct coordinator|coordinator is loading|concurrent operation|Topic creation errors/i.test(all)) return;
+      log(`kafkajs ${entry.namespace}: ${m}${entry.log.error ? ` (${entry.log.error})` : ""}`);
+    },
+  }),
+);
+const t = {
+  stock: ctx.topics.stock,
+  orders: ctx.topics.orders,
+  decisions: ctx.topics.decisions,
+  commands: ctx.topics.internal("saga", "reserve-commands"),
+  replies: ctx.topics.internal("saga", "replies"),
+  orderChangelog: ctx.topics.internal("saga", "order-changelog"),
+  productChangelog: ctx.topics.internal("saga", "product-changelog"),
+};
+
+const admin = kafka.admin();
+
+/** Internal topics mirror the partition count of the input they are co-partitioned with. */
+async function createTopics(): Promise<void> {
+  const meta = await admin.fetchTopicMetadata({ topics: [t.stock, t.orders, t.decisions] });
+  const count = (topic: string) => {
+    const m = meta.topics.find((x) => x.name === topic);
+    if (!m || m.partitions.length === 0) throw new Error(`topic ${topic} does not exist (the harness creates it)`);
+    return m.partitions.length;
+  };
+  const productParts = count(t.stock);
+  const orderParts = count(t.orders);
+  const brokers = (await admin.describeCluster()).brokers.length;
+  const replicationFactor = brokers >= 3 ? 3 : 1;
+  const compact = [{ name: "cleanup.policy", value: "compact" }];
+  const want = [
+    { topic: t.commands, numPartitions: productParts, replicationFactor },
+    { topic: t.productChangelog, numPartitions: productParts, replicationFactor, configEntries: compact },
+    { topic: t.replies, numPartitions: orderParts, replicationFactor },
+    { topic: t.orderChangelog, numPartitions: orderParts, replicationFactor, configEntries: compact },
+  ];
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: want });
+  } catch (e) {
+    // Another instance may be creating the same topics; only "already exists" is fine.
+    const errs = (e as { errors?: { type?: string }[] }).errors;
+    if (!errs || !errs.every((x) => x.type === "TOPIC_ALREADY_EXISTS")) throw e;
+  }
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const m = await admin.fetchTopicMetadata({ topics: want.map((w) => w.topic) });
+      const bad = want.find((w) => m.topics.find((x) => x.name === w.topic)?.partitions.length !== w.numPartitions);
+      if (!bad) return;
+      if (Date.now() > deadline) throw new Error(`topic ${bad.topic} exists with a partition count other than ${bad.numPartitions}`);
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function main(): Promise<void> {
+  log(`starting: ns=${ctx.ns} kafka=${describeConnection(ctx.connection)} settings=${JSON.stringify(settings)}`);
+  await admin.connect();
+  await createTopics();
+
+  const replica = new Replica(kafka, `${ctx.ns}.saga.replica.${ctx.instance}.${randomBytes(4).toString("hex")}`, [t.orderChangelog, t.productChangelog]);
+  await replica.start();
+
+  const product = new Side({
+    name: "product",
+    kafka,
+    admin,
+    groupId: `${ctx.ns}.saga.product`,
+    inputs: [t.commands, t.stock],
+    changelog: t.productChangelog,
+    replica,
+    sessionTimeoutMs: settings.sessionTimeoutMs,
+    log,
+    logic: productLogic({ stockTopic: t.stock, commandsTopic: t.commands, repliesTopic: t.replies, ttlMs: settings.reservationTtlMs, admin, log }),
+  });
+  const order = new Side({
+    name: "order",
+    kafka,
+    admin,
+    groupId: `${ctx.ns}.saga.order`,
+    inputs: [t.orders, t.replies],
+    changelog: t.orderChangelog,
+    replica,
+    sessionTimeoutMs: settings.sessionTimeoutMs,
+    log,
+    logic: orderLogic({
+      ordersTopic: t.orders,
+      repliesTopic: t.replies,
+      commandsTopic: t.commands,
+      decisionsTopic: t.decisions,
+      instance: ctx.instance,
+      paymentFailureRate: settings.paymentFailureRate,
+      paymentDelayMs: settings.paymentDelayMs,
+      log,
+    }),
+  });
+
+  let stopping = false;
+  const shutdown = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${sig}: stopping`);
+    await Promise.all([order.stop(), product.stop()]);
+    await replica.stop();
+    await admin.disconnect().catch(() => {});
+    log("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+
+  await Promise.all([product.start(), order.start()]);
+  // Ready = both groups joined and their assigned tasks restored (bounded: a later
+  // rebalance from the next instance's join may move tasks again).
+  const deadline = Date.now() + 45_000;
+  while (!(product.joined && order.joined && (await product.tasksReady()) && (await order.tasksReady()))) {
+    if (Date.now() > deadline) {
+      if (product.joined && order.joined) break;
+      throw new Error("consumer groups not joined within 45 s");
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  log("ready");
+  announceReady();
+}
+
+process.on("unhandledRejection", (e) => log(`unhandled rejection: ${(e as Error)?.stack ?? e}`));
+main().catch((e) => {
+  log(`fatal: ${(e as Error).stack ?? e}`);
+  process.exit(1);
+});
