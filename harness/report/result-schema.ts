@@ -23,6 +23,10 @@ export const sutResultSchema = z.object({
   namespace: z.string(),
   instances: z.number(),
   claims: z.array(z.string()),
+  /** Violations the checker is expected to catch (manifest expectedViolations), e.g. naive: ["oversell"]. */
+  expectedViolations: z.array(z.string()).optional(),
+  /** The manifest's one-line description. */
+  description: z.string().optional(),
   confirms: z.boolean().optional(),
   expected: z.enum(["pass", "fail"]),
   verdict: z.enum(["pass", "fail", "unknown"]),
@@ -45,6 +49,14 @@ export const sutResultSchema = z.object({
   crashes: z.array(z.object({ instance: z.string(), code: z.number().nullable() })).optional(),
   startedAtMs: z.number().optional(),
   durationMs: z.number().optional(),
+  /** The verdict equals the expected one and every expected violation was caught. */
+  matchesExpectation: z.boolean().optional(),
+  /** Expected violations that the run did not show. */
+  missingExpected: z.array(z.string()).optional(),
+  /** Client errors met while reading or writing (never fatal), for diagnosis. */
+  warnings: z.array(z.string()).optional(),
+  /** Instance log files, relative to the run folder. */
+  logs: z.array(z.string()).optional(),
 });
 
 export const resultSchema = z.object({
@@ -62,6 +74,12 @@ export const resultSchema = z.object({
     clients: z.record(z.string(), z.string()),
   }).optional(),
   command: z.string().optional(),
+  /** How orders were delivered: straight to Kafka, or through the HTTP order gateway. */
+  driver: z.enum(["kafka", "http"]).optional(),
+  /** The --faults text, if any. */
+  faults: z.string().optional(),
+  /** Set by `npm run check` when it judged a stored run again. */
+  checkedAt: z.string().optional(),
 });
 
 export type RunResult = z.infer<typeof resultSchema>;

@@ -79,7 +79,7 @@ export function parseOrderRecord(key: Buffer | string | null | undefined, value:
     ok: false,
     orderId: orderId.slice(0, 200) || "(no key)",
     productId: typeof loose.productId === "string" ? loose.productId.slice(0, 200) : "",
-    quantity: typeof loose.quantity === "number" && Number.isInteger(loose.quantity) ? loose.quantity : 0,
+    quantity: typeof loose.quantity === "number" && Number.isSafeInteger(loose.quantity) ? loose.quantity : 0, // an unsafe integer would make the rejection itself invalid
     reason: "INVALID",
     detail: r.reason,
   };

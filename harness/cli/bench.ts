@@ -1,0 +1,114 @@
+// npm run bench -- [--sut a,b] [--scenario name|file] [--seed N] [--faults spec] [--bootstrap h:p,...]
+//   [--brokers 1|3] [--kafka-version X] [--out DIR] [--driver kafka|http] [--instances N]
+//   [--set sut.setting=value ...] [--ssl ...] [--sasl-mechanism m --sasl-username u]
+// Exit: 0 every SUT's verdict matched its expectation, 1 one did not, 2 unknown or error.
+import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs (read_committed fix)
+import { Command } from "commander";
+import { z } from "zod";
+import { describeConnection } from "../../systems-under-test/contract/connection.ts";
+import { FAULT_KINDS, parseFaultSpecs, type FaultSpec } from "../nemesis/index.ts";
+import { runBench } from "../run/bench.ts";
+import { RUN_ID_PATTERN } from "../run/kafka.ts";
+import { Progress } from "../run/progress.ts";
+import { DEFAULT_SCENARIO, generateStream, loadScenario } from "../scenario/index.ts";
+import { InputError } from "../shared/zod-errors.ts";
+import { listSuts, loadManifest } from "../sut/manifest.ts";
+import { addConnectionOptions, connectionFromFlags, flagIssues, parseOrExit, usageError } from "./options.ts";
+
+const program = addConnectionOptions(
+  new Command("bench")
+    .description("run every selected SUT on one generated order stream against a real Kafka and judge it")
+    .usage("[--sut a,b] [--scenario name|file] [--seed N] [--faults spec] [--bootstrap h:p,...] [--brokers 1|3] [--out DIR] [--driver kafka|http] [--instances N] [--set sut.setting=value]")
+    .option("--sut <names>", `comma-separated SUTs (default: all: ${listSuts().join(", ")})`)
+    .option("--scenario <name|file>", "built-in scenario or a JSON/YAML file", DEFAULT_SCENARIO)
+    .option("--seed <n>", "seed of the generated stream (default: the scenario's)")
+    .option("--faults <spec>", `faults to inject (${FAULT_KINDS.join(", ")}; e.g. crash@2s:3s,network:latency=200ms)`)
+    .option("--brokers <n>", "embedded cluster nodes: 1 or 3")
+    .option("--kafka-version <v>", "embedded Kafka version (Maven Central)")
+    .option("--out <dir>", "run folder (default reports/<runId>)")
+    .option("--run-id <id>", "run id (default: UTC timestamp + random suffix)")
+    .option("--driver <kind>", "kafka (produce directly) or http (through the order gateway)", "kafka")
+    .option("--instances <n>", "instances per SUT (default: each manifest's)")
+    .option("--set <sut.setting=value>", "a SUT setting (OVERSELL_SETTING_<SETTING>); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option("--no-progress", "no progress line"),
+).allowExcessArguments(false);
+
+const flagsSchema = z.object({
+  sut: z.string().regex(/^[^,]+(,[^,]+)*$/, "comma-separated SUT names (or folders with a sut.json)").optional(),
+  scenario: z.string().min(1),
+  seed: z.string().regex(/^\d{1,15}$/, "a non-negative integer").transform(Number).optional(),
+  faults: z.string().min(1).optional(),
+  bootstrap: z.string().optional(),
+  brokers: z.enum(["1", "3"], { error: "1 or 3" }).transform((v) => Number(v) as 1 | 3).optional(),
+  kafkaVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "a version like 4.1.1").optional(),
+  out: z.string().min(1).optional(),
+  runId: z.string().regex(RUN_ID_PATTERN, "letters, digits, '_' and '-' (no '.')").optional(),
+  driver: z.enum(["kafka", "http"], { error: "kafka or http" }),
+  instances: z.string().regex(/^([1-9]|1[0-6])$/, "1 to 16").transform(Number).optional(),
+  set: z.array(z.string().regex(/^[a-z0-9-]+\.[A-Za-z0-9_.-]+=.*$/, "sut.setting=value")),
+  progress: z.boolean(),
+});
+
+program.action(async (raw: Record<string, unknown>) => {
+  const parsed = flagsSchema.safeParse(raw);
+  if (!parsed.success) usageError(program, flagIssues(parsed.error));
+  const f = parsed.data;
+  try {
+    if (f.bootstrap && (f.brokers !== undefined || f.kafkaVersion)) {
+      usageError(program, `--${f.brokers !== undefined ? "brokers" : "kafka-version"} is for the embedded cluster; it conflicts with --bootstrap`);
+    }
+    const connection = connectionFromFlags(raw as Parameters<typeof connectionFromFlags>[0]);
+    const items = f.sut ? [...new Set(f.sut.split(",").map((x) => x.trim()))] : listSuts();
+    if (items.length === 0) throw new InputError("no SUT found under systems-under-test/ (each needs a sut.json)");
+    // Unknown name or bad manifest: exit 2 before anything starts. A folder with a sut.json is a SUT too.
+    const manifests = items.map((x) => loadManifest(x));
+    const names = manifests.map((m) => m.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup) throw new InputError(`--sut: two SUTs are named "${dup}"`);
+    const suts = names;
+
+    const settings: Record<string, Record<string, string>> = {};
+    for (const item of f.set) {
+      const eq = item.indexOf("=");
+      const [sut, ...rest] = item.slice(0, eq).split(".");
+      const setting = rest.join(".");
+      if (!suts.includes(sut!)) throw new InputError(`--set ${item}: SUT "${sut}" is not in this run (${suts.join(", ")})`);
+      const envName = `OVERSELL_SETTING_${setting.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+      (settings[sut!] ??= {})[envName] = item.slice(eq + 1);
+    }
+
+    const scenario = loadScenario(f.scenario);
+    const seed = f.seed ?? scenario.seed ?? 1;
+    let faults: { text: string; specs: FaultSpec[] } | undefined;
+    if (f.faults) {
+      const loadMs = Math.max(generateStream(scenario, seed).durationMs, 1000);
+      const specs = parseFaultSpecs(f.faults, loadMs);
+      const needsEmbedded = specs.find((s) => s.kind === "broker" || s.kind === "network");
+      if (needsEmbedded && connection) throw new InputError(`--faults ${needsEmbedded.kind}: needs the embedded cluster (the harness cannot restart or proxy the brokers of --bootstrap)`);
+      faults = { text: f.faults, specs };
+    }
+    if (connection) process.stderr.write(`Kafka: ${describeConnection(connection)}\n`);
+
+    const t0 = Date.now();
+    const outcome = await runBench({
+      suts: items, scenario, seed, connection, brokers: f.brokers, kafkaVersion: f.kafkaVersion, outDir: f.out, runId: f.runId,
+      driver: f.driver, instances: f.instances, settings, faults,
+      progress: new Progress(process.stderr, !f.progress),
+      command: ["npm run bench --", ...process.argv.slice(2)].join(" "),
+      handleSignals: true,
+    });
+    process.stdout.write(`\n${outcome.summary}\n\n`);
+    process.stdout.write(`run folder: ${outcome.runDir} (result.json, history.ndjson, junit.xml, report.html${connection ? "" : ", kafka.log"})\n`);
+    process.stdout.write(`wall time: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+    process.exit(outcome.exitCode);
+  } catch (e) {
+    if (e instanceof InputError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      process.exit(e.exitCode);
+    }
+    process.stderr.write(`error: ${(e as Error).stack ?? e}\n`);
+    process.exit(2);
+  }
+});
+
+await parseOrExit(program);

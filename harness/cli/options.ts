@@ -1,0 +1,83 @@
+// Flags shared by bench, check and clean: the Kafka connection of an external cluster (TLS/SASL),
+// and turning commander's errors into one line plus usage, exit 2.
+import { CommanderError, type Command } from "commander";
+import { z } from "zod";
+import { connectionSchema, ENV, SASL_MECHANISMS, type Connection } from "../../systems-under-test/contract/connection.ts";
+import { InputError } from "../shared/zod-errors.ts";
+
+export interface SecurityFlags {
+  ssl?: boolean;
+  sslCa?: string;
+  sslCert?: string;
+  sslKey?: string;
+  sslInsecure?: boolean;
+  saslMechanism?: string;
+  saslUsername?: string;
+}
+
+export function addConnectionOptions(cmd: Command): Command {
+  return cmd
+    .option("--bootstrap <h:p,...>", "an existing cluster (comma-separated host:port)")
+    .option("--ssl", "TLS to the brokers")
+    .option("--ssl-ca <file>", "CA certificate (PEM) for TLS")
+    .option("--ssl-cert <file>", "client certificate (PEM) for mutual TLS")
+    .option("--ssl-key <file>", "client key (PEM) for mutual TLS")
+    .option("--ssl-insecure", "do not verify the broker certificate")
+    .option("--sasl-mechanism <m>", `SASL: ${SASL_MECHANISMS.join(", ")} (password from ${ENV.saslPassword})`)
+    .option("--sasl-username <user>", "SASL user name");
+}
+
+function oneLine(issues: z.core.$ZodIssue[]): string {
+  return issues.map((i) => `${i.path.length ? `--${i.path.join(".")}: ` : ""}${i.message}`).join("; ");
+}
+
+/** The connection to an external cluster from flags (undefined without --bootstrap). The password only comes from the environment. */
+export function connectionFromFlags(o: SecurityFlags & { bootstrap?: string }, env: NodeJS.ProcessEnv = process.env): Connection | undefined {
+  const secFlags = ["ssl", "sslCa", "sslCert", "sslKey", "sslInsecure", "saslMechanism", "saslUsername"] as const;
+  if (!o.bootstrap) {
+    const used = secFlags.filter((k) => o[k] !== undefined);
+    if (used.length) throw new InputError(`--${used[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --bootstrap (TLS/SASL apply to an external cluster)`);
+    return undefined;
+  }
+  if (Boolean(o.saslMechanism) !== Boolean(o.saslUsername)) throw new InputError("--sasl-mechanism and --sasl-username go together");
+  const password = env[ENV.saslPassword];
+  if (o.saslMechanism && password === undefined) throw new InputError(`SASL needs the password in the environment variable ${ENV.saslPassword} (it is never taken from the command line)`);
+  const ssl = o.ssl || o.sslCa || o.sslCert || o.sslKey || o.sslInsecure
+    ? { enabled: true, caFile: o.sslCa, certFile: o.sslCert, keyFile: o.sslKey, rejectUnauthorized: !o.sslInsecure }
+    : undefined;
+  const raw = {
+    brokers: o.bootstrap.split(",").map((s) => s.trim()).filter(Boolean),
+    ssl,
+    sasl: o.saslMechanism ? { mechanism: o.saslMechanism.toLowerCase(), username: o.saslUsername, password } : undefined,
+  };
+  const r = connectionSchema.safeParse(raw);
+  if (!r.success) {
+    // Never echo a password: issues name fields, not values.
+    throw new InputError(oneLine(r.error.issues.map((i) => ({ ...i, path: i.path[0] === "brokers" ? ["bootstrap"] : i.path }))));
+  }
+  return r.data;
+}
+
+/** Commander errors (unknown option, missing value...) as one line plus usage, exit 2; --help exits 0. */
+export async function parseOrExit(cmd: Command, argv: string[] = process.argv): Promise<void> {
+  cmd.exitOverride();
+  cmd.configureOutput({ writeErr: () => {} });
+  try {
+    await cmd.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.help" || e.code === "commander.version") process.exit(0);
+      usageError(cmd, e.message.replace(/^error:\s*/, ""));
+    }
+    throw e;
+  }
+}
+
+export function usageError(cmd: Command, message: string): never {
+  process.stderr.write(`error: ${message.split("\n").join(" ")}\nusage: npm run ${cmd.name()} -- ${cmd.usage()}  (--help for all flags)\n`);
+  process.exit(2);
+}
+
+export function flagIssues(error: z.ZodError): string {
+  return oneLine(error.issues);
+}

@@ -1,0 +1,44 @@
+// What a load driver reports, whichever way it delivers the orders.
+import type { Connection } from "../../systems-under-test/contract/connection.ts";
+import type { GeneratedOrder } from "../scenario/generate.ts";
+
+export interface LoadCallbacks {
+  /** The order left the harness at sentAtMs (its value carries that time). */
+  onSent?: (o: GeneratedOrder, intendedAtMs: number, sentAtMs: number) => void;
+  onAck?: (o: GeneratedOrder, ack: { partition?: number; offset?: string; ackAtMs: number }) => void;
+  onError?: (o: GeneratedOrder, err: { status: "failed" | "unknown"; error: string; atMs: number }) => void;
+}
+
+export interface LoadStats {
+  planned: number;
+  sent: number;
+  acked: number;
+  failed: number;
+  unknown: number;
+  /** Sends without an outcome yet. */
+  pending: number;
+  maxSendDelayMs: number;
+}
+
+export interface LoadOptions extends LoadCallbacks {
+  connection: Connection;
+  ns: string;
+  /** Sorted by offsetMs. */
+  orders: readonly GeneratedOrder[];
+  /** Epoch ms of offset 0 (may be slightly in the future). */
+  t0: number;
+  /** After this long without an acknowledgement a send counts as unknown (a late ack still counts). */
+  ackTimeoutMs?: number;
+}
+
+export interface LoadHandle {
+  readonly stats: LoadStats;
+  /** Resolves when every order was sent and each has an outcome (ack, error or timeout). */
+  readonly done: Promise<LoadStats>;
+  /** Stops sending (Ctrl-C, a fatal error); done still resolves. */
+  abort(): void;
+}
+
+export function emptyStats(planned: number): LoadStats {
+  return { planned, sent: 0, acked: 0, failed: 0, unknown: 0, pending: 0, maxSendDelayMs: 0 };
+}

@@ -1,0 +1,60 @@
+// The terminal summary: one row per SUT — verdict vs expected, units sold vs stock, every
+// violation count, decision latency percentiles (ms, from the intended send time) and throughput.
+import type { RunResult, SutResult } from "./result-schema.ts";
+
+const COLS = ["oversell", "duplicate", "conflict", "lost", "phantom", "false-rejection", "stuck", "invalid-accepted"] as const;
+const SHORT: Record<string, string> = {
+  oversell: "over", duplicate: "dup", conflict: "confl", lost: "lost", phantom: "phant",
+  "false-rejection": "f-rej", stuck: "stuck", "invalid-accepted": "inv-ok",
+};
+
+function ms(us: number | undefined): string {
+  if (us === undefined || !Number.isFinite(us) || us <= 0) return "-";
+  const v = us / 1000;
+  return v < 10 ? v.toFixed(1) : String(Math.round(v));
+}
+
+function rate(n: number | undefined): string {
+  return n === undefined || !Number.isFinite(n) ? "-" : n < 10 ? n.toFixed(1) : String(Math.round(n));
+}
+
+export function matchesExpectation(s: SutResult): boolean {
+  if (s.verdict !== s.expected) return false;
+  // Expected to fail: the expected violations must be the ones caught.
+  return (s.expectedViolations ?? []).every((v) => (s.violations[v]?.count ?? 0) > 0);
+}
+
+function row(s: SutResult): string[] {
+  const judged = new Set([...s.claims, ...(s.expectedViolations ?? [])]);
+  const ok = s.verdict === "unknown" ? "?" : matchesExpectation(s) ? "ok" : "MISMATCH";
+  const counts = COLS.map((c) => {
+    const n = s.violations[c]?.count ?? 0;
+    if (s.verdict === "unknown" && n === 0) return "-";
+    // Counts of invariants the SUT does not claim are shown in parentheses: information, not a verdict.
+    return judged.has(c) || n === 0 ? String(n) : `(${n})`;
+  });
+  const d = s.latencyUs.decision;
+  return [
+    s.name,
+    s.verdict,
+    s.expected,
+    ok,
+    s.units ? `${s.units.sold}/${s.units.stock}` : "-",
+    ...counts,
+    ms(d.p50), ms(d.p99), ms(d.p999),
+    `${rate(s.throughput.offeredPerSec)}/${rate(s.throughput.decidedPerSec)}`,
+    `${s.orders.decided}/${s.orders.acked}`,
+  ];
+}
+
+export function renderSummary(r: RunResult): string {
+  const header = ["SUT", "verdict", "expected", "match", "sold/stock", ...COLS.map((c) => SHORT[c]!), "p50 ms", "p99 ms", "p99.9 ms", "offered/decided per s", "decided/acked"];
+  const rows = r.suts.map(row);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
+  const reasons = r.suts.filter((s) => s.verdictReason).map((s) => `  ${s.name}: ${s.verdictReason}`);
+  const title = `oversell ${r.runId} — scenario ${r.scenario.name}, seed ${r.seed}, Kafka ${r.kafka.version ?? "?"} (${r.kafka.embedded ? "embedded" : "external"}, ${r.kafka.brokers} broker${r.kafka.brokers === 1 ? "" : "s"})`;
+  const legend = "latency: decision − intended send (open loop); (n): violations of an invariant the SUT does not claim";
+  return [title, "", ...out, "", ...(reasons.length ? ["notes:", ...reasons, ""] : []), legend, `run verdict: ${r.verdict.toUpperCase()}`].join("\n");
+}

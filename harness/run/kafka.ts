@@ -1,0 +1,118 @@
+// The run's Kafka chores: is the cluster there, the contract topics of a namespace, stock events,
+// and removing old run namespaces. Only topic names of the run's own namespace are ever touched.
+import kafkajs from "kafkajs";
+import type { Admin, Producer } from "kafkajs";
+import { describeConnection, kafkaJsConfig, type Connection } from "../../systems-under-test/contract/connection.ts";
+import { encode } from "../../systems-under-test/contract/events.ts";
+import { NAMESPACE_PATTERN, topicsFor } from "../../systems-under-test/contract/topics.ts";
+import { InputError } from "../shared/zod-errors.ts";
+
+const { Kafka, logLevel } = kafkajs;
+
+export function kafkaClient(conn: Connection, clientId: string, extra: Record<string, unknown> = {}) {
+  return new Kafka(kafkaJsConfig(conn, clientId, { logLevel: logLevel.NOTHING, connectionTimeout: 5000, requestTimeout: 30_000, ...extra }));
+}
+
+export interface ClusterInfo {
+  brokers: number;
+  controller: number | null;
+}
+
+/** Answers within timeoutMs or throws an InputError (exit 2) with a hint; never hangs. */
+export async function probeCluster(conn: Connection, timeoutMs = 30_000): Promise<ClusterInfo> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer";
+  while (Date.now() < deadline) {
+    const left = deadline - Date.now();
+    const admin = kafkaClient(conn, "oversell-probe", {
+      connectionTimeout: Math.min(3000, Math.max(500, left)),
+      requestTimeout: Math.min(5000, Math.max(500, left)),
+      retry: { retries: 0 },
+    }).admin();
+    try {
+      const r = await Promise.race([
+        (async () => {
+          await admin.connect();
+          return admin.describeCluster();
+        })(),
+        new Promise<never>((_, rej) => setTimeout(() => rej(new Error("no answer in time")), Math.max(500, Math.min(left, 8000)))),
+      ]);
+      return { brokers: r.brokers.length, controller: r.controller };
+    } catch (e) {
+      last = (e as Error).message;
+    } finally {
+      void admin.disconnect().catch(() => {});
+    }
+    await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, deadline - Date.now()))));
+  }
+  throw new InputError(
+    `cannot reach Kafka at ${describeConnection(conn)} within ${Math.round(timeoutMs / 1000)} s (${last}).\n` +
+      "hint: is the cluster running (npm run kafka -- status)? Is each address host:port of a broker listener reachable from here? " +
+      "Do --ssl / --sasl-* match that listener (password from OVERSELL_SASL_PASSWORD)?",
+  );
+}
+
+export async function withAdmin<T>(conn: Connection, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafkaClient(conn, "oversell-admin").admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** <ns>.stock, <ns>.orders, <ns>.decisions with the same partition count. */
+export async function createContractTopics(conn: Connection, ns: string, partitions: number, replicationFactor: number): Promise<void> {
+  const t = topicsFor(ns);
+  await withAdmin(conn, async (admin) => {
+    const existing = new Set(await admin.listTopics());
+    const wanted = [t.stock, t.orders, t.decisions].filter((x) => !existing.has(x));
+    if (wanted.length === 0) return;
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: wanted.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+    });
+  });
+}
+
+export interface StockItem {
+  productId: string;
+  quantity: number;
+}
+
+/** StockSet / StockAdded events keyed by productId, acks from all in-sync replicas. */
+export async function sendStock(producer: Producer, ns: string, type: "StockSet" | "StockAdded", items: StockItem[]): Promise<void> {
+  const topic = topicsFor(ns).stock;
+  for (let i = 0; i < items.length; i += 1000) {
+    const chunk = items.slice(i, i + 1000);
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: chunk.map((it) => ({ key: it.productId, value: encode({ type, productId: it.productId, quantity: it.quantity }) })),
+    });
+  }
+}
+
+export const RUN_ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,80}$/;
+const STAMPED_RUN = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})-[a-z0-9]+$/;
+
+/** When a run id of the default form (20261125T121500-ab12, UTC) was made; undefined for others. */
+export function runIdTime(runId: string): number | undefined {
+  const m = STAMPED_RUN.exec(runId);
+  if (!m) return undefined;
+  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+}
+
+/** Topics of run namespaces oversell.<runId>.* (runId never contains '.'), grouped by run. */
+export function runTopics(topics: string[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const t of topics) {
+    const m = /^oversell\.([^.]+)\.[A-Za-z0-9._-]+$/.exec(t);
+    if (!m || !NAMESPACE_PATTERN.test(t)) continue;
+    const list = out.get(m[1]!) ?? [];
+    list.push(t);
+    out.set(m[1]!, list);
+  }
+  return out;
+}

@@ -1,0 +1,272 @@
+// The order stream a scenario and a seed produce: the same seed gives the same stream, byte for byte
+// (except sentAtMs, which is stamped at the actual send). Every SUT of a run gets this stream.
+import { parseOrderRecord } from "../../systems-under-test/contract/events.ts";
+import { Rng, ZipfSampler } from "./rng.ts";
+import type { Distribution, MixKind, Scenario } from "./schema.ts";
+
+export interface GeneratedOrder {
+  seq: number;
+  orderId: string;
+  /** Record key (the orderId, also for unreadable values). */
+  key: string;
+  /** What a contract-following SUT reads back from the value (salvaged for malformed ones). */
+  productId: string;
+  quantity: number;
+  customerId: string;
+  /** Intended send time, ms after the load starts (open loop). */
+  offsetMs: number;
+  /** "normal" or the mixed-in kind. */
+  kind: "normal" | MixKind;
+  /** Valid under the contract and for a product that exists. */
+  valid: boolean;
+  invalidKind?: MixKind;
+  /** The same orderId sent again on purpose (an honest retry). */
+  duplicateSend?: boolean;
+  /** The JSON value (sentAtMs is added at send time), or raw text for unreadable values. */
+  body?: Record<string, unknown>;
+  raw?: string;
+}
+
+export interface StockPlanEntry {
+  productId: string;
+  quantity: number;
+}
+
+export interface RestockEntry extends StockPlanEntry {
+  offsetMs: number;
+}
+
+export interface GeneratedStream {
+  scenario: Scenario;
+  seed: number;
+  productIds: string[];
+  initialStock: StockPlanEntry[];
+  restocks: RestockEntry[];
+  /** Sorted by offsetMs. */
+  orders: GeneratedOrder[];
+  /** Offset of the last scheduled event (order or restock). */
+  durationMs: number;
+}
+
+/** Value size of a near-size-limit order: under the broker's default max.message.bytes (1048588) with room for batch overhead. */
+export const NEAR_LIMIT_BYTES = 950_000;
+/** Not a safe integer: the contract rejects it. */
+export const HUGE_QUANTITY = 2 ** 53;
+
+export function sample(d: Distribution, rng: Rng): number {
+  if (typeof d === "number") return d;
+  switch (d.dist) {
+    case "fixed":
+      return d.value;
+    case "uniform":
+      return rng.int(d.min, d.max);
+    case "choice": {
+      if (!d.weights) return rng.pick(d.values);
+      const total = d.weights.reduce((a, b) => a + b, 0);
+      let u = rng.next() * total;
+      for (let i = 0; i < d.values.length; i++) {
+        u -= d.weights[i]!;
+        if (u < 0) return d.values[i]!;
+      }
+      return d.values[d.values.length - 1]!;
+    }
+  }
+}
+
+export function mean(d: Distribution): number {
+  if (typeof d === "number") return d;
+  switch (d.dist) {
+    case "fixed":
+      return d.value;
+    case "uniform":
+      return (d.min + d.max) / 2;
+    case "choice": {
+      const w = d.weights ?? d.values.map(() => 1);
+      const total = w.reduce((a, b) => a + b, 0);
+      return d.values.reduce((acc, v, i) => acc + (v * w[i]!) / total, 0);
+    }
+  }
+}
+
+/** Intended send offsets (ms) for the timing section; count is needed for bursts only. */
+function schedule(s: Scenario, count: number, rng: Rng): number[] {
+  const t = s.timing;
+  if (t.kind === "burst") {
+    const out = Array.from({ length: count }, () => t.startMs + Math.floor(rng.next() * t.windowMs));
+    return out.sort((a, b) => a - b);
+  }
+  if (t.kind === "rate") {
+    const n = Math.floor((t.ratePerSec * t.durationMs) / 1000);
+    return Array.from({ length: n }, (_, i) => Math.floor((i * 1000) / t.ratePerSec));
+  }
+  // Ramp: integrate the piecewise-linear rate in 1 ms steps; an order whenever the integral crosses an integer.
+  const out: number[] = [];
+  let acc = 0;
+  let base = 0;
+  for (const st of t.stages) {
+    for (let ms = 0; ms < st.durationMs; ms++) {
+      const rate = st.fromPerSec + ((st.toPerSec - st.fromPerSec) * ms) / st.durationMs;
+      acc += rate / 1000;
+      while (acc >= 1) {
+        out.push(base + ms);
+        acc -= 1;
+      }
+    }
+    base += st.durationMs;
+  }
+  return out;
+}
+
+function pad(n: number, width: number): string {
+  return String(n).padStart(width, "0");
+}
+
+export function generateStream(s: Scenario, seed: number = s.seed ?? 1): GeneratedStream {
+  const root = new Rng(seed);
+  const rStock = root.fork("stock");
+  const rDemand = root.fork("demand");
+  const rTime = root.fork("timing");
+  const rMix = root.fork("mix");
+
+  const pw = Math.max(3, String(s.products.count - 1).length);
+  const productIds = Array.from({ length: s.products.count }, (_, i) => `p${pad(i, pw)}`);
+  const initialStock = productIds.map((productId) => ({ productId, quantity: sample(s.products.initialStock, rStock) }));
+  const restocks: RestockEntry[] = [];
+  for (const r of s.products.restocks) {
+    let idx: number[];
+    if (r.products === "all") idx = productIds.map((_, i) => i);
+    else if (typeof r.products === "number") idx = rStock.shuffle(productIds.map((_, i) => i)).slice(0, r.products).sort((a, b) => a - b);
+    else idx = [...r.products];
+    for (const i of idx) restocks.push({ offsetMs: r.atMs, productId: productIds[i]!, quantity: sample(r.quantity, rStock) });
+  }
+  restocks.sort((a, b) => a.offsetMs - b.offsetMs);
+
+  // How many orders, and when.
+  let count = 0;
+  const d = s.demand;
+  if (s.timing.kind === "burst") {
+    if (d.ordersPerProduct !== undefined) count = d.ordersPerProduct * s.products.count;
+    else if (d.orders !== undefined) count = d.orders;
+    else if (d.oversubscription !== undefined) {
+      const stock = initialStock.reduce((a, x) => a + x.quantity, 0) + restocks.reduce((a, x) => a + x.quantity, 0);
+      count = Math.max(1, Math.ceil((d.oversubscription * Math.max(stock, 1)) / mean(d.quantity)));
+    }
+  }
+  const offsets = schedule(s, count, rTime);
+  const n = offsets.length;
+
+  // Which product each order is for.
+  let productOf: number[];
+  if (d.ordersPerProduct !== undefined) {
+    productOf = rDemand.shuffle(Array.from({ length: n }, (_, i) => i % s.products.count));
+  } else if (d.skew.kind === "zipf") {
+    const z = new ZipfSampler(s.products.count, d.skew.exponent);
+    productOf = Array.from({ length: n }, () => z.sample(rDemand));
+  } else {
+    productOf = Array.from({ length: n }, () => rDemand.int(0, s.products.count - 1));
+  }
+
+  const ow = Math.max(6, String(n - 1).length);
+  const orders: GeneratedOrder[] = offsets.map((offsetMs, i) => {
+    const orderId = `o${pad(i, ow)}`;
+    const productId = productIds[productOf[i]!]!;
+    const quantity = sample(d.quantity, rDemand);
+    const customerId = `c${rDemand.int(1, d.customers)}`;
+    return {
+      seq: i, orderId, key: orderId, productId, quantity, customerId, offsetMs, kind: "normal", valid: true,
+      body: { type: "OrderPlaced", orderId, productId, quantity, customerId },
+    };
+  });
+
+  if (s.invalid && s.invalid.rate > 0 && n > 0) mixIn(orders, s.invalid.rate, s.invalid.kinds, new Set(productIds), rMix);
+
+  const last = Math.max(orders.at(-1)?.offsetMs ?? 0, restocks.at(-1)?.offsetMs ?? 0);
+  return { scenario: s, seed, productIds, initialStock, restocks, orders, durationMs: last };
+}
+
+/** Replaces exactly round(rate * n) orders by mixed-in kinds, cycling through the kinds in a seeded order. */
+function mixIn(orders: GeneratedOrder[], rate: number, kinds: readonly MixKind[], known: Set<string>, rng: Rng): void {
+  const m = Math.round(rate * orders.length);
+  const slots = rng.shuffle(orders.map((_, i) => i)).slice(0, m).sort((a, b) => a - b);
+  const cycle = rng.shuffle([...kinds]);
+  slots.forEach((slot, j) => {
+    let kind = cycle[j % cycle.length]!;
+    const o = orders[slot]!;
+    if (kind === "retry") {
+      // An earlier order that went out normally, resent unchanged.
+      let k = slot - 1;
+      while (k >= 0 && orders[k]!.kind !== "normal") k--;
+      if (k >= 0) {
+        const orig = orders[k]!;
+        orders[slot] = { ...orig, seq: o.seq, offsetMs: o.offsetMs, kind: "retry", duplicateSend: true, body: { ...orig.body } };
+        return;
+      }
+      kind = kinds.find((x) => x !== "retry") ?? "bad-json";
+    }
+    mutate(o, kind, known, j);
+  });
+}
+
+function mutate(o: GeneratedOrder, kind: MixKind, known: Set<string>, j: number): void {
+  const body = { ...o.body } as Record<string, unknown>;
+  o.kind = kind;
+  switch (kind) {
+    case "bad-json":
+      // Variants of unreadable values: truncated, not JSON at all, JSON that is not an object.
+      o.raw = [`{"type":"OrderPlaced","orderId":"${o.orderId}","productId":"${o.productId}","quantity":`, `not json ${o.orderId}`, "[1,2,3]"][j % 3];
+      delete o.body;
+      break;
+    case "wrong-types":
+      body.quantity = String(o.quantity);
+      body.customerId = 42;
+      o.body = body;
+      break;
+    case "missing-fields":
+      delete body.productId;
+      delete body.quantity;
+      o.body = body;
+      break;
+    case "zero-quantity":
+      body.quantity = 0;
+      o.body = body;
+      break;
+    case "negative-quantity":
+      body.quantity = -Math.max(1, o.quantity);
+      o.body = body;
+      break;
+    case "huge-quantity":
+      body.quantity = HUGE_QUANTITY;
+      o.body = body;
+      break;
+    case "unknown-product":
+      body.productId = `unknown-${o.orderId}`;
+      o.body = body;
+      break;
+    case "near-size-limit": {
+      const base = Buffer.byteLength(JSON.stringify({ ...body, sentAtMs: 1_700_000_000_000, padding: "" }));
+      body.padding = "x".repeat(NEAR_LIMIT_BYTES - base);
+      o.body = body;
+      break;
+    }
+    case "retry":
+      break;
+  }
+  // What the record says, read the way a SUT reads it.
+  const value = orderValue(o, 0);
+  const parsed = parseOrderRecord(o.key, value);
+  if (parsed.ok) {
+    o.productId = parsed.order.productId;
+    o.quantity = parsed.order.quantity;
+  } else {
+    o.productId = parsed.productId;
+    o.quantity = parsed.quantity;
+  }
+  o.valid = parsed.ok && known.has(o.productId);
+  if (!o.valid) o.invalidKind = kind;
+}
+
+/** The record value as sent: the body with sentAtMs stamped, or the raw text. */
+export function orderValue(o: GeneratedOrder, sentAtMs: number): Buffer {
+  if (o.raw !== undefined || !o.body) return Buffer.from(o.raw ?? "", "utf8");
+  return Buffer.from(JSON.stringify({ ...o.body, sentAtMs }), "utf8");
+}

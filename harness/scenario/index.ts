@@ -1,0 +1,5 @@
+export * from "./schema.ts";
+export * from "./builtins.ts";
+export * from "./load.ts";
+export * from "./generate.ts";
+export { Rng, ZipfSampler } from "./rng.ts";
