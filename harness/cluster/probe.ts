@@ -3,10 +3,12 @@
 import { connect } from "node:net";
 import kafkajs from "kafkajs";
 import { describeConnection, kafkaJsConfig, type Connection } from "../../systems-under-test/contract/connection.ts";
+import { InputError } from "../shared/zod-errors.ts";
 
 const { Kafka, logLevel } = kafkajs;
 
-export class UnreachableClusterError extends Error {
+/** An input problem (exit code 2), not a verdict. */
+export class UnreachableClusterError extends InputError {
   constructor(message: string, readonly hint: string) {
     super(`${message}\nhint: ${hint}`);
   }

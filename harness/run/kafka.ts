@@ -2,10 +2,9 @@
 // and removing old run namespaces. Only topic names of the run's own namespace are ever touched.
 import kafkajs from "kafkajs";
 import type { Admin, Producer } from "kafkajs";
-import { describeConnection, kafkaJsConfig, type Connection } from "../../systems-under-test/contract/connection.ts";
+import { kafkaJsConfig, type Connection } from "../../systems-under-test/contract/connection.ts";
 import { encode } from "../../systems-under-test/contract/events.ts";
 import { NAMESPACE_PATTERN, topicsFor } from "../../systems-under-test/contract/topics.ts";
-import { InputError } from "../shared/zod-errors.ts";
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -13,44 +12,8 @@ export function kafkaClient(conn: Connection, clientId: string, extra: Record<st
   return new Kafka(kafkaJsConfig(conn, clientId, { logLevel: logLevel.NOTHING, connectionTimeout: 5000, requestTimeout: 30_000, ...extra }));
 }
 
-export interface ClusterInfo {
-  brokers: number;
-  controller: number | null;
-}
-
-/** Answers within timeoutMs or throws an InputError (exit 2) with a hint; never hangs. */
-export async function probeCluster(conn: Connection, timeoutMs = 30_000): Promise<ClusterInfo> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "no answer";
-  while (Date.now() < deadline) {
-    const left = deadline - Date.now();
-    const admin = kafkaClient(conn, "oversell-probe", {
-      connectionTimeout: Math.min(3000, Math.max(500, left)),
-      requestTimeout: Math.min(5000, Math.max(500, left)),
-      retry: { retries: 0 },
-    }).admin();
-    try {
-      const r = await Promise.race([
-        (async () => {
-          await admin.connect();
-          return admin.describeCluster();
-        })(),
-        new Promise<never>((_, rej) => setTimeout(() => rej(new Error("no answer in time")), Math.max(500, Math.min(left, 8000)))),
-      ]);
-      return { brokers: r.brokers.length, controller: r.controller };
-    } catch (e) {
-      last = (e as Error).message;
-    } finally {
-      void admin.disconnect().catch(() => {});
-    }
-    await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, deadline - Date.now()))));
-  }
-  throw new InputError(
-    `cannot reach Kafka at ${describeConnection(conn)} within ${Math.round(timeoutMs / 1000)} s (${last}).\n` +
-      "hint: is the cluster running (npm run kafka -- status)? Is each address host:port of a broker listener reachable from here? " +
-      "Do --ssl / --sasl-* match that listener (password from OVERSELL_SASL_PASSWORD)?",
-  );
-}
+// Reachability with a hint naming the cause lives with the cluster code; re-exported for the run.
+export { probeCluster, UnreachableClusterError } from "../cluster/probe.ts";
 
 export async function withAdmin<T>(conn: Connection, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = kafkaClient(conn, "oversell-admin").admin();
