@@ -9,17 +9,12 @@ import { EmbeddedCluster } from "../harness/cluster/embedded.ts";
 import { listSuts, loadManifest } from "../harness/sut/manifest.ts";
 import type { Connection } from "../systems-under-test/contract/index.ts";
 import { SutRun, summarize, type OrderSpec } from "../test/support/sut-run.ts";
+import { Rng } from "../harness/scenario/rng.ts";
 
+/** The scenario generator's seeded RNG, as a plain function. */
 function rng(seed: number): () => number {
-  // mulberry32: small, seeded, good enough for picking products
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 const program = new Command("sut-burst")

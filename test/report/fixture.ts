@@ -3,20 +3,16 @@
 // with fault windows, per-second series and percentile curves. Hostile strings stand in for user data.
 import { ALL_CHECKS } from "../../harness/checker/types.ts";
 import { type RunResult, resultSchema, type SutResult } from "../../harness/report/result-schema.ts";
+import { Rng } from "../../harness/scenario/rng.ts";
 
 export const XSS_PRODUCT = "<script>alert(1)</script><img src=x onerror=alert(2)>";
 /** Would set window.__oversellXss if it were ever parsed as markup. */
 export const XSS_DETAIL = `"><img src=x onerror="window.__oversellXss=1"></script><script>window.__oversellXss=2</script>\u2028&amp;`;
 
+/** The scenario generator's seeded RNG, as a plain function. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 export interface FixtureOptions {
