@@ -33,6 +33,7 @@ export interface Evaluation {
   series: NonNullable<SutResult["series"]>;
   /** Records on <ns>.decisions that did not parse (evidence in CheckInput.malformedDecisions). */
   malformedDecisions: number;
+  poison: NonNullable<SutResult["poison"]>;
 }
 
 /** One orderId as the harness saw it (a duplicate send folds into its first send). */
@@ -277,6 +278,7 @@ export function evaluate(input: CheckInput): Evaluation {
   }
 
   const stats = statistics(input, views, fates);
+  const validLost = [...views.values()].filter((v) => v.valid && v.mustDecide && !decidedEnough(fates.get(v.orderId), confirms)).length;
   return {
     violations, verdict, expected, ...(verdictReason ? { verdictReason } : {}), judged, missingExpected,
     orders: countOrders(views, fates),
@@ -284,7 +286,41 @@ export function evaluate(input: CheckInput): Evaluation {
     products: products.slice(0, MAX_PRODUCTS),
     ...stats,
     malformedDecisions: input.malformedDecisions.length,
+    poison: { ...poisonImpact(input.orders, views, fates), validUndecided: validLost },
   };
+}
+
+/** Same rule as `lost`: a terminal decision, or (confirming SUTs) at least a reservation, which `stuck` judges. */
+function decidedEnough(f: OrderFate | undefined, confirms: boolean): boolean {
+  return Boolean(f?.firstTerminal || (confirms && f?.firstReserved));
+}
+
+/**
+ * Decision latency of valid orders stored right behind an invalid record on the same orders partition
+ * (the next offset), vs the other valid orders. Records are placed by their ack (partition, offset).
+ */
+function poisonImpact(orders: SentOrder[], views: Map<string, OrderView>, fates: Map<string, OrderFate>): Omit<Evaluation["poison"], "validUndecided"> {
+  const byPartition = new Map<number, { offset: bigint; o: SentOrder }[]>();
+  for (const o of orders) {
+    if (o.status !== "acked" || o.partition === undefined || o.offset === undefined) continue;
+    const list = byPartition.get(o.partition) ?? [];
+    list.push({ offset: BigInt(o.offset), o });
+    byPartition.set(o.partition, list);
+  }
+  const after = new LatencyRecorder(), other = new LatencyRecorder();
+  const behindPoison = new Set<SentOrder>();
+  for (const list of byPartition.values()) {
+    list.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
+    for (let i = 1; i < list.length; i++) if (!list[i - 1]!.o.valid && list[i]!.offset === list[i - 1]!.offset + 1n) behindPoison.add(list[i]!.o);
+  }
+  for (const o of orders) {
+    const v = views.get(o.orderId);
+    const t = fates.get(o.orderId)?.firstTerminal;
+    if (!v || !v.valid || o.duplicateSend || o.status !== "acked" || !t) continue;
+    (behindPoison.has(o) ? after : other).recordMs(t.seenAtMs - v.intendedAtMs);
+  }
+  const invalid = [...views.values()].filter((v) => !v.valid && v.sent).length;
+  return { invalid, afterPoison: after.summary(), otherValid: other.summary() };
 }
 
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);

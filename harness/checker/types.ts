@@ -21,6 +21,9 @@ export interface SentOrder {
   inTopic?: boolean;
   /** A retry of an earlier orderId (same order sent twice on purpose): decided once. */
   duplicateSend?: boolean;
+  /** Where the broker stored it in <ns>.orders (from the ack): orders behind a poison pill on one partition. */
+  partition?: number;
+  offset?: string;
 }
 
 /** One decision record read from <ns>.decisions. */

@@ -180,7 +180,9 @@ export class EmbeddedCluster {
 
   async stop(): Promise<void> {
     // Stopping every node at once: a lone survivor would wait for a quorum that never returns.
-    await Promise.all([...this.children.values()].map((c) => c.stop(5_000)));
+    // With several nodes the controlled shutdown stalls on the vanishing quorum, so the grace is short.
+    const graceMs = this.nodes.length > 1 ? 2_000 : 5_000;
+    await Promise.all([...this.children.values()].map((c) => c.stop(graceMs)));
     for (const n of this.nodes) n.running = false;
   }
 

@@ -77,6 +77,10 @@ export function sutHistory(events: HistoryEvent[], sut: string, stream?: Generat
         if (o) {
           o.status = "acked";
           o.ackAtMs = e.ackAtMs;
+          if (e.partition !== undefined && e.offset !== undefined && e.offset !== "-1") {
+            o.partition = e.partition;
+            o.offset = e.offset;
+          }
         }
         break;
       }

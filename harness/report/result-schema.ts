@@ -45,6 +45,17 @@ export const sutResultSchema = z.object({
   /** Time series, 1 s buckets from the SUT's load start: counts and decision latency. */
   series: z.array(z.object({ tSec: z.number(), offered: z.number(), acked: z.number(), decided: z.number(), p50Us: z.number().optional(), p99Us: z.number().optional(), maxUs: z.number().optional() })).optional(),
   faults: z.array(faultSchema),
+  /**
+   * How valid orders fared among poison pills (invalid orders): valid orders owed a decision that got
+   * none, and the decision latency of valid orders stored right behind an invalid one on the same
+   * <ns>.orders partition vs the other valid orders (a SUT that stalls on a bad record shows here).
+   */
+  poison: z.object({
+    invalid: z.number(),
+    validUndecided: z.number(),
+    afterPoison: percentiles,
+    otherValid: percentiles,
+  }).optional(),
   /** SUT instances that exited on their own (not killed by the nemesis). */
   crashes: z.array(z.object({ instance: z.string(), code: z.number().nullable() })).optional(),
   startedAtMs: z.number().optional(),

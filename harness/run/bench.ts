@@ -36,6 +36,13 @@ export interface BenchOptions {
   seed: number;
   /** An external cluster; without it an embedded one is started. */
   connection?: Connection;
+  /**
+   * An embedded cluster the caller started and stops (the gate shares one across many runs), with
+   * the fault proxies in front of it if it was started behind them; runBench neither starts nor stops them.
+   */
+  shared?: { cluster: EmbeddedCluster; proxies?: ProxySet };
+  /** Per SUT: expected violations replacing the manifest's (a deliberately broken variant is expected to fail). */
+  expectedViolations?: Record<string, Invariant[]>;
   brokers?: 1 | 3;
   kafkaVersion?: string;
   outDir?: string;
@@ -100,7 +107,12 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
   try {
     let connection: Connection;
     let kafka: RunResult["kafka"];
-    if (o.connection) {
+    if (o.shared) {
+      if (o.connection) throw new Error("runBench: give either connection or shared, not both");
+      const c = o.shared.cluster;
+      connection = c.connection;
+      kafka = { version: c.kafkaVersion, brokers: c.nodes.length, bootstrap: c.bootstrap, embedded: true };
+    } else if (o.connection) {
       progress.update(`connecting to ${describeConnection(o.connection)} ...`);
       const info = await probeCluster(o.connection, 30_000);
       connection = o.connection;
@@ -129,7 +141,10 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
 
     const suts: SutResult[] = [];
     for (const item of o.suts) {
-      const r = await runOneSut({ item, o, runId, runDir, connection, cluster, proxies, stream, history, progress, replication, driver });
+      const r = await runOneSut({
+        item, o, runId, runDir, connection, cluster: cluster ?? o.shared?.cluster, proxies: proxies ?? o.shared?.proxies,
+        stream, history, progress, replication, driver,
+      });
       suts.push(r);
       const name = r.name;
       history.mark({ type: "sut-end", sut: name, verdict: r.verdict, verdictReason: r.verdictReason, crashes: r.crashes ?? undefined });
@@ -165,6 +180,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
     progress.done();
     history.close();
     if (o.handleSignals) for (const s of ["SIGINT", "SIGTERM"] as const) process.off(s, onSignal);
+    // A shared cluster belongs to the caller; only what this run started is stopped here.
     await cluster?.stop();
     await proxies?.close();
   }
@@ -202,6 +218,8 @@ async function runOneSut(c: SutContext): Promise<SutResult> {
     return unknownResult({ manifest: fake, ns: `oversell.${c.runId}.${name}`, instances: 0, startedAtMs }, `manifest: ${(e as Error).message}`);
   }
   const name = manifest.name;
+  const expectedOverride = o.expectedViolations?.[name];
+  if (expectedOverride) manifest = { ...manifest, expectedViolations: [...expectedOverride] };
   const ns = `oversell.${c.runId}.${name}`;
   const topics = topicsFor(ns);
   const instances = o.instances ?? manifest.instances;

@@ -52,6 +52,12 @@ export interface GeneratedStream {
 export const NEAR_LIMIT_BYTES = 950_000;
 /** Not a safe integer: the contract rejects it. */
 export const HUGE_QUANTITY = 2 ** 53;
+/**
+ * Huge quantities, each an integer in JSON that is not a safe integer (a Java long may still hold
+ * some of them exactly: 2^53+1 must be refused there too). Numbers go in the body; the last two are
+ * literals JavaScript cannot write (2^53+1, and 1e400 which is Infinity once parsed).
+ */
+export const HUGE_QUANTITY_VARIANTS: readonly (number | string)[] = [HUGE_QUANTITY, 2 ** 64, 1e300, "9007199254740993", "1e400"];
 
 export function sample(d: Distribution, rng: Rng): number {
   if (typeof d === "number") return d;
@@ -191,6 +197,8 @@ function mixIn(orders: GeneratedOrder[], rate: number, kinds: readonly MixKind[]
   const cycle = rng.shuffle([...kinds]);
   slots.forEach((slot, j) => {
     let kind = cycle[j % cycle.length]!;
+    // Which occurrence of its kind this is: variants of a kind take turns (j alone would repeat one).
+    const nth = Math.floor(j / cycle.length);
     const o = orders[slot]!;
     if (kind === "retry") {
       // An earlier order that went out normally, resent unchanged.
@@ -203,17 +211,17 @@ function mixIn(orders: GeneratedOrder[], rate: number, kinds: readonly MixKind[]
       }
       kind = kinds.find((x) => x !== "retry") ?? "bad-json";
     }
-    mutate(o, kind, known, j);
+    mutate(o, kind, known, nth);
   });
 }
 
-function mutate(o: GeneratedOrder, kind: MixKind, known: Set<string>, j: number): void {
+function mutate(o: GeneratedOrder, kind: MixKind, known: Set<string>, nth: number): void {
   const body = { ...o.body } as Record<string, unknown>;
   o.kind = kind;
   switch (kind) {
     case "bad-json":
       // Variants of unreadable values: truncated, not JSON at all, JSON that is not an object.
-      o.raw = [`{"type":"OrderPlaced","orderId":"${o.orderId}","productId":"${o.productId}","quantity":`, `not json ${o.orderId}`, "[1,2,3]"][j % 3];
+      o.raw = [`{"type":"OrderPlaced","orderId":"${o.orderId}","productId":"${o.productId}","quantity":`, `not json ${o.orderId}`, "[1,2,3]"][nth % 3];
       delete o.body;
       break;
     case "wrong-types":
@@ -234,10 +242,19 @@ function mutate(o: GeneratedOrder, kind: MixKind, known: Set<string>, j: number)
       body.quantity = -Math.max(1, o.quantity);
       o.body = body;
       break;
-    case "huge-quantity":
-      body.quantity = HUGE_QUANTITY;
-      o.body = body;
+    case "huge-quantity": {
+      const q = HUGE_QUANTITY_VARIANTS[nth % HUGE_QUANTITY_VARIANTS.length]!;
+      if (typeof q === "number") {
+        body.quantity = q;
+        o.body = body;
+      } else {
+        // A literal JSON.stringify cannot produce: the record is written as raw text.
+        const { quantity: _q, ...rest } = body;
+        o.raw = JSON.stringify({ ...rest, sentAtMs: 0 }).replace(/}$/, `,"quantity":${q}}`);
+        delete o.body;
+      }
       break;
+    }
     case "unknown-product":
       body.productId = `unknown-${o.orderId}`;
       o.body = body;
