@@ -13,7 +13,7 @@ import { Progress } from "../run/progress.ts";
 import { DEFAULT_SCENARIO, generateStream, loadScenario } from "../scenario/index.ts";
 import { InputError } from "../shared/zod-errors.ts";
 import { listSuts, loadManifest } from "../sut/manifest.ts";
-import { addConnectionOptions, connectionFromFlags, flagIssues, parseOrExit, usageError } from "./options.ts";
+import { addConnectionOptions, connectionFromFlags, FlagError, flagIssues, parseOrExit, usageError } from "./options.ts";
 
 const program = addConnectionOptions(
   new Command("bench")
@@ -72,7 +72,7 @@ program.action(async (raw: Record<string, unknown>) => {
       const eq = item.indexOf("=");
       const [sut, ...rest] = item.slice(0, eq).split(".");
       const setting = rest.join(".");
-      if (!suts.includes(sut!)) throw new InputError(`--set ${item}: SUT "${sut}" is not in this run (${suts.join(", ")})`);
+      if (!suts.includes(sut!)) throw new FlagError(`--set ${item}: SUT "${sut}" is not in this run (${suts.join(", ")})`);
       const envName = `OVERSELL_SETTING_${setting.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
       (settings[sut!] ??= {})[envName] = item.slice(eq + 1);
     }
@@ -102,6 +102,7 @@ program.action(async (raw: Record<string, unknown>) => {
     process.stdout.write(`wall time: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     process.exit(outcome.exitCode);
   } catch (e) {
+    if (e instanceof FlagError) usageError(program, e.message);
     if (e instanceof InputError) {
       process.stderr.write(`error: ${e.message}\n`);
       process.exit(e.exitCode);

@@ -5,6 +5,9 @@ import { z } from "zod";
 import { connectionSchema, ENV, SASL_MECHANISMS, type Connection } from "../../systems-under-test/contract/connection.ts";
 import { InputError } from "../shared/zod-errors.ts";
 
+/** A flag problem found after parsing (a conflict, a missing partner): one line and the usage, exit 2. */
+export class FlagError extends InputError {}
+
 export interface SecurityFlags {
   ssl?: boolean;
   sslCa?: string;
@@ -28,7 +31,9 @@ export function addConnectionOptions(cmd: Command): Command {
 }
 
 function oneLine(issues: z.core.$ZodIssue[]): string {
-  return issues.map((i) => `${i.path.length ? `--${i.path.join(".")}: ` : ""}${i.message}`).join("; ");
+  // Flag names as typed (--run-id, not --runId).
+  const flag = (p: PropertyKey[]) => p.map((x) => String(x).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)).join(".");
+  return issues.map((i) => `${i.path.length ? `--${flag(i.path)}: ` : ""}${i.message}`).join("; ");
 }
 
 /** The connection to an external cluster from flags (undefined without --bootstrap). The password only comes from the environment. */
@@ -36,10 +41,10 @@ export function connectionFromFlags(o: SecurityFlags & { bootstrap?: string }, e
   const secFlags = ["ssl", "sslCa", "sslCert", "sslKey", "sslInsecure", "saslMechanism", "saslUsername"] as const;
   if (!o.bootstrap) {
     const used = secFlags.filter((k) => o[k] !== undefined);
-    if (used.length) throw new InputError(`--${used[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --bootstrap (TLS/SASL apply to an external cluster)`);
+    if (used.length) throw new FlagError(`--${used[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --bootstrap (TLS/SASL apply to an external cluster)`);
     return undefined;
   }
-  if (Boolean(o.saslMechanism) !== Boolean(o.saslUsername)) throw new InputError("--sasl-mechanism and --sasl-username go together");
+  if (Boolean(o.saslMechanism) !== Boolean(o.saslUsername)) throw new FlagError("--sasl-mechanism and --sasl-username go together");
   const password = env[ENV.saslPassword];
   if (o.saslMechanism && password === undefined) throw new InputError(`SASL needs the password in the environment variable ${ENV.saslPassword} (it is never taken from the command line)`);
   const ssl = o.ssl || o.sslCa || o.sslCert || o.sslKey || o.sslInsecure
@@ -53,7 +58,7 @@ export function connectionFromFlags(o: SecurityFlags & { bootstrap?: string }, e
   const r = connectionSchema.safeParse(raw);
   if (!r.success) {
     // Never echo a password: issues name fields, not values.
-    throw new InputError(oneLine(r.error.issues.map((i) => ({ ...i, path: i.path[0] === "brokers" ? ["bootstrap"] : i.path }))));
+    throw new FlagError(oneLine(r.error.issues.map((i) => ({ ...i, path: i.path[0] === "brokers" ? ["bootstrap"] : i.path }))));
   }
   return r.data;
 }

@@ -1,6 +1,9 @@
 // The order gateway: the OrderService of the original design, in front of one namespace.
 //   POST /orders        publishes the body as OrderPlaced (key orderId) and answers 202 {orderId, partition, offset}
-//   GET  /orders/:id    long-polls the order's decision (read_committed) ?timeoutMs=… (default 25 s)
+//   GET  /orders/:id    long-polls the order's decision (read_committed) ?timeoutMs=… (default 25 s, max 120 s):
+//                       200 {orderId, status: <decision type>, decision, decisions} once final; 202 {orderId,
+//                       status: "pending", decisions} when the wait ends first (202, not 204: the body carries the
+//                       steps seen so far, e.g. a saga's OrderReserved; the client simply polls again)
 //   GET  /health        200 once connected
 // It passes bodies through without validating them: validation is the SUT's job, and the harness
 // must be able to deliver malformed orders this way too (an unreadable body is published verbatim,

@@ -37,6 +37,36 @@ export interface LoadHandle {
   readonly done: Promise<LoadStats>;
   /** Stops sending (Ctrl-C, a fatal error); done still resolves. */
   abort(): void;
+  /** The http driver with `decisions`: what the client saw of each order's decision (GET /orders/:id). */
+  readonly clientDecisions?: ClientDecisions;
+}
+
+/** Client-side outcome of the decision long polls, one per accepted order. */
+export interface ClientDecisionStats {
+  /** Accepted orders queued for a poll. */
+  polled: number;
+  /** A final decision came back (200). */
+  decided: number;
+  /** No decision by the order's deadline (or settle gave up on it). */
+  timedOut: number;
+  /** Not polled: the poll queue was full (memory bound). */
+  skipped: number;
+  /** Failed poll requests (each retried until the deadline). */
+  errors: number;
+  /** Orders still being polled. */
+  open: number;
+}
+
+export interface ClientDecisionSummary {
+  /** Decision latency as the client sees it: answer received − intended send (µs percentiles). */
+  latencyUs: { p50: number; p90: number; p99: number; p999: number; max: number; count?: number; mean?: number };
+  polls: ClientDecisionStats;
+}
+
+export interface ClientDecisions {
+  readonly stats: ClientDecisionStats;
+  /** Waits until every polled order has an outcome or untilMs passes, gives up on the rest (timedOut), closes the polls. */
+  settle(untilMs: number): Promise<ClientDecisionSummary>;
 }
 
 export function emptyStats(planned: number): LoadStats {

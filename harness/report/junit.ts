@@ -4,11 +4,11 @@
 import { ALL_CHECKS } from "../checker/types.ts";
 import type { RunResult, SutResult } from "./result-schema.ts";
 
-function esc(s: string): string {
+export function esc(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "");
 }
 
-interface Case {
+export interface Case {
   name: string;
   classname: string;
   timeSec: number;
@@ -24,7 +24,7 @@ function examplesText(s: SutResult, inv: string): string {
   return v.examples.map((e) => `${e.id}: ${e.detail}`).join("\n");
 }
 
-function casesFor(s: SutResult): Case[] {
+export function casesFor(s: SutResult): Case[] {
   const classname = `oversell.${s.name}`;
   const timeSec = (s.durationMs ?? 0) / 1000;
   const cases: Case[] = [];

@@ -40,7 +40,13 @@ export const sutResultSchema = z.object({
   units: z.object({ stock: z.number(), sold: z.number(), held: z.number() }).optional(),
   /** Per product (oversold first; capped): stock S(p), sold, held. */
   products: z.array(z.object({ productId: z.string(), stock: z.number(), sold: z.number(), held: z.number() })).optional(),
-  latencyUs: z.object({ decision: percentiles, ack: percentiles, sendDelay: percentiles }),
+  latencyUs: z.object({
+    decision: percentiles, ack: percentiles, sendDelay: percentiles,
+    /** --driver http: decision latency as the HTTP client sees it (GET /orders/:id answered − intended send). */
+    httpDecision: percentiles.optional(),
+  }),
+  /** --driver http: outcome of the client's decision long polls. */
+  httpPolls: z.object({ polled: z.number(), decided: z.number(), timedOut: z.number(), skipped: z.number(), errors: z.number() }).optional(),
   throughput: z.object({ offeredPerSec: z.number(), decidedPerSec: z.number(), ackedPerSec: z.number().optional() }),
   /** Time series, 1 s buckets from the SUT's load start: counts and decision latency. */
   series: z.array(z.object({ tSec: z.number(), offered: z.number(), acked: z.number(), decided: z.number(), p50Us: z.number().optional(), p99Us: z.number().optional(), maxUs: z.number().optional() })).optional(),

@@ -56,5 +56,12 @@ export function renderSummary(r: RunResult): string {
   const reasons = r.suts.filter((s) => s.verdictReason).map((s) => `  ${s.name}: ${s.verdictReason}`);
   const title = `oversell ${r.runId} — scenario ${r.scenario.name}, seed ${r.seed}, Kafka ${r.kafka.version ?? "?"} (${r.kafka.embedded ? "embedded" : "external"}, ${r.kafka.brokers} broker${r.kafka.brokers === 1 ? "" : "s"})`;
   const legend = "latency: decision − intended send (open loop); (n): violations of an invariant the SUT does not claim";
-  return [title, "", ...out, "", ...(reasons.length ? ["notes:", ...reasons, ""] : []), legend, `run verdict: ${r.verdict.toUpperCase()}`].join("\n");
+  // --driver http: the decision as the client saw it (long poll on the gateway), beside the checker's.
+  const http = r.suts.filter((s) => s.latencyUs.httpDecision).map((s) => {
+    const h = s.latencyUs.httpDecision!;
+    const p = s.httpPolls;
+    return `  ${s.name}: p50 ${ms(h.p50)} ms, p99 ${ms(h.p99)} ms, p99.9 ${ms(h.p999)} ms${p ? ` (${p.decided}/${p.polled} answered${p.timedOut ? `, ${p.timedOut} timed out` : ""})` : ""}`;
+  });
+  const httpLines = http.length ? ["http client decision latency (GET /orders/:id answered − intended send):", ...http, ""] : [];
+  return [title, "", ...out, "", ...httpLines, ...(reasons.length ? ["notes:", ...reasons, ""] : []), legend, `run verdict: ${r.verdict.toUpperCase()}`].join("\n");
 }

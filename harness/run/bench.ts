@@ -284,7 +284,11 @@ async function runOneSut(c: SutContext): Promise<SutResult> {
         history.write({ type: "send-error", sut: name, seq: g.seq, orderId: g.orderId, status: e.status, error: e.error, atMs: e.atMs }),
     };
     load = c.driver === "http"
-      ? await startHttpLoad({ url: gateway!.url, orders: stream.orders, t0, ackTimeoutMs: ACK_TIMEOUT_MS, ...callbacks })
+      ? await startHttpLoad({
+          url: gateway!.url, orders: stream.orders, t0, ackTimeoutMs: ACK_TIMEOUT_MS, ...callbacks,
+          // Every accepted order is long-polled until the drain deadline at the latest.
+          decisions: { timeoutMs: stream.durationMs + o.scenario.drainTimeoutMs },
+        })
       : await startKafkaLoad({ connection, ns, orders: stream.orders, t0, ackTimeoutMs: ACK_TIMEOUT_MS, ...callbacks });
     const restocks = runRestocks(stream.restocks, t0, async (due) => {
       const intendedAtMs = t0 + due[0]!.offsetMs;
@@ -368,10 +372,17 @@ async function runOneSut(c: SutContext): Promise<SutResult> {
       faults,
     };
     const ev = evaluate(input);
-    return evaluatedResult(b, ev, {
+    const client = await load.clientDecisions?.settle(Date.now() + 5_000); // http driver: the client's view
+    const r = evaluatedResult(b, ev, {
       faults, crashes: crashes.length ? crashes : undefined, logs,
       warnings: [...warnings, ...res.warnings].length ? [...warnings, ...res.warnings] : undefined,
     });
+    if (client) {
+      r.latencyUs.httpDecision = client.latencyUs;
+      const { open: _open, ...polls } = client.polls;
+      r.httpPolls = polls;
+    }
+    return r;
   } catch (e) {
     const msg = (e as Error).message;
     history.mark({ type: "error", sut: name, message: msg });

@@ -57,7 +57,8 @@ export async function sendStock(producer: Producer, ns: string, type: "StockSet"
   }
 }
 
-export const RUN_ID_PATTERN = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,80}$/;
+/** No '.': it separates the runId from the SUT in oversell.<runId>.<sut>, so run "a" must never own run "a.b"'s topics. */
+export const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
 const STAMPED_RUN = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})-[a-z0-9]+$/;
 
 /** When a run id of the default form (20261125T121500-ab12, UTC) was made; undefined for others. */

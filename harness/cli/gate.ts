@@ -1,0 +1,69 @@
+// npm run gate -- [--only substr,...] [--repeat N] [--seed N] [--out DIR] [--kafka-version X] [--list] [--no-progress]
+// The CI correctness gate: every SUT × fault cell on one embedded broker behind fault proxies.
+// Exit: 0 every cell met its expectation, 1 one did not, 2 one could not be judged or an error.
+import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs (read_committed fix)
+import { join, resolve } from "node:path";
+import { Command } from "commander";
+import { z } from "zod";
+import { expectedVerdict } from "../gate/matrix.ts";
+import { gateCells, runGate } from "../gate/run.ts";
+import { newRunId } from "../run/bench.ts";
+import { Progress } from "../run/progress.ts";
+import { InputError } from "../shared/zod-errors.ts";
+import { flagIssues, parseOrExit, usageError } from "./options.ts";
+
+/** Default base seed of every cell: fixed, so a red gate is reproduced with the same streams. */
+const DEFAULT_SEED = 11;
+
+const program = new Command("gate")
+  .description("the CI correctness gate: each SUT under each fault kind (and no fault), judged against its expectation; junit.xml + summary")
+  .usage("[--only substr,...] [--repeat N] [--seed N] [--out DIR] [--list]")
+  .option("--only <substrings>", "run only cells whose id contains one of these (comma-separated), e.g. saga[ or naive,keyed-transactional[none]")
+  .option("--repeat <n>", "run each cell N times with seeds seed, seed+1, ... and report how many failed", "1")
+  .option("--seed <n>", `base seed of every cell (default ${DEFAULT_SEED})`)
+  .option("--out <dir>", "gate folder (default reports/gate-<timestamp>/)")
+  .option("--kafka-version <v>", "embedded Kafka version (Maven Central)")
+  .option("--list", "print the matrix (cell, faults, expectation) and exit")
+  .option("--no-progress", "no progress line (cell lines still print)")
+  .allowExcessArguments(false);
+
+const flagsSchema = z.object({
+  only: z.string().min(1).optional(),
+  repeat: z.string().regex(/^([1-9]|[1-4]\d|50)$/, "1 to 50").transform(Number),
+  seed: z.string().regex(/^\d{1,15}$/, "a non-negative integer").transform(Number).optional(),
+  out: z.string().min(1).optional(),
+  kafkaVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "a version like 4.1.1").optional(),
+  list: z.boolean().optional(),
+  progress: z.boolean(),
+});
+
+program.action(async (raw: Record<string, unknown>) => {
+  const parsed = flagsSchema.safeParse(raw);
+  if (!parsed.success) usageError(program, flagIssues(parsed.error));
+  const f = parsed.data;
+  try {
+    if (f.list) {
+      for (const c of gateCells(f.only)) {
+        process.stdout.write(`${c.id.padEnd(48)} ${(c.faults ?? "-").padEnd(26)} ${String(c.scenario.name).padEnd(16)} expected ${expectedVerdict(c)}${c.expectedViolations.length ? ` (${c.expectedViolations.join(", ")})` : ""}${c.reason ? ` — ${c.reason}` : ""}\n`);
+      }
+      process.exit(0);
+    }
+    const gateId = newRunId();
+    const outDir = resolve(f.out ?? join("reports", `gate-${gateId}`));
+    const outcome = await runGate({
+      outDir, only: f.only, repeat: f.repeat, seed: f.seed ?? DEFAULT_SEED, kafkaVersion: f.kafkaVersion, gateId,
+      progress: new Progress(process.stderr, !f.progress),
+    });
+    process.stdout.write(`\n${outcome.summary}\n\ngate folder: ${outDir} (junit.xml, summary.txt, gate.json, kafka.log; one run folder per cell with result.json and report.html)\n`);
+    process.exit(outcome.exitCode);
+  } catch (e) {
+    if (e instanceof InputError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      process.exit(e.exitCode);
+    }
+    process.stderr.write(`error: ${(e as Error).stack ?? e}\n`);
+    process.exit(2);
+  }
+});
+
+await parseOrExit(program);

@@ -1,0 +1,182 @@
+// The gate's matrix: which SUT runs under which fault, on which scenario, and what verdict is
+// expected. Expectations come from each manifest (expectedViolations) and, for deliberately broken
+// variants and documented limits, from the table below.
+import { FAULT_KINDS, type FaultKind } from "../nemesis/faults.ts";
+import type { ScenarioInput } from "../scenario/schema.ts";
+import { BUILTIN_SCENARIOS } from "../scenario/builtins.ts";
+import type { Invariant, Manifest } from "../sut/manifest.ts";
+
+export type GateFault = "none" | FaultKind;
+
+/** One cell of the matrix (run once per repetition, with seed + k). */
+export interface GateCell {
+  /** e.g. `saga[pause]`, `keyed-transactional(transactions=off)[pause]`: also the testcase prefix in junit.xml. */
+  id: string;
+  sut: string;
+  /** A variant label (settings that change the SUT's behaviour). */
+  variant?: string;
+  /** Instance environment for the variant (OVERSELL_SETTING_*). */
+  settings?: Record<string, string>;
+  fault: GateFault;
+  /** The `--faults` text of this cell (none for fault "none"). */
+  faults?: string;
+  scenario: ScenarioInput;
+  /** The checker must catch these; empty means the cell is expected to pass. */
+  expectedViolations: Invariant[];
+  /** Where the expectation came from, and why when a cell is expected to fail. */
+  expectationSource: "manifest" | "gate";
+  reason?: string;
+}
+
+/**
+ * Orders keep flowing while the fault is active: an open-loop rate on 8 products with stock 10 and
+ * a restock of 5 every 3 s, so products run out, are refilled and run out again, and a reservation
+ * taken twice shows up as an oversell.
+ */
+export function contentionScenario(name: string, ratePerSec: number, durationMs: number): ScenarioInput {
+  const restocks = [];
+  for (let at = 3000; at < durationMs; at += 3000) restocks.push({ atMs: at, quantity: 5, products: "all" as const });
+  return {
+    name,
+    description: `Open-loop ${ratePerSec} orders/s for ${durationMs / 1000} s on 8 products with stock 10 and a restock of 5 every 3 s: contention while faults are active.`,
+    products: { count: 8, initialStock: 10, restocks },
+    demand: { quantity: { dist: "choice", values: [1, 2], weights: [3, 1] }, customers: 300 },
+    timing: { kind: "rate", ratePerSec, durationMs },
+    invalid: { rate: 0.02 },
+    drainTimeoutMs: 60_000,
+  };
+}
+
+export const CONTENTION_SCENARIO = contentionScenario("gate-contention", 40, 12_000);
+/**
+ * The only broker takes 10-20 s to come back on a busy 2-core box, and the load driver's sends fail
+ * while it is down: the load goes on long enough for orders to flow again after the restart.
+ */
+export const CONTENTION_LONG_SCENARIO = contentionScenario("gate-contention-long", 20, 30_000);
+
+/**
+ * One fault per kind, timed inside the 12 s load so orders flow while it is active; each heals
+ * before the drain (runNemesis waits for it). Instance 0 is the target of crash and pause.
+ */
+export const FAULT_SPECS: Record<FaultKind, string> = {
+  // SIGKILL at 3 s, restarted 3 s later: its partitions move (session timeout) or come back.
+  crash: "crash#0@3s:3s",
+  // SIGSTOP at 2 s for session timeout + 4 s (the default): a zombie that wakes up after its partitions moved.
+  pause: "pause#0@2s",
+  // A third instance joins at 2 s and leaves at 8 s: two rebalances under load.
+  scale: "scale@2s:6s",
+  // kill -9 of the (only) broker at 4 s, restarted 3 s later: every client reconnects, transactions are recovered.
+  broker: "broker:kill@4s:3s",
+  // Every byte to and from the broker stalls for 9 s from 3 s: longer than the SUTs' 8 s session timeout.
+  network: "network:blackhole@3s:9s",
+};
+
+export interface PlanRow {
+  sut: string;
+  variant?: { label: string; settings: Record<string, string> };
+  faults: GateFault[];
+  scenario?: ScenarioInput;
+  /** Replaces FAULT_SPECS for this row's faults. */
+  faultText?: Partial<Record<FaultKind, string>>;
+  /** Per fault: a scenario other than the row's. */
+  scenarioFor?: Partial<Record<GateFault, ScenarioInput>>;
+}
+
+/**
+ * A busy stream for the zombie cell: an instance paused at a random moment is caught in the middle
+ * of a write only if it is writing most of the time.
+ */
+export const ZOMBIE_SCENARIO: ScenarioInput = {
+  name: "gate-zombie",
+  description: "Open-loop 150 orders/s for 12 s on 40 products with stock 20 and a restock: an instance is busy writing when it is paused.",
+  products: { count: 40, initialStock: 20, restocks: [{ atMs: 6000, quantity: 10, products: "all" }] },
+  demand: { quantity: 1, customers: 1000 },
+  timing: { kind: "rate", ratePerSec: 150, durationMs: 12_000 },
+  drainTimeoutMs: 60_000,
+};
+
+export const PLAN: PlanRow[] = [
+  { sut: "keyed-transactional", faults: ["none", ...FAULT_KINDS], scenarioFor: { broker: CONTENTION_LONG_SCENARIO } },
+  { sut: "saga", faults: ["none", ...FAULT_KINDS], scenarioFor: { broker: CONTENTION_LONG_SCENARIO } },
+  { sut: "kafka-streams", faults: ["none", "crash", "pause", "scale"] },
+  // The checker must catch the design from the question on the race itself.
+  { sut: "naive", faults: ["none"], scenario: BUILTIN_SCENARIOS["last-unit"] },
+  // The broken variant: at-least-once without fencing. A zombie (pause) keeps deciding from stale state.
+  { sut: "keyed-transactional", variant: { label: "transactions=off", settings: { OVERSELL_SETTING_TRANSACTIONS: "off", OVERSELL_SETTING_LINGER_MS: "1000", OVERSELL_SETTING_MIN_BYTES: "1000000" } },
+    faults: ["pause"], scenario: ZOMBIE_SCENARIO },
+];
+
+export interface GateExpectation {
+  expectedViolations: Invariant[];
+  reason: string;
+}
+
+/**
+ * The gate's own expectations, by cell id; they replace the manifest's. Only for deliberately
+ * broken variants and for limits shown with evidence (see the SUT's README).
+ */
+export const GATE_EXPECTATIONS: Record<string, GateExpectation> = {
+  "keyed-transactional(transactions=off)[pause]": {
+    expectedViolations: ["duplicate"],
+    reason: "transactions off: outputs and offsets are not atomic and a paused owner is not fenced; when it wakes up it re-decides orders its successor already decided",
+  },
+};
+
+export function cellId(sut: string, fault: GateFault, variant?: string): string {
+  return `${sut}${variant ? `(${variant})` : ""}[${fault}]`;
+}
+
+/** The full matrix, in run order. `manifest` loads a SUT's manifest (its expectedViolations). */
+export function buildMatrix(manifest: (sut: string) => Pick<Manifest, "expectedViolations">, plan: PlanRow[] = PLAN, table: Record<string, GateExpectation> = GATE_EXPECTATIONS): GateCell[] {
+  const cells: GateCell[] = [];
+  for (const row of plan) {
+    for (const fault of row.faults) {
+      const id = cellId(row.sut, fault, row.variant?.label);
+      const own = table[id];
+      const cell: GateCell = {
+        id,
+        sut: row.sut,
+        fault,
+        scenario: row.scenarioFor?.[fault] ?? row.scenario ?? CONTENTION_SCENARIO,
+        expectedViolations: own ? [...own.expectedViolations] : [...manifest(row.sut).expectedViolations],
+        expectationSource: own ? "gate" : "manifest",
+      };
+      if (own) cell.reason = own.reason;
+      if (row.variant) {
+        cell.variant = row.variant.label;
+        cell.settings = { ...row.variant.settings };
+      }
+      if (fault !== "none") cell.faults = row.faultText?.[fault] ?? FAULT_SPECS[fault];
+      if (cells.some((c) => c.id === id)) throw new Error(`gate matrix: cell ${id} appears twice`);
+      cells.push(cell);
+    }
+  }
+  for (const id of Object.keys(table)) {
+    if (!cells.some((c) => c.id === id)) throw new Error(`gate expectations: no cell ${id} in the matrix`);
+  }
+  return cells;
+}
+
+/** `--only`: cells whose id contains any of the comma-separated substrings. */
+export function selectCells(cells: GateCell[], only?: string): GateCell[] {
+  if (!only) return cells;
+  const parts = only.split(",").map((s) => s.trim()).filter(Boolean);
+  return cells.filter((c) => parts.some((p) => c.id.includes(p)));
+}
+
+/** One execution of a cell: repetition k (0-based) runs with seed + k. */
+export interface GateRunPlan {
+  cell: GateCell;
+  repetition: number;
+  seed: number;
+}
+
+export function planRuns(cells: GateCell[], baseSeed: number, repeat: number): GateRunPlan[] {
+  const out: GateRunPlan[] = [];
+  for (const cell of cells) for (let k = 0; k < repeat; k++) out.push({ cell, repetition: k, seed: baseSeed + k });
+  return out;
+}
+
+export function expectedVerdict(cell: Pick<GateCell, "expectedViolations">): "pass" | "fail" {
+  return cell.expectedViolations.length > 0 ? "fail" : "pass";
+}

@@ -1,0 +1,166 @@
+// `npm run gate`: every cell of the matrix in turn against ONE embedded broker behind fault proxies
+// (network faults need them; a cell's broker fault restarts that broker and heals before its drain).
+// Each cell is a normal bench run in its own folder and namespace; the gate judges each against
+// its expectation and writes junit.xml, summary.txt and gate.json.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { EmbeddedCluster } from "../cluster/embedded.ts";
+import { parseFaultSpecs, ProxySet } from "../nemesis/index.ts";
+import { newRunId, runBench } from "../run/bench.ts";
+import { withAdmin } from "../run/kafka.ts";
+import { Progress } from "../run/progress.ts";
+import { generateStream } from "../scenario/generate.ts";
+import { validateScenario } from "../scenario/load.ts";
+import { InputError } from "../shared/zod-errors.ts";
+import { loadManifest } from "../sut/manifest.ts";
+import { buildMatrix, expectedVerdict, planRuns, selectCells, type GateCell } from "./matrix.ts";
+import { gateExitCode, judgeCell, type GateRunResult } from "./outcome.ts";
+import { formatDuration, renderGateJunit, renderGateSummary } from "./render.ts";
+
+export interface GateOptions {
+  /** The gate folder (every cell's run folder goes inside it). */
+  outDir: string;
+  /** Comma-separated substrings of cell ids. */
+  only?: string;
+  repeat: number;
+  seed: number;
+  kafkaVersion?: string;
+  progress: Progress;
+  gateId?: string;
+  /** Delete each cell's topics after it (keeps the one broker light); default true. */
+  deleteTopics?: boolean;
+}
+
+export interface GateOutcome {
+  runs: GateRunResult[];
+  exitCode: number;
+  summary: string;
+  files: { junit: string; summary: string; json: string };
+  wallMs: number;
+}
+
+function folderName(n: number, cell: GateCell, seed: number, repeated: boolean): string {
+  const slug = cell.id.replace(/\[(.*)\]$/, "-$1").replace(/[^A-Za-z0-9-]+/g, "-").replace(/-+$/, "");
+  return `${String(n).padStart(2, "0")}-${slug}${repeated ? `-seed${seed}` : ""}`;
+}
+
+export function gateCells(only?: string): GateCell[] {
+  const cells = selectCells(buildMatrix((sut) => loadManifest(sut)), only);
+  if (cells.length === 0) throw new InputError(`--only "${only}": no cell matches (cells: ${buildMatrix((s) => loadManifest(s)).map((c) => c.id).join(", ")})`);
+  return cells;
+}
+
+export async function runGate(o: GateOptions): Promise<GateOutcome> {
+  const t0 = Date.now();
+  const startedAt = new Date(t0).toISOString();
+  const gateId = o.gateId ?? newRunId();
+  const progress = o.progress;
+  const cells = gateCells(o.only);
+  const plans = planRuns(cells, o.seed, o.repeat);
+  const repeated = o.repeat > 1;
+  mkdirSync(o.outDir, { recursive: true });
+  // Validate everything before a broker starts: a typo in the table must not cost a cluster start.
+  const prepared = plans.map((p, i) => {
+    const scenario = validateScenario(p.cell.scenario, `gate scenario of ${p.cell.id}`);
+    const loadMs = Math.max(generateStream(scenario, p.seed).durationMs, 1000);
+    const faults = p.cell.faults ? { text: p.cell.faults, specs: parseFaultSpecs(p.cell.faults, loadMs) } : undefined;
+    return { ...p, scenario, faults, n: i + 1, folder: folderName(i + 1, p.cell, p.seed, repeated) };
+  });
+  progress.log(`gate ${gateId}: ${cells.length} cell(s)${repeated ? ` × ${o.repeat} seeds` : ""} = ${plans.length} run(s), seed ${o.seed}; folder ${o.outDir}`);
+
+  const proxies = await ProxySet.forCluster();
+  let cluster: EmbeddedCluster | undefined;
+  const runs: GateRunResult[] = [];
+  try {
+    progress.update("starting the embedded broker (1 node, behind fault proxies) ...");
+    cluster = await EmbeddedCluster.start({
+      brokers: 1, kafkaVersion: o.kafkaVersion, logFile: join(o.outDir, "kafka.log"),
+      log: (l) => progress.log(l), advertisedPort: proxies.advertisedPort,
+    });
+    const kafkaLabel = `Kafka ${cluster.kafkaVersion}, 1 broker at ${cluster.bootstrap} (through fault proxies)`;
+    progress.log(kafkaLabel);
+
+    for (const p of prepared) {
+      const { cell } = p;
+      const tag = `[${p.n}/${prepared.length}] ${cell.id} seed ${p.seed}`;
+      progress.log(`${tag}: ${cell.faults ? `faults ${cell.faults}` : "no fault"}, scenario ${p.scenario.name}, expected ${expectedVerdict(cell)}`);
+      const runDir = join(o.outDir, p.folder);
+      const runId = `${gateId}c${String(p.n).padStart(2, "0")}`;
+      const started = Date.now();
+      let result: GateRunResult;
+      try {
+        const outcome = await runBench({
+          suts: [cell.sut],
+          scenario: p.scenario,
+          seed: p.seed,
+          shared: { cluster, proxies },
+          outDir: runDir,
+          runId,
+          settings: cell.settings ? { [cell.sut]: cell.settings } : undefined,
+          faults: p.faults,
+          expectedViolations: { [cell.sut]: cell.expectedViolations },
+          progress,
+          command: `npm run gate -- --only '${cell.id}' --seed ${p.seed}`,
+        });
+        const sut = outcome.result.suts[0];
+        result = { cell, repetition: p.repetition, seed: p.seed, ...judgeCell(cell, sut), sut, runDir: relative(o.outDir, runDir) || ".", wallMs: Date.now() - started };
+      } catch (e) {
+        const msg = (e as Error).message;
+        result = { cell, repetition: p.repetition, seed: p.seed, ...judgeCell(cell, undefined), runDir: relative(o.outDir, runDir), wallMs: Date.now() - started, error: msg };
+      }
+      runs.push(result);
+      const counts = result.sut ? ` (oversell ${result.sut.violations.oversell?.count ?? 0}, duplicate ${result.sut.violations.duplicate?.count ?? 0}, lost ${result.sut.violations.lost?.count ?? 0})` : "";
+      progress.log(`${tag}: ${result.verdict}${counts}, expected ${result.expected} — ${result.match ? "ok" : `MISMATCH: ${(result.error ?? result.note ?? "").split("\n")[0]}`} [${formatDuration(result.wallMs)}, gate ${formatDuration(Date.now() - t0)}]`);
+      await afterCell(cluster, proxies, runId, o.deleteTopics ?? true, (l) => progress.log(`${tag}: ${l}`));
+    }
+
+    const wallMs = Date.now() - t0;
+    const summary = renderGateSummary(runs, { gateId, wallMs, kafka: kafkaLabel });
+    const files = {
+      junit: join(o.outDir, "junit.xml"),
+      summary: join(o.outDir, "summary.txt"),
+      json: join(o.outDir, "gate.json"),
+    };
+    writeFileSync(files.junit, renderGateJunit(runs, { gateId, startedAt }));
+    writeFileSync(files.summary, `${summary}\n`);
+    const exitCode = gateExitCode(runs);
+    writeFileSync(files.json, `${JSON.stringify({
+      gateId, startedAt, wallMs, exitCode, seed: o.seed, repeat: o.repeat, only: o.only, kafka: kafkaLabel,
+      runs: runs.map((r) => ({
+        cell: r.cell.id, sut: r.cell.sut, variant: r.cell.variant, fault: r.cell.fault, faults: r.cell.faults, scenario: r.cell.scenario.name,
+        seed: r.seed, repetition: r.repetition, expected: r.expected, expectedViolations: r.cell.expectedViolations,
+        expectationSource: r.cell.expectationSource, reason: r.cell.reason, verdict: r.verdict, match: r.match, note: r.note, error: r.error,
+        runDir: r.runDir, wallMs: r.wallMs,
+        violations: r.sut ? Object.fromEntries(Object.entries(r.sut.violations).map(([k, v]) => [k, v.count])) : undefined,
+      })),
+    }, null, 2)}\n`);
+    return { runs, exitCode, summary, files, wallMs };
+  } finally {
+    progress.done();
+    await cluster?.stop();
+    await proxies.close();
+  }
+}
+
+/**
+ * The next cell must start on a healthy broker whatever this one left behind: proxies healed, the
+ * broker running; and this cell's topics deleted so one broker does not accumulate hundreds of partitions.
+ */
+async function afterCell(cluster: EmbeddedCluster, proxies: ProxySet, runId: string, deleteTopics: boolean, log: (l: string) => void): Promise<void> {
+  proxies.heal();
+  for (const n of cluster.nodes) {
+    if (!n.running) {
+      log(`broker ${n.nodeId} was not running after the cell; restarting it`);
+      await cluster.startNode(n.nodeId);
+    }
+  }
+  if (!deleteTopics) return;
+  try {
+    await withAdmin(cluster.connection, async (admin) => {
+      const mine = (await admin.listTopics()).filter((t) => t.startsWith(`oversell.${runId}.`));
+      if (mine.length) await admin.deleteTopics({ topics: mine, timeout: 30_000 });
+    });
+  } catch (e) {
+    log(`could not delete the cell's topics (${(e as Error).message}); continuing`);
+  }
+}
