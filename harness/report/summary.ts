@@ -63,5 +63,11 @@ export function renderSummary(r: RunResult): string {
     return `  ${s.name}: p50 ${ms(h.p50)} ms, p99 ${ms(h.p99)} ms, p99.9 ${ms(h.p999)} ms${p ? ` (${p.decided}/${p.polled} answered${p.timedOut ? `, ${p.timedOut} timed out` : ""})` : ""}`;
   });
   const httpLines = http.length ? ["http client decision latency (GET /orders/:id answered − intended send):", ...http, ""] : [];
-  return [title, "", ...out, "", ...httpLines, ...(reasons.length ? ["notes:", ...reasons, ""] : []), legend, `run verdict: ${r.verdict.toUpperCase()}`].join("\n");
+  // Poison pills in the stream: did valid orders suffer (undecided, or slower right behind a bad record)?
+  const poison = r.suts.filter((s) => s.poison && s.poison.invalid > 0).map((s) => {
+    const p = s.poison!;
+    return `  ${s.name}: ${p.invalid} invalid, ${p.validUndecided} valid undecided; decision p50/p99 right behind one ${ms(p.afterPoison.p50)}/${ms(p.afterPoison.p99)} ms (${p.afterPoison.count ?? 0}), other valid ${ms(p.otherValid.p50)}/${ms(p.otherValid.p99)} ms (${p.otherValid.count ?? 0})`;
+  });
+  const poisonLines = poison.length ? ["poison pills (invalid orders in the stream):", ...poison, ""] : [];
+  return [title, "", ...out, "", ...httpLines, ...poisonLines, ...(reasons.length ? ["notes:", ...reasons, ""] : []), legend, `run verdict: ${r.verdict.toUpperCase()}`].join("\n");
 }

@@ -86,10 +86,19 @@ export async function runCheck(o: CheckOptions): Promise<CheckOutcome> {
       continue;
     }
     progress.update(`[${name}] reading ${s.ns}.decisions ...`);
-    const unknownIds = h.orders.filter((x) => x.status === "unknown").map((x) => x.orderId);
-    if (unknownIds.length) {
-      const found = await findOrdersInTopic(connection, s.ns, unknownIds, 20_000);
-      for (const x of h.orders) if (x.status === "unknown") x.inTopic = found.has(x.orderId);
+    // A harness killed mid-load loses its last buffered history lines: an order the history calls
+    // "unsent" may have reached the broker (and been decided). Without its sut-end line, look those up too.
+    const cutShort = !h.end;
+    const lookup = h.orders.filter((x) => x.status === "unknown" || (cutShort && x.status === "unsent")).map((x) => x.orderId);
+    if (lookup.length) {
+      const found = await findOrdersInTopic(connection, s.ns, lookup, 20_000);
+      for (const x of h.orders) {
+        if (x.status === "unknown") x.inTopic = found.has(x.orderId);
+        else if (x.status === "unsent" && cutShort && found.has(x.orderId)) {
+          x.status = "unknown";
+          x.inTopic = true;
+        }
+      }
     }
     const res = await collectDecisions({
       connection, ns: s.ns, confirms: s.confirms, orders: h.orders, deadlineMs: Date.now() + (o.deadlineMs ?? 30_000),

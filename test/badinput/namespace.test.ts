@@ -63,6 +63,7 @@ describe("namespaces on a shared cluster", () => {
 
     // Kafka's own internal topics (__consumer_offsets, __transaction_state) appear on first use; the broker makes them.
     const created = (await listTopics()).filter((t) => !before.has(t) && !t.startsWith("__"));
+    console.log(`bench created ${created.length} topic(s): ${created.join(" ")}`);
     expect(created.length).toBeGreaterThan(6);
     for (const t of created) {
       expect(t.startsWith(`oversell.${runId}.`), t).toBe(true);

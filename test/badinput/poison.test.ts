@@ -74,7 +74,7 @@ describe("poison pills in the order stream", () => {
     const progress = new Progress({ write: (s: string) => ((stderr += s), true), isTTY: false } as unknown as NodeJS.WriteStream, true);
     const stream = generateStream(scenario, 11);
     const t0 = Date.now();
-    const { result } = await runBench({ suts: SUTS, scenario, seed: 11, connection: testConnection(), outDir: out, runId, instances: 1, progress });
+    const { result, summary } = await runBench({ suts: SUTS, scenario, seed: 11, connection: testConnection(), outDir: out, runId, instances: 1, progress });
     console.log(`poison bench: ${((Date.now() - t0) / 1000).toFixed(1)} s, run folder ${out}`);
     expect(result.suts.map((s) => s.name)).toEqual(SUTS);
 
@@ -113,6 +113,7 @@ describe("poison pills in the order stream", () => {
     // The Java SUT's own parser, on huge quantities (2^53, 2^64, 1e300, 2^53+1 and 1e400 as JSON literals): all INVALID.
     expect(table.find((k) => k.sut === "kafka-streams" && k.kind === "huge-quantity")!.outcomes).toEqual({ "OrderRejected INVALID": stream.orders.filter((o) => o.kind === "huge-quantity").length });
     expect(runProcesses(runId)).toEqual([]);
+    for (const s of result.suts) expect(summary).toContain(`  ${s.name}: ${s.poison!.invalid} invalid, 0 valid undecided; decision p50/p99 right behind one `);
 
     console.log(["| SUT | kind | sent | outcomes |", "|---|---|---|---|", ...table.map((k) => `| ${k.sut} | ${k.kind} | ${k.sent} | ${Object.entries(k.outcomes).map(([o, n]) => `${o} ×${n}`).join(", ")} |`)].join("\n"));
     console.log(["| SUT | verdict | invalid | valid undecided | crashes | invalid-accepted | duplicate | decision p50 behind a poison pill (n) | p50 other valid (n) | p99 behind / other |", "|---|---|---|---|---|---|---|---|---|---|",
