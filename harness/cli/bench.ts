@@ -13,7 +13,7 @@ import { Progress } from "../run/progress.ts";
 import { DEFAULT_SCENARIO, generateStream, loadScenario } from "../scenario/index.ts";
 import { InputError } from "../shared/zod-errors.ts";
 import { listSuts, loadManifest } from "../sut/manifest.ts";
-import { addConnectionOptions, connectionFromFlags, FlagError, flagIssues, parseOrExit, usageError } from "./options.ts";
+import { addConnectionOptions, connectionFromFlags, FlagError, flagIssues, parseOrExit, usageError, exitOnError } from "./options.ts";
 
 const program = addConnectionOptions(
   new Command("bench")
@@ -102,13 +102,7 @@ program.action(async (raw: Record<string, unknown>) => {
     process.stdout.write(`wall time: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     process.exit(outcome.exitCode);
   } catch (e) {
-    if (e instanceof FlagError) usageError(program, e.message);
-    if (e instanceof InputError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      process.exit(e.exitCode);
-    }
-    process.stderr.write(`error: ${(e as Error).stack ?? e}\n`);
-    process.exit(2);
+    exitOnError(program, e);
   }
 });
 

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { runCheck, storedBootstrap } from "../run/check.ts";
 import { Progress } from "../run/progress.ts";
 import { InputError } from "../shared/zod-errors.ts";
-import { addConnectionOptions, connectionFromFlags, FlagError, parseOrExit, usageError } from "./options.ts";
+import { addConnectionOptions, connectionFromFlags, parseOrExit, usageError, exitOnError } from "./options.ts";
 
 const program = addConnectionOptions(
   new Command("check")
@@ -28,9 +28,7 @@ program.action(async (runDir: string, raw: Record<string, unknown> & { progress:
     process.stdout.write(`\n${out.summary}\n\nwritten: ${out.file}\n`);
     process.exit(out.exitCode);
   } catch (e) {
-    if (e instanceof FlagError) usageError(program, e.message);
-    process.stderr.write(`error: ${(e as Error).message}\n`);
-    process.exit(e instanceof InputError ? e.exitCode : 2);
+    exitOnError(program, e);
   }
 });
 

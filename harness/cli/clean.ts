@@ -5,7 +5,7 @@ import { Command } from "commander";
 import { describeConnection } from "../../systems-under-test/contract/connection.ts";
 import { probeCluster, RUN_ID_PATTERN, runIdTime, runTopics, withAdmin } from "../run/kafka.ts";
 import { InputError } from "../shared/zod-errors.ts";
-import { addConnectionOptions, connectionFromFlags, FlagError, parseOrExit, usageError } from "./options.ts";
+import { addConnectionOptions, connectionFromFlags, parseOrExit, usageError, exitOnError } from "./options.ts";
 
 const program = addConnectionOptions(
   new Command("clean")
@@ -48,9 +48,7 @@ program.action(async (raw: Record<string, unknown> & { olderThan?: string; run?:
     });
     process.exit(0);
   } catch (e) {
-    if (e instanceof FlagError) usageError(program, e.message);
-    process.stderr.write(`error: ${(e as Error).message}\n`);
-    process.exit(e instanceof InputError ? e.exitCode : 2);
+    exitOnError(program, e);
   }
 });
 

@@ -9,8 +9,7 @@ import { expectedVerdict } from "../gate/matrix.ts";
 import { gateCells, runGate } from "../gate/run.ts";
 import { newRunId } from "../run/bench.ts";
 import { Progress } from "../run/progress.ts";
-import { InputError } from "../shared/zod-errors.ts";
-import { flagIssues, parseOrExit, usageError } from "./options.ts";
+import { flagIssues, parseOrExit, usageError, exitOnError } from "./options.ts";
 
 /** Default base seed of every cell: fixed, so a red gate is reproduced with the same streams. */
 const DEFAULT_SEED = 11;
@@ -57,12 +56,7 @@ program.action(async (raw: Record<string, unknown>) => {
     process.stdout.write(`\n${outcome.summary}\n\ngate folder: ${outDir} (junit.xml, summary.txt, gate.json, kafka.log; one run folder per cell with result.json and report.html)\n`);
     process.exit(outcome.exitCode);
   } catch (e) {
-    if (e instanceof InputError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      process.exit(e.exitCode);
-    }
-    process.stderr.write(`error: ${(e as Error).stack ?? e}\n`);
-    process.exit(2);
+    exitOnError(program, e);
   }
 });
 

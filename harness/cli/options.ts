@@ -86,3 +86,17 @@ export function usageError(cmd: Command, message: string): never {
 export function flagIssues(error: z.ZodError): string {
   return oneLine(error.issues);
 }
+
+/**
+ * The one way a command ends on an error: a flag problem prints usage; an input problem
+ * (bad file, unreachable cluster) prints its message; anything else its stack. Exit 2.
+ */
+export function exitOnError(cmd: Command, e: unknown): never {
+  if (e instanceof FlagError) usageError(cmd, e.message);
+  if (e instanceof InputError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exit(e.exitCode);
+  }
+  process.stderr.write(`error: ${(e as Error).stack ?? e}\n`);
+  process.exit(2);
+}

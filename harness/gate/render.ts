@@ -1,6 +1,6 @@
 // The gate's junit.xml (a testcase per cell and invariant, the fault kind in its name, e.g.
 // `saga[pause] oversell`) and its one-screen summary table.
-import { casesFor, esc, type Case } from "../report/junit.ts";
+import { caseXml, casesFor, esc, type Case } from "../report/junit.ts";
 import { tallyByCell, type GateRunResult } from "./outcome.ts";
 
 function suffix(r: GateRunResult, repeated: boolean): string {
@@ -22,16 +22,6 @@ export function gateCases(r: GateRunResult, repeated: boolean): Case[] {
   });
 }
 
-function caseXml(c: Case): string {
-  const inner = [
-    c.failure ? `      <failure message="${esc(c.failure.message)}">${esc(c.failure.body)}</failure>` : "",
-    c.error ? `      <error message="${esc(c.error.message)}"/>` : "",
-    c.skipped ? `      <skipped message="${esc(c.skipped)}"/>` : "",
-    c.out ? `      <system-out>${esc(c.out)}</system-out>` : "",
-  ].filter(Boolean);
-  const open = `    <testcase name="${esc(c.name)}" classname="${esc(c.classname)}" time="${c.timeSec.toFixed(3)}"`;
-  return inner.length ? `${open}>\n${inner.join("\n")}\n    </testcase>` : `${open}/>`;
-}
 
 export function renderGateJunit(runs: GateRunResult[], o: { gateId: string; startedAt: string }): string {
   const repeated = runs.some((r) => r.repetition > 0);

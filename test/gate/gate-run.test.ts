@@ -1,37 +1,16 @@
 // `npm run gate` for real on two small cells: naive must be caught overselling (expected fail, so the
 // cell passes) and keyed-transactional must pass without faults. The gate starts its own embedded
 // broker behind fault proxies (that is what it ships), so this test does not use the shared one.
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { runCli, stopLiveClis } from "../support/cli.ts";
 import { afterAll, describe, expect, it } from "vitest";
 import { resultSchema } from "../../harness/report/result-schema.ts";
 
-const ROOT = resolve(import.meta.dirname, "..", "..");
-const children = new Set<ReturnType<typeof spawn>>();
+afterAll(stopLiveClis);
 
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGINT");
-});
-
-function gate(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "harness/cli/gate.ts", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    // SIGINT lets the harness reap its broker and SUT instances.
-    const timer = setTimeout(() => child.kill("SIGINT"), timeoutMs);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      res({ code, stdout, stderr });
-    });
-  });
-}
+const gate = (args: string[], timeoutMs: number) => runCli("gate", args, { timeoutMs });
 
 describe("npm run gate (real broker)", () => {
   const out = join(mkdtempSync(join(tmpdir(), "oversell-gate-")), "gate");

@@ -1,40 +1,20 @@
 // End to end: `bench` as a child process against the test broker, with the real SUTs, then `check`
 // judging the stored run again. naive must be caught overselling; the correct SUTs must pass.
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { runCli, stopLiveClis } from "../support/cli.ts";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { resultSchema, type RunResult } from "../../harness/report/result-schema.ts";
 import { listSuts } from "../../harness/sut/manifest.ts";
 
-const ROOT = resolve(import.meta.dirname, "..", "..");
 const CORRECT = ["keyed-transactional", "saga"];
-const children = new Set<ReturnType<typeof spawn>>();
+afterAll(stopLiveClis);
 
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null) c.kill("SIGINT");
-});
-
-function run(script: string, args: string[], timeoutMs: number, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  return new Promise((res) => {
-    const t0 = Date.now();
-    const fullEnv = { ...process.env, ...env };
-    for (const [k, v] of Object.entries(env)) if (v === undefined) delete fullEnv[k];
-    const child = spawn(process.execPath, ["--import", "tsx", script, ...args], { cwd: ROOT, env: fullEnv, stdio: ["ignore", "pipe", "pipe"] });
-    children.add(child);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    // SIGINT lets the harness reap its own children.
-    const timer = setTimeout(() => child.kill("SIGINT"), timeoutMs);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      res({ code, stdout, stderr, ms: Date.now() - t0 });
-    });
-  });
+/** A harness CLI script (harness/cli/<name>.ts) as a child process. */
+function run(script: string, args: string[], timeoutMs: number, env: Record<string, string | undefined> = {}) {
+  const name = script.replace(/^harness\/cli\//, "").replace(/\.ts$/, "") as Parameters<typeof runCli>[0];
+  return runCli(name, args, { timeoutMs, env });
 }
 
 function smallLastUnit(dir: string): string {
