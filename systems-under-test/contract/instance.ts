@@ -27,3 +27,24 @@ export function instanceContext(env: NodeJS.ProcessEnv = process.env): InstanceC
 export function announceReady(): void {
   process.stdout.write(`${READY_LINE}\n`);
 }
+
+/**
+ * Runs an instance's main loop: SIGTERM/SIGINT stop it cleanly (exit 0), a fatal error stops it
+ * with exit 1 (so the harness sees a crash). Returns shutdown(code) for other fatal paths.
+ */
+export function runInstance(o: { main: () => Promise<void>; stop: () => Promise<unknown>; log: (line: string) => void }): (code: number) => Promise<void> {
+  let stopping = false;
+  const shutdown = async (code: number): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    await o.stop().catch((e: Error) => o.log(`stop failed: ${e.message}`));
+    process.exit(code);
+  };
+  process.on("SIGTERM", () => void shutdown(0));
+  process.on("SIGINT", () => void shutdown(0));
+  o.main().catch((e: Error) => {
+    o.log(`fatal: ${e.stack ?? e}`);
+    void shutdown(1);
+  });
+  return shutdown;
+}

@@ -9,7 +9,7 @@ import { readCommittedFixStats } from "../contract/kafkajs-read-committed.ts";
 import { randomBytes } from "node:crypto";
 import kafkajs from "kafkajs";
 import type { Admin } from "kafkajs";
-import { announceReady, encode, instanceContext, kafkaJsConfig, parseJson, parseOrderRecord, stockEventSchema } from "../contract/index.ts";
+import { announceReady, encode, instanceContext, kafkaJsConfig, parseJson, parseOrderRecord, runInstance, stockEventSchema } from "../contract/index.ts";
 import { ChangelogMirror } from "./mirror.ts";
 import { parseByProduct, type PartitionState } from "./records.ts";
 import { step } from "./reserve.ts";
@@ -167,19 +167,12 @@ async function main(): Promise<void> {
   }, 5_000).unref();
 }
 
-let stopping = false;
-async function shutdown(code: number): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log(`shutting down (read_committed fix: ${JSON.stringify(readCommittedFixStats())})`);
-  await Promise.allSettled([router?.stop(), reserver?.stop(), mirror?.stop()]);
-  await admin?.disconnect().catch(() => {});
-  process.exit(code);
-}
-process.on("SIGTERM", () => void shutdown(0));
-process.on("SIGINT", () => void shutdown(0));
-
-main().catch((e) => {
-  log(`fatal: ${(e as Error).stack ?? e}`);
-  void shutdown(1);
+const shutdown = runInstance({
+  main,
+  log,
+  stop: async () => {
+    log(`shutting down (read_committed fix: ${JSON.stringify(readCommittedFixStats())})`);
+    await Promise.allSettled([router?.stop(), reserver?.stop(), mirror?.stop()]);
+    await admin?.disconnect().catch(() => {});
+  },
 });

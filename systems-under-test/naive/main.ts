@@ -4,7 +4,7 @@
 // Check and decrement are apart: the view only learns of a reservation when it reads it back.
 import kafkajs from "kafkajs";
 import type { Consumer, EachBatchPayload, Producer } from "kafkajs";
-import { announceReady, decisionSchema, encode, instanceContext, kafkaJsConfig, parseJson, stockEventSchema } from "../contract/index.ts";
+import { announceReady, decisionSchema, encode, instanceContext, kafkaJsConfig, parseJson, runInstance, stockEventSchema } from "../contract/index.ts";
 import { decide } from "./decide.ts";
 import { StockView } from "./view.ts";
 
@@ -103,19 +103,12 @@ async function main(): Promise<void> {
   announceReady();
 }
 
-let stopping = false;
-async function shutdown(code: number): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log("shutting down");
-  await Promise.allSettled([service?.disconnect(), viewConsumer?.disconnect()]);
-  await producer?.disconnect().catch(() => {});
-  process.exit(code);
-}
-process.on("SIGTERM", () => void shutdown(0));
-process.on("SIGINT", () => void shutdown(0));
-
-main().catch((e) => {
-  log(`fatal: ${(e as Error).stack ?? e}`);
-  void shutdown(1);
+const shutdown = runInstance({
+  main,
+  log,
+  stop: async () => {
+    log("shutting down");
+    await Promise.allSettled([service?.disconnect(), viewConsumer?.disconnect()]);
+    await producer?.disconnect().catch(() => {});
+  },
 });
