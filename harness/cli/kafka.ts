@@ -9,7 +9,8 @@ import { waitForBrokers } from "../cluster/readiness.ts";
 import { isAlive, processStartTime } from "../process/proc.ts";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const STATE_DIR = join(ROOT, ".cache", "kafka");
+// OVERSELL_KAFKA_STATE_DIR lets tests keep their cluster apart from a user's.
+const STATE_DIR = process.env.OVERSELL_KAFKA_STATE_DIR ?? join(ROOT, ".cache", "kafka");
 const STATE = join(STATE_DIR, "state.json");
 
 interface State {
@@ -40,7 +41,12 @@ program
   .command("start")
   .option("--brokers <n>", "1 or 3 nodes", brokerCount, 1 as 1 | 3)
   .option("--kafka-version <v>", "Apache Kafka version from Maven Central")
-  .action(async (o: { brokers: 1 | 3; kafkaVersion?: string }) => {
+  .option("--port <port>", "client port of the first node (the others take the next ones)", (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1024 || n > 65533) throw new InvalidArgumentError("a port from 1024 to 65533");
+    return n;
+  })
+  .action(async (o: { brokers: 1 | 3; kafkaVersion?: string; port?: number }) => {
     const st = readState();
     if (st && st.nodes.some(ours)) {
       console.error(`a cluster is already running at ${st.bootstrap} (npm run kafka -- stop first)`);
@@ -50,6 +56,7 @@ program
     const t0 = Date.now();
     const c = await EmbeddedCluster.start({
       brokers: o.brokers, kafkaVersion: o.kafkaVersion, detached: true,
+      ports: o.port ? Array.from({ length: o.brokers }, (_, i) => o.port! + i) : undefined,
       workDir: join(STATE_DIR, "cluster"), logFile: join(STATE_DIR, "kafka.log"),
       log: (l) => console.error(l),
     });

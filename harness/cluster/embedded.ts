@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { spawnChild, tailOfFile, type Child } from "../process/children.ts";
 import { DEFAULT_KAFKA_VERSION, ensureKafkaJars, isKafka3 } from "./jars.ts";
 import { log4jConfig, nodeProperties, type NodePorts } from "./node-config.ts";
-import { freePort } from "./ports.ts";
+import { freePort, portIsFree } from "./ports.ts";
 import { requireJava } from "./prerequisites.ts";
 import { waitForBrokers } from "./readiness.ts";
 import type { Connection } from "../../systems-under-test/contract/connection.ts";
@@ -27,6 +27,10 @@ export interface EmbeddedOptions {
   log?: (line: string) => void;
   /** Point advertised listeners at other ports (fault proxies); called with each node's real port. */
   advertisedPort?: (nodeId: number, realPort: number) => Promise<number> | number;
+  /** Fixed client ports, one per node (default: free ports chosen by the OS). */
+  ports?: number[];
+  /** Extra server.properties for every node (overrides the defaults). */
+  brokerProperties?: Record<string, string | number>;
 }
 
 export interface NodeInfo extends NodePorts {
@@ -76,8 +80,12 @@ export class EmbeddedCluster {
     mkdirSync(workDir, { recursive: true });
     const logFile = resolve(opts.logFile ?? join(workDir, "kafka.log"));
     const nodes: NodeInfo[] = [];
+    if (opts.ports && opts.ports.length !== count) throw new BrokerStartError(`${count} node(s) need ${count} port(s), got ${opts.ports.length}`);
+    for (const p of opts.ports ?? []) {
+      if (!(await portIsFree(p))) throw new BrokerStartError(`port ${p} on 127.0.0.1 is in use (another broker? npm run kafka -- status); choose another port or stop what holds it`);
+    }
     for (let i = 1; i <= count; i++) {
-      const port = await freePort();
+      const port = opts.ports?.[i - 1] ?? (await freePort());
       const controllerPort = await freePort();
       const saslPort = opts.scramUsers ? await freePort() : undefined;
       nodes.push({ nodeId: i, port, controllerPort, saslPort, running: false });
@@ -107,14 +115,16 @@ export class EmbeddedCluster {
     const dir = this.nodeDir(n.nodeId);
     mkdirSync(join(dir, "data"), { recursive: true });
     const propsFile = join(dir, "server.properties");
-    writeFileSync(propsFile, nodeProperties({ node: n, all: this.nodes, logDir: join(dir, "data"), kafkaVersion: this.kafkaVersion, saslPort: n.saslPort }));
+    writeFileSync(propsFile, nodeProperties({ node: n, all: this.nodes, logDir: join(dir, "data"), kafkaVersion: this.kafkaVersion, saslPort: n.saslPort, extra: this.opts.brokerProperties }));
     const args = ["-Xmx128m", ...this.logFlag(), "-cp", `${this.jars}/*`, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", propsFile];
     for (const u of this.opts.scramUsers ?? []) {
       for (const m of ["SCRAM-SHA-256", "SCRAM-SHA-512"]) args.push("--add-scram", `${m}=[name=${u.username},password=${u.password}]`);
     }
     const r = spawnSync("java", args, { encoding: "utf8" });
     if (r.status !== 0) {
-      throw new BrokerStartError(`formatting the log dir of node ${n.nodeId} failed:\n${(r.stderr || r.stdout).trim().split("\n").slice(-10).join("\n")}`);
+      // The cause is in the exception lines, not the stack frames below them.
+      const lines = `${r.stderr}${r.stdout}`.trim().split("\n").filter((l) => !/^\s+at |^\s+\.\.\. \d+ more/.test(l));
+      throw new BrokerStartError(`formatting the log dir of node ${n.nodeId} failed:\n${lines.slice(-10).join("\n")}`);
     }
   }
 
