@@ -241,7 +241,11 @@ export class Side {
       this.assigned = new Set(a[this.o.inputs[0]!] ?? []);
       this.joinedOnce = true;
       this.o.log(`${this.o.name}: assigned partitions [${[...this.assigned].sort().join(",")}]`);
-      for (const p of [...this.tasks.keys()]) if (!this.assigned.has(p)) void this.drop(p, "revoked", false);
+      // Every task is rebuilt, kept partitions too: a member expelled during a network fault (or one
+      // that missed a generation) gets a partition back whose interim owner moved its state on, and a
+      // kept task would not know the holds and timers that owner committed. Its producer is fenced, so
+      // it could never commit them away, but their timers would never fire (stuck reservations).
+      for (const p of [...this.tasks.keys()]) void this.drop(p, this.assigned.has(p) ? "rebalanced" : "revoked", false);
     });
     c.on(c.events.CRASH, (e) => {
       this.o.log(`${this.o.name}: consumer crashed (${e.payload.error?.message}); restart=${e.payload.restart}`);

@@ -1,6 +1,7 @@
 // The saga SUT against the real broker, 2 instance processes per run.
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Decision } from "../../systems-under-test/contract/index.ts";
+import type { Decision, OrderPlaced } from "../../systems-under-test/contract/index.ts";
 import { paymentFails } from "../../systems-under-test/saga/order-side.ts";
 import { SutRun, summarize, type DecisionLog } from "../support/sut-run.ts";
 import { testConnection, uniqueNs } from "../support/kafka.ts";
@@ -210,6 +211,58 @@ describe("saga: payment failures and expiry release stock", () => {
       }
       expect(protocolErrors(log, ids)).toEqual([]);
       expect(log.all.filter((d) => d.type === "OrderConfirmed")).toEqual([]);
+    } finally {
+      await run.stop();
+    }
+  });
+});
+
+describe("saga: an instance expelled from its groups gets its partitions back", () => {
+  // An instance stopped past its session timeout is expelled; the other takes its tasks over and
+  // takes holds there; when it comes back it gets the same partitions again (assignment by sorted
+  // member id: saga-0 first). Those holds must still expire: their timers live in the changelog, and
+  // a task the returning instance kept from before would not know them. (The gate's saga[network]
+  // cell is the harder variant: there the rejoin comes before any fetch, so no fenced commit forces
+  // a rebuild; runtime.ts therefore rebuilds every task on every group join.)
+  it("holds taken by the interim owner still expire after the partitions move back", async () => {
+    const run = await SutRun.create({
+      sut: "saga",
+      connection: testConnection(),
+      ns: uniqueNs("saga-d"),
+      env: {
+        OVERSELL_SETTING_PAYMENT_FAILURE_RATE: "0",
+        // Payment far slower than the TTL: only the product side's expiry timer can end a hold in time.
+        OVERSELL_SETTING_PAYMENT_DELAY_MS: "120000",
+        OVERSELL_SETTING_RESERVATION_TTL_MS: "8000",
+      },
+    });
+    try {
+      await run.start(2);
+      const products = Array.from({ length: 12 }, (_, i) => `expel-${i}`);
+      await run.setStock(Object.fromEntries(products.map((p) => [p, 1])));
+      run.group.pause(0);
+      let sent: OrderPlaced[];
+      try {
+        sent = await run.placeOrders(products.map((productId) => ({ productId })));
+        // Every order is reserved only once instance 1 owns every task: instance 0 has been expelled.
+        const reservedAll = (l: DecisionLog) => sent.every((o) => (l.byOrder.get(o.orderId) ?? []).some((d) => d.type === "OrderReserved"));
+        await run.waitForDecisions(reservedAll, 60_000);
+      } finally {
+        run.group.resume(0);
+      }
+      const ids = sent.map((o) => o.orderId);
+      // TTL 8 s + rebalance and restore; well before the 120 s payment could settle anything.
+      const ended = await run.waitQuietly(allFinal(ids), 45_000);
+      const log = run.decisions;
+      const open = ids.filter((id) => !terminalOf(log, id));
+      expect(open, `reservations neither confirmed nor released: ${open.join(", ")}`).toEqual([]);
+      expect(ended).toBe(true);
+      for (const id of ids) expect(terminalOf(log, id)?.type, id).toBe("ReservationExpired");
+      expect(protocolErrors(log, ids)).toEqual([]);
+      expect(run.group.crashes()).toEqual([]);
+      // The instance did come back and take tasks again (else this would not test a rejoin).
+      const rejoined = readFileSync(run.group.logFile(0), "utf8").match(/product: task \d+ restored/g)?.length ?? 0;
+      expect(rejoined).toBeGreaterThan(2);
     } finally {
       await run.stop();
     }
