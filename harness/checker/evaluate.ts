@@ -31,6 +31,8 @@ export interface Evaluation {
   latencyUs: SutResult["latencyUs"] & { reserve?: Percentiles };
   throughput: SutResult["throughput"] & { ackedPerSec: number };
   series: NonNullable<SutResult["series"]>;
+  /** Epoch ms of series tSec 0 (the first intended send); undefined without orders. */
+  seriesStartMs?: number;
   /** Records on <ns>.decisions that did not parse (evidence in CheckInput.malformedDecisions). */
   malformedDecisions: number;
   poison: NonNullable<SutResult["poison"]>;
@@ -351,7 +353,7 @@ function countOrders(views: Map<string, OrderView>, fates: Map<string, OrderFate
 /** Spans shorter than a second count as one: a burst is reported as orders in its first second. */
 const perSec = (n: number, spanMs: number) => (n === 0 ? 0 : n / (Math.max(spanMs, 1000) / 1000));
 
-function statistics(input: CheckInput, views: Map<string, OrderView>, fates: Map<string, OrderFate>): Pick<Evaluation, "latencyUs" | "throughput" | "series"> {
+function statistics(input: CheckInput, views: Map<string, OrderView>, fates: Map<string, OrderFate>): Pick<Evaluation, "latencyUs" | "throughput" | "series" | "seriesStartMs"> {
   const decision = new LatencyRecorder(), reserve = new LatencyRecorder(), ack = new LatencyRecorder(), sendDelay = new LatencyRecorder();
   const offered = input.orders.filter((o) => !o.duplicateSend);
   const t0 = minOf((offered.length > 0 ? offered : input.orders).map((o) => o.intendedAtMs)) ?? 0;
@@ -425,5 +427,6 @@ function statistics(input: CheckInput, views: Map<string, OrderView>, fates: Map
       decidedPerSec: perSec(decided, lastDecision - t0),
     },
     series,
+    ...(input.orders.length > 0 ? { seriesStartMs: t0 } : {}),
   };
 }

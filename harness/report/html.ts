@@ -354,9 +354,9 @@ function ordersTiles(s: SutResult): Html {
   return html`<div class="tiles">${tiles.filter(([, v]) => v !== undefined).map(([k, v]) => html`<div class="tile"><b>${fmtInt(v)}</b><span>${k}</span></div>`)}${units.map(([k, v]) => html`<div class="tile unit"><b>${fmtInt(v)}</b><span>${k}</span></div>`)}${tp.map(([k, v]) => html`<div class="tile rate"><b>${v}</b><span>${k}</span></div>`)}</div>`;
 }
 
-/** Series tSec and fault times meet at the SUT's load start; without it, faults are listed but not shaded. */
+/** Series tSec 0 (the first intended send), where fault times meet the series; without it, faults are listed but not shaded. */
 function loadStart(s: SutResult): number | undefined {
-  return s.startedAtMs !== undefined && Number.isFinite(s.startedAtMs) ? s.startedAtMs : undefined;
+  return s.seriesStartMs !== undefined && Number.isFinite(s.seriesStartMs) ? s.seriesStartMs : undefined;
 }
 
 function sutSection(s: SutResult, i: number, cap: number): Html {

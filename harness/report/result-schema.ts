@@ -48,7 +48,7 @@ export const sutResultSchema = z.object({
   /** --driver http: outcome of the client's decision long polls. */
   httpPolls: z.object({ polled: z.number(), decided: z.number(), timedOut: z.number(), skipped: z.number(), errors: z.number() }).optional(),
   throughput: z.object({ offeredPerSec: z.number(), decidedPerSec: z.number(), ackedPerSec: z.number().optional() }),
-  /** Time series, 1 s buckets from the SUT's load start: counts and decision latency. */
+  /** Time series, 1 s buckets from seriesStartMs: counts and decision latency. */
   series: z.array(z.object({ tSec: z.number(), offered: z.number(), acked: z.number(), decided: z.number(), p50Us: z.number().optional(), p99Us: z.number().optional(), maxUs: z.number().optional() })).optional(),
   faults: z.array(faultSchema),
   /**
@@ -65,6 +65,12 @@ export const sutResultSchema = z.object({
   /** SUT instances that exited on their own (not killed by the nemesis). */
   crashes: z.array(z.object({ instance: z.string(), code: z.number().nullable() })).optional(),
   startedAtMs: z.number().optional(),
+  /**
+   * Epoch ms of the series' tSec 0: the first intended send of the load. Fault times (`faults[].at`)
+   * are placed on the time charts against this, not against startedAtMs (which comes before topics,
+   * instances and readiness, seconds earlier).
+   */
+  seriesStartMs: z.number().optional(),
   durationMs: z.number().optional(),
   /** The verdict equals the expected one and every expected violation was caught. */
   matchesExpectation: z.boolean().optional(),

@@ -61,6 +61,7 @@ export function evaluatedResult(b: SutBase, ev: Evaluation, extra: Partial<SutRe
     latencyUs,
     throughput: ev.throughput,
     series: ev.series,
+    ...(ev.seriesStartMs !== undefined ? { seriesStartMs: ev.seriesStartMs } : {}),
     poison: ev.poison,
     faults: [],
     missingExpected: ev.missingExpected,

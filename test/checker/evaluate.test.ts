@@ -406,5 +406,8 @@ describe("evaluate: latency, throughput, series", () => {
     expect(e.throughput.offeredPerSec).toBeCloseTo(30 / 2.9, 5);
     expect(e.throughput.decidedPerSec).toBeCloseTo(30 / 4.9, 5);
     expect(e.orders.decided).toBe(30);
+    // tSec 0 is the first intended send: the report places fault times against it.
+    expect(e.seriesStartMs).toBe(T0);
+    expect(evaluate(input({ products: [stock("p", 0)], orders: [], decisions: [] })).seriesStartMs).toBeUndefined();
   });
 });

@@ -67,6 +67,8 @@ function summary(samplesUs: number[], withCurve: boolean) {
 function makeSut(spec: SutSpec, o: Required<Omit<FixtureOptions, "runId" | "scenario">> & { runId: string }, index: number): SutResult {
   const r = rng(o.seed * 31 + index);
   const startedAtMs = T0 + 5_000 + index * 60_000;
+  // The load (series tSec 0) starts after topics and instances are up, as in a real run.
+  const seriesStartMs = startedAtMs + 2_500;
   const rate = 100;
   const inFault = (t: number) => spec.faults.find((f) => t >= f.fromSec && t < f.toSec);
   const series: NonNullable<SutResult["series"]> = [];
@@ -127,7 +129,7 @@ function makeSut(spec: SutSpec, o: Required<Omit<FixtureOptions, "runId" | "scen
     });
     violations[c] = { count, examples };
   }
-  const faults = spec.faults.map((f) => ({ kind: f.kind, target: f.target, at: startedAtMs + f.fromSec * 1000, until: startedAtMs + f.toSec * 1000, ...(f.detail ? { detail: f.detail } : {}) }));
+  const faults = spec.faults.map((f) => ({ kind: f.kind, target: f.target, at: seriesStartMs + f.fromSec * 1000, until: seriesStartMs + f.toSec * 1000, ...(f.detail ? { detail: f.detail } : {}) }));
   const durationMs = o.seconds * 1000;
   const verdict: SutResult["verdict"] = spec.name === "saga" && o.sagaVerdict === "unknown" ? "unknown" : spec.expected;
   return {
@@ -159,6 +161,7 @@ function makeSut(spec: SutSpec, o: Required<Omit<FixtureOptions, "runId" | "scen
     faults,
     crashes: spec.name === "saga" ? [{ instance: "instance-1", code: 1 }] : [],
     startedAtMs,
+    seriesStartMs,
     durationMs,
   };
 }

@@ -157,6 +157,7 @@ describe("run report", () => {
       delete s.products;
       delete s.units;
       delete s.startedAtMs;
+      delete s.seriesStartMs;
       delete s.durationMs;
       delete s.expectedViolations;
       delete s.latencyUs.decision.curve;
