@@ -51,6 +51,11 @@ function fmtRate(n: number | undefined): string {
   return n < 10 ? n.toFixed(1) : Math.round(n).toLocaleString("en-US");
 }
 
+/** An external cluster does not tell its version over the protocol kafkajs speaks. */
+function kafkaVersion(k: RunResult["kafka"]): string {
+  return k.version ?? (k.embedded ? "?" : "external, version unknown");
+}
+
 function fmtSec(s: number): string {
   return `${Number(s.toFixed(s < 10 ? 1 : 0))} s`;
 }
@@ -488,7 +493,7 @@ export function renderReport(result: RunResult, opts: HtmlReportOptions = {}): s
   const env = result.environment;
   const duration = result.finishedAt ? Date.parse(result.finishedAt) - Date.parse(result.startedAt) : NaN;
   const body = html`<header><h1>oversell <span class="muted">run</span> ${result.runId}</h1>
-<p class="sub">scenario <b>${result.scenario.name}</b> · seed <code>${result.seed}</code> · Kafka ${result.kafka.version ?? "?"} (${result.kafka.brokers} broker${result.kafka.brokers === 1 ? "" : "s"}) · ${env ? `${env.cpus} cores, ${Number(env.memoryGiB.toFixed(1))} GiB` : "machine not recorded"} · started ${result.startedAt}${Number.isFinite(duration) ? ` · ${fmtDuration(duration)}` : ""}</p></header>
+<p class="sub">scenario <b>${result.scenario.name}</b> · seed <code>${result.seed}</code> · Kafka ${kafkaVersion(result.kafka)} (${result.kafka.brokers} broker${result.kafka.brokers === 1 ? "" : "s"}) · ${env ? `${env.cpus} cores, ${Number(env.memoryGiB.toFixed(1))} GiB` : "machine not recorded"} · started ${result.startedAt}${Number.isFinite(duration) ? ` · ${fmtDuration(duration)}` : ""}</p></header>
 <div class="run-verdict v-${result.verdict}" id="run-verdict"><span class="big">${result.verdict.toUpperCase()}</span><span>${runVerdictText(result)}</span></div>
 <div class="cards">${result.suts.map((s, i) => sutCard(s, i))}</div>
 ${result.suts.length ? html`<section class="overview-sec"><h2>All SUTs on the same orders</h2>${overviewTable(result)}
@@ -517,7 +522,7 @@ export function renderComparison(results: RunResult[], opts: ComparisonOptions =
   const runLabel = (r: RunResult) => `${r.scenario.name} · seed ${r.seed}`;
   const runs = results.map((r, i) => {
     const link = opts.links?.[i];
-    return html`<tr class="run" data-run="${r.runId}"><td class="num">${i + 1}</td><td>${link ? html`<a href="${link}"><code>${r.runId}</code></a>` : html`<code>${r.runId}</code>`}</td><td>${r.startedAt}</td><td><b>${r.scenario.name}</b></td><td><code>${r.seed}</code></td><td>${`${r.kafka.version ?? "?"} ×${r.kafka.brokers}`}</td><td>${r.environment ? `${r.environment.cpus} cores, ${Number(r.environment.memoryGiB.toFixed(1))} GiB` : "—"}</td><td>${verdictBadge(r.verdict)}</td></tr>`;
+    return html`<tr class="run" data-run="${r.runId}"><td class="num">${i + 1}</td><td>${link ? html`<a href="${link}"><code>${r.runId}</code></a>` : html`<code>${r.runId}</code>`}</td><td>${r.startedAt}</td><td><b>${r.scenario.name}</b></td><td><code>${r.seed}</code></td><td>${`${kafkaVersion(r.kafka)} ×${r.kafka.brokers}`}</td><td>${r.environment ? `${r.environment.cpus} cores, ${Number(r.environment.memoryGiB.toFixed(1))} GiB` : "—"}</td><td>${verdictBadge(r.verdict)}</td></tr>`;
   });
   const names: string[] = [];
   for (const r of results) for (const s of r.suts) if (!names.includes(s.name)) names.push(s.name);

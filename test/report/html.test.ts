@@ -152,6 +152,8 @@ describe("run report", () => {
     delete r.environment;
     delete r.command;
     delete r.finishedAt;
+    delete r.kafka.version;
+    r.kafka.embedded = false;
     for (const s of r.suts) {
       delete s.series;
       delete s.products;
@@ -168,6 +170,7 @@ describe("run report", () => {
     expect(p).toContain("No per-product data in result.json");
     expect(p).toContain("The command line was not recorded.");
     expect(p).toContain("machine not recorded");
+    expect(p).toContain("Kafka external, version unknown (1 broker)");
     expect(p).toContain("no curve recorded: drawn from p50/p90/p99/p99.9/max");
     // series without a load start: drawn, but the faults cannot be placed on it
     expect(p).toContain('id="chart-sut-2-saga-throughput"');
