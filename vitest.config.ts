@@ -4,8 +4,6 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "systems-under-test/**/*.test.ts"],
     globalSetup: ["test/support/global-kafka.ts"],
-    // kafkajs 2.2.4 leaks aborted records to read_committed readers; the fix must load before kafkajs.
-    setupFiles: ["systems-under-test/contract/kafkajs-read-committed.ts"],
     // One shared broker and 2 cores: files run one at a time, tests inside a file in order.
     fileParallelism: false,
     testTimeout: 120_000,

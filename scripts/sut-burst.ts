@@ -3,7 +3,6 @@
 // own namespace, the same order stream), then per SUT: units sold vs stock, duplicates, undecided.
 // Starts an embedded single-node Kafka unless --bootstrap is given.
 // First, before kafkajs loads (the decision reader is read_committed; see the module).
-import "../systems-under-test/contract/kafkajs-read-committed.ts";
 import { Command } from "commander";
 import { EmbeddedCluster } from "../harness/cluster/embedded.ts";
 import { listSuts, loadManifest } from "../harness/sut/manifest.ts";

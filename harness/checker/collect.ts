@@ -3,7 +3,6 @@
 // records are de-duplicated by partition+offset, so a rebalance or a broker restart loses nothing.
 // First import: kafkajs 2.2.4's own aborted-record filter leaks aborted records when several producers'
 // transactions interleave on a partition; the checker must never read those as committed.
-import "../../systems-under-test/contract/kafkajs-read-committed.ts";
 import { randomBytes } from "node:crypto";
 import kafkajs, { type Admin, type Consumer, type KafkaMessage } from "kafkajs";
 import { kafkaJsConfig, type Connection } from "../../systems-under-test/contract/connection.ts";

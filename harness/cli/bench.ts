@@ -2,10 +2,9 @@
 //   [--brokers 1|3] [--kafka-version X] [--out DIR] [--driver kafka|http] [--instances N]
 //   [--set sut.setting=value ...] [--ssl ...] [--sasl-mechanism m --sasl-username u]
 // Exit: 0 every SUT's verdict matched its expectation, 1 one did not, 2 unknown or error.
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs (read_committed fix)
 import { Command } from "commander";
 import { z } from "zod";
-import { describeConnection } from "../../systems-under-test/contract/connection.ts";
+import { describeConnection } from "../kafka/connection.ts";
 import { FAULT_KINDS, parseFaultSpecs, type FaultSpec } from "../nemesis/index.ts";
 import { runBench } from "../run/bench.ts";
 import { RUN_ID_PATTERN } from "../run/kafka.ts";

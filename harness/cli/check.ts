@@ -1,7 +1,6 @@
 // npm run check -- <run-dir> [--bootstrap h:p,...] [TLS/SASL flags]
 // Judges a stored run again from its history.ndjson and the topics the broker still holds; writes
 // <run-dir>/check.json (+ check.junit.xml) and leaves result.json as the run wrote it.
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs (read_committed fix)
 import { Command } from "commander";
 import { existsSync } from "node:fs";
 import { runCheck, storedBootstrap } from "../run/check.ts";

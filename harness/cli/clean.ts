@@ -1,8 +1,7 @@
 // npm run clean -- --bootstrap h:p,... (--older-than 1d | --run ID) [--dry-run]
 // Deletes the topics of old run namespaces, and only those: oversell.<runId>.* .
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs (read_committed fix)
 import { Command } from "commander";
-import { describeConnection } from "../../systems-under-test/contract/connection.ts";
+import { describeConnection } from "../kafka/connection.ts";
 import { probeCluster, RUN_ID_PATTERN, runIdTime, runTopics, withAdmin } from "../run/kafka.ts";
 import { InputError } from "../shared/zod-errors.ts";
 import { addConnectionOptions, connectionFromFlags, parseOrExit, usageError, exitOnError } from "./options.ts";

@@ -1,7 +1,6 @@
 // npm run gate -- [--only substr,...] [--repeat N] [--seed N] [--out DIR] [--kafka-version X] [--list] [--no-progress]
 // The CI correctness gate: every SUT × fault cell on one embedded broker behind fault proxies.
 // Exit: 0 every cell met its expectation, 1 one did not, 2 one could not be judged or an error.
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs (read_committed fix)
 import { join, resolve } from "node:path";
 import { Command } from "commander";
 import { z } from "zod";

@@ -2,7 +2,7 @@
 // and turning commander's errors into one line plus usage, exit 2.
 import { CommanderError, type Command } from "commander";
 import { z } from "zod";
-import { connectionSchema, ENV, SASL_MECHANISMS, type Connection } from "../../systems-under-test/contract/connection.ts";
+import { connectionSchema, ENV, SASL_MECHANISMS, type Connection } from "../kafka/connection.ts";
 import { InputError } from "../shared/zod-errors.ts";
 
 /** A flag problem found after parsing (a conflict, a missing partner): one line and the usage, exit 2. */

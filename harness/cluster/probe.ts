@@ -1,11 +1,9 @@
 // Before a run touches an external cluster: can we reach it, and if not, why? Fails within
 // a bounded time with a hint naming the likely cause (nothing listening, TLS mismatch, credentials).
 import { connect } from "node:net";
-import kafkajs from "kafkajs";
-import { describeConnection, kafkaJsConfig, type Connection } from "../../systems-under-test/contract/connection.ts";
+import { kafkaClient, TIMEOUTS } from "../kafka/client.ts";
+import { describeConnection, type Connection } from "../kafka/connection.ts";
 import { InputError } from "../shared/zod-errors.ts";
-
-const { Kafka, logLevel } = kafkajs;
 
 /** An input problem (exit code 2), not a verdict. */
 export class UnreachableClusterError extends InputError {
@@ -51,13 +49,7 @@ export async function probeCluster(conn: Connection, timeoutMs = 20_000): Promis
       : `connecting to ${b} failed (${r})`;
     throw new UnreachableClusterError(`cannot reach any bootstrap broker (${who})`, hint);
   }
-  const kafka = new Kafka(kafkaJsConfig(conn, "oversell-probe", {
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 5000,
-    authenticationTimeout: 5000,
-    requestTimeout: 8000,
-    retry: { retries: 1, initialRetryTime: 300, maxRetryTime: 1000 },
-  }));
+  const kafka = kafkaClient(conn, "oversell-probe", TIMEOUTS.probe);
   const admin = kafka.admin();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {

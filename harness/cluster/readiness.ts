@@ -1,8 +1,6 @@
 // "Ready" means the cluster metadata lists every expected broker.
-import kafkajs from "kafkajs";
-import { kafkaJsConfig, type Connection } from "../../systems-under-test/contract/connection.ts";
-
-const { Kafka, logLevel } = kafkajs;
+import { kafkaClient, TIMEOUTS } from "../kafka/client.ts";
+import type { Connection } from "../kafka/connection.ts";
 
 export async function waitForBrokers(
   conn: Connection,
@@ -14,9 +12,7 @@ export async function waitForBrokers(
   let last = "no answer yet";
   while (Date.now() < deadline) {
     check();
-    const kafka = new Kafka(kafkaJsConfig(conn, "oversell-readiness", {
-      logLevel: logLevel.NOTHING, connectionTimeout: 1000, requestTimeout: 3000, retry: { retries: 0 },
-    }));
+    const kafka = kafkaClient(conn, "oversell-readiness", TIMEOUTS.poll);
     const admin = kafka.admin();
     try {
       await admin.connect();

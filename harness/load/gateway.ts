@@ -8,7 +8,6 @@
 // It passes bodies through without validating them: validation is the SUT's job, and the harness
 // must be able to deliver malformed orders this way too (an unreadable body is published verbatim,
 // keyed by the x-order-id header).
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs (read_committed fix)
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";

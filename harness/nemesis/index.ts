@@ -1,8 +1,8 @@
 // The nemesis: runs a fault schedule against SUT instances, brokers and the network, and heals
 // every fault before healed() resolves, so an order missing at the end is lost, not just slow.
 import { readFileSync } from "node:fs";
-import kafkajs from "kafkajs";
-import { kafkaJsConfig, type Connection } from "../../systems-under-test/contract/connection.ts";
+import { kafkaClient, TIMEOUTS } from "../kafka/client.ts";
+import type { Connection } from "../kafka/connection.ts";
 import type { FaultWindow } from "../checker/types.ts";
 import type { EmbeddedCluster } from "../cluster/embedded.ts";
 import { InputError } from "../shared/zod-errors.ts";
@@ -12,8 +12,6 @@ import type { ProxySet } from "./proxy.ts";
 
 export * from "./faults.ts";
 export { FaultProxy, ProxySet, type ProxyStats } from "./proxy.ts";
-
-const { Kafka, logLevel } = kafkajs;
 
 export interface NemesisEvent {
   type: "fault-start" | "fault-end";
@@ -298,9 +296,7 @@ function requireRunning(inst: InstanceGroup, i: number): void {
 }
 
 function admin(conn: Connection) {
-  return new Kafka(kafkaJsConfig(conn, "oversell-nemesis", {
-    logLevel: logLevel.NOTHING, connectionTimeout: 3000, requestTimeout: 10_000, retry: { retries: 3 },
-  })).admin();
+  return kafkaClient(conn, "oversell-nemesis", TIMEOUTS.chore).admin();
 }
 
 /** Leader of the partition of `topic` with the highest end offset (the busiest so far). */

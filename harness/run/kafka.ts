@@ -1,16 +1,13 @@
 // The run's Kafka chores: is the cluster there, the contract topics of a namespace, stock events,
 // and removing old run namespaces. Only topic names of the run's own namespace are ever touched.
-import kafkajs from "kafkajs";
 import type { Admin, Producer } from "kafkajs";
-import { kafkaJsConfig, type Connection } from "../../systems-under-test/contract/connection.ts";
+import { kafkaClient } from "../kafka/client.ts";
+import type { Connection } from "../kafka/connection.ts";
 import { encode } from "../../systems-under-test/contract/events.ts";
 import { NAMESPACE_PATTERN, topicsFor } from "../../systems-under-test/contract/topics.ts";
 
-const { Kafka, logLevel } = kafkajs;
-
-export function kafkaClient(conn: Connection, clientId: string, extra: Record<string, unknown> = {}) {
-  return new Kafka(kafkaJsConfig(conn, clientId, { logLevel: logLevel.NOTHING, connectionTimeout: 5000, requestTimeout: 30_000, ...extra }));
-}
+// The harness's one client factory (harness/kafka/client.ts), re-exported for the run's stages.
+export { kafkaClient } from "../kafka/client.ts";
 
 // Reachability with a hint naming the cause lives with the cluster code; re-exported for the run.
 export { probeCluster, UnreachableClusterError } from "../cluster/probe.ts";

@@ -2,7 +2,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { connectionToEnv, ENV, READY_LINE, type Connection } from "../../systems-under-test/contract/index.ts";
+import { READY_LINE } from "../../systems-under-test/contract/instance.ts";
+import { connectionToEnv, ENV, type Connection } from "../kafka/connection.ts";
 import { spawnChild, tailOfFile, type Child } from "../process/children.ts";
 import type { Manifest } from "./manifest.ts";
 

@@ -1,7 +1,6 @@
 // `npm run perf`: every benchmark in turn, figures to reports/perf/. --quick leaves out the slow ones
 // (perf:cluster, perf:suts). Each one is also its own script (npm run perf:checker|load|http|cluster|suts).
 // Usage: npm run perf -- [--quick] [--bootstrap h:p]   (--bootstrap: load/http/suts use that cluster)
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs (read_committed fix)
 import { spawnChild } from "../../harness/process/children.ts";
 import { hasFlag, PERF_DIR, flagValue } from "./common.ts";
 import { perfChecker } from "./checker.ts";

@@ -2,7 +2,6 @@
 // gateway (POST /orders → OrderPlaced on <ns>.orders, 202) with N connections for a duration, no SUT.
 // Figures: requests/s and accepted/s, POST latency percentiles, errors. Writes reports/perf/http.json and http.md.
 // Usage: npm run perf:http -- [--connections 1,16,64] [--duration 10s] [--bootstrap h:p]
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs (read_committed fix)
 import { randomBytes } from "node:crypto";
 import { runClosedLoop, type ClosedLoopResult } from "../../harness/load/closed-loop.ts";
 import { OrderGateway } from "../../harness/load/gateway.ts";

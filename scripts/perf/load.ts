@@ -2,7 +2,6 @@
 // it achieves (acked/s), and send delay (actual − intended send) and ack latency (ack − actual send).
 // Writes reports/perf/load.json and load.md.
 // Usage: npm run perf:load -- [--rates 500,2000,8000,20000,40000] [--seconds 5] [--bootstrap h:p]
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs (read_committed fix)
 import { randomBytes } from "node:crypto";
 import { LatencyRecorder } from "../../harness/checker/latency.ts";
 import { startKafkaLoad } from "../../harness/load/kafka-driver.ts";

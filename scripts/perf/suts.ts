@@ -3,7 +3,6 @@
 // on one cluster. Writes reports/perf/suts.json and suts.md (suts-http.* with --driver http, which adds the
 // client-side decision latency of the gateway long poll) (each bench run's folder under reports/perf/suts-runs/).
 // Usage: npm run perf:suts -- [--rates 50,200] [--seconds 10] [--sut a,b] [--driver kafka|http] [--bootstrap h:p]
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs (read_committed fix)
 import { join } from "node:path";
 import { newRunId, runBench } from "../../harness/run/bench.ts";
 import { Progress } from "../../harness/run/progress.ts";

@@ -1,6 +1,6 @@
-// How any process (harness or SUT) reaches the cluster. The harness passes these
-// through the environment to SUT instances, so a SUT in any language can read the
-// same variable names. Secrets never appear in describeConnection().
+// How a SUT instance reaches the cluster: the harness writes these variables into its environment
+// (harness/kafka/connection.ts), so a SUT in any language reads the same names. Secrets never appear
+// in describeConnection().
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import type { KafkaConfig, SASLOptions } from "kafkajs";
@@ -72,26 +72,10 @@ export function connectionFromEnv(env: NodeJS.ProcessEnv = process.env): Connect
   const parsed = connectionSchema.safeParse(raw);
   if (!parsed.success) {
     const why = parsed.error.issues.map((i) => `${i.path.join(".") || "connection"}: ${i.message}`).join("; ");
-    throw new Error(`invalid Kafka connection settings in the environment (${ENV.bootstrap}, ${ENV.saslMechanism}, ...): ${why}`);
+    const vars = `${ENV.bootstrap}, ${ENV.saslMechanism}, ...`;
+    throw new Error(`invalid Kafka connection settings in the environment (${vars}): ${why}`);
   }
   return parsed.data;
-}
-
-export function connectionToEnv(c: Connection): Record<string, string> {
-  const env: Record<string, string> = { [ENV.bootstrap]: c.brokers.join(",") };
-  if (c.ssl?.enabled) {
-    env[ENV.ssl] = "1";
-    if (c.ssl.caFile) env[ENV.sslCa] = c.ssl.caFile;
-    if (c.ssl.certFile) env[ENV.sslCert] = c.ssl.certFile;
-    if (c.ssl.keyFile) env[ENV.sslKey] = c.ssl.keyFile;
-    if (!c.ssl.rejectUnauthorized) env[ENV.sslInsecure] = "1";
-  }
-  if (c.sasl) {
-    env[ENV.saslMechanism] = c.sasl.mechanism;
-    env[ENV.saslUsername] = c.sasl.username;
-    env[ENV.saslPassword] = c.sasl.password;
-  }
-  return env;
 }
 
 /** A printable description with no secret in it. */

@@ -1,6 +1,5 @@
 // Helpers for the bad-input tests: the CLIs as child processes (output captured), processes of a run
 // found in /proc, and what a SUT decided per kind of mixed-in order.
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs (read_committed fix)
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Connection } from "../../systems-under-test/contract/connection.ts";

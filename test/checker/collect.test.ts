@@ -1,5 +1,4 @@
 // collectDecisions / startDecisionWatch / findOrdersInTopic against the real broker.
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Producer } from "kafkajs";
 import { encode, type Decision } from "../../systems-under-test/contract/events.ts";

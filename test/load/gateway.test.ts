@@ -1,5 +1,4 @@
 // The order gateway against the real test broker: POST publishes, GET answers with the decision.
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs
 import { afterAll, describe, expect, it } from "vitest";
 import { request } from "undici";
 import { encode } from "../../systems-under-test/contract/events.ts";

@@ -1,7 +1,6 @@
 // The http load path against the real test broker: the gateway's long poll (answer, pending timeout,
 // confirm step), the http driver's client-side decision polls, a tiny bench run through the gateway with
 // keyed-transactional, and the closed-loop (autocannon) mode on loopback.
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

@@ -1,5 +1,4 @@
 // The kafka driver against the real test broker: open-loop sends, an outcome for every order.
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs (read_committed fix)
 import { describe, expect, it } from "vitest";
 import { topicsFor } from "../../systems-under-test/contract/topics.ts";
 import { startKafkaLoad } from "../../harness/load/kafka-driver.ts";

@@ -1,5 +1,4 @@
 // npm run clean: removes old run namespaces and nothing else.
-import "../../systems-under-test/contract/kafkajs-read-committed.ts"; // before anything loads kafkajs (read_committed fix)
 import { spawnSync } from "node:child_process";
 import { resolve } from "node:path";
 import { describe, expect, inject, it } from "vitest";

@@ -1,6 +1,5 @@
 // Helpers for tests against the shared real broker.
 // First, before kafkajs loads: kafkajs 2.2.4 lets aborted transactional records through read_committed.
-import "../../systems-under-test/contract/kafkajs-read-committed.ts";
 import { randomBytes } from "node:crypto";
 import kafkajs from "kafkajs";
 import { inject } from "vitest";

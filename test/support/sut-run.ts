@@ -11,7 +11,6 @@
 //
 // It never imports vitest, so scripts (scripts/sut-burst.ts) can use it too.
 // First: kafkajs 2.2.4 lets aborted transactional records through to read_committed consumers.
-import "../../systems-under-test/contract/kafkajs-read-committed.ts";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

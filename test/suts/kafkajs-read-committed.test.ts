@@ -1,7 +1,8 @@
-// The kafkajs read_committed workaround (contract/kafkajs-read-committed.ts), on kafkajs's own Batch.
-import "../../systems-under-test/contract/kafkajs-read-committed.ts";
+// The kafkajs read_committed fix (patches/kafkajs+2.2.4.patch, applied by `npm ci`), on kafkajs's own Batch.
+// Nothing is imported first: the installed kafkajs itself must be fixed.
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
+import { readCommittedFixStats } from "../../systems-under-test/contract/kafkajs-read-committed.ts";
 
 const require = createRequire(import.meta.url);
 type BatchCtor = new (topic: string, fetchedOffset: string, data: object) => { messages: { offset: string }[] };
@@ -27,5 +28,14 @@ describe("read_committed filter (kafkajs 2.2.4 workaround)", () => {
     const messages = [rec(12, "B"), rec(13, "A"), rec(14, "A", "abort"), rec(15, "B", "abort"), rec(16, "C")];
     const b = new Batch("t", "12", { partition: 0, highWatermark: "17", messages, abortedTransactions: [{ producerId: "A", firstOffset: "10" }, { producerId: "B", firstOffset: "11" }] });
     expect(b.messages.map((m) => m.offset)).toEqual(["16"]);
+  });
+
+  it("counts what it dropped (the counters SUTs and tests log as evidence)", () => {
+    const before = readCommittedFixStats();
+    const messages = [rec(20, "A"), rec(21, "A", "abort"), rec(22, "B")];
+    new Batch("t", "20", { partition: 0, highWatermark: "23", messages, abortedTransactions: [{ producerId: "A", firstOffset: "20" }] });
+    const after = readCommittedFixStats();
+    expect(after.batches - before.batches).toBe(1);
+    expect(after.dropped - before.dropped).toBe(1);
   });
 });
