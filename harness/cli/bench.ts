@@ -12,6 +12,7 @@ import { Progress } from "../run/progress.ts";
 import { DEFAULT_SCENARIO, generateStream, loadScenario } from "../scenario/index.ts";
 import { InputError } from "../shared/zod-errors.ts";
 import { listSuts, loadManifest } from "../sut/manifest.ts";
+import { parseSetFlags } from "../sut/settings.ts";
 import { addConnectionOptions, connectionFromFlags, FlagError, flagIssues, parseOrExit, usageError, exitOnError } from "./options.ts";
 
 const program = addConnectionOptions(
@@ -48,6 +49,16 @@ const flagsSchema = z.object({
   progress: z.boolean(),
 });
 
+/** A flag whose value the SUT's declaration rejects: one line plus usage, like any bad flag. */
+function asFlagError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof InputError) throw new FlagError(e.message);
+    throw e;
+  }
+}
+
 program.action(async (raw: Record<string, unknown>) => {
   const parsed = flagsSchema.safeParse(raw);
   if (!parsed.success) usageError(program, flagIssues(parsed.error));
@@ -66,15 +77,7 @@ program.action(async (raw: Record<string, unknown>) => {
     if (dup) throw new InputError(`--sut: two SUTs are named "${dup}"`);
     const suts = names;
 
-    const settings: Record<string, Record<string, string>> = {};
-    for (const item of f.set) {
-      const eq = item.indexOf("=");
-      const [sut, ...rest] = item.slice(0, eq).split(".");
-      const setting = rest.join(".");
-      if (!suts.includes(sut!)) throw new FlagError(`--set ${item}: SUT "${sut}" is not in this run (${suts.join(", ")})`);
-      const envName = `OVERSELL_SETTING_${setting.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
-      (settings[sut!] ??= {})[envName] = item.slice(eq + 1);
-    }
+    const settings = asFlagError(() => parseSetFlags(f.set, manifests));
 
     const scenario = loadScenario(f.scenario);
     const seed = f.seed ?? scenario.seed ?? 1;

@@ -109,33 +109,53 @@ export const PLAN: PlanRow[] = [
     faults: ["pause"], scenario: ZOMBIE_SCENARIO },
 ];
 
-export interface GateExpectation {
+/** Which cell an expectation is for: the SUT, its variant label (none: the plain SUT) and the fault. */
+export interface GateCellKey {
+  sut: string;
+  variant?: string;
+  fault: GateFault;
+}
+
+export interface GateExpectation extends GateCellKey {
   expectedViolations: Invariant[];
   reason: string;
 }
 
 /**
- * The gate's own expectations, by cell id; they replace the manifest's. Only for deliberately
- * broken variants and for limits shown with evidence (see the SUT's README).
+ * The gate's own expectations; they replace the manifest's. Only for deliberately broken variants
+ * and for limits shown with evidence (see the SUT's README).
  */
-export const GATE_EXPECTATIONS: Record<string, GateExpectation> = {
-  "keyed-transactional(transactions=off)[pause]": {
+export const GATE_EXPECTATIONS: GateExpectation[] = [
+  {
+    sut: "keyed-transactional",
+    variant: "transactions=off",
+    fault: "pause",
     expectedViolations: ["duplicate"],
-    reason: "transactions off (with 1 s fetch linger so the paused owner holds a fetched batch): nothing fences the zombie; when it wakes up it decides, from stale state, orders its successor already decided",
+    reason:
+      "transactions off (with 1 s fetch linger so the paused owner holds a fetched batch): nothing fences the " +
+      "zombie; when it wakes up it decides, from stale state, orders its successor already decided",
   },
-};
+];
+
+function sameCell(a: GateCellKey, b: GateCellKey): boolean {
+  return a.sut === b.sut && a.fault === b.fault && (a.variant ?? "") === (b.variant ?? "");
+}
 
 export function cellId(sut: string, fault: GateFault, variant?: string): string {
   return `${sut}${variant ? `(${variant})` : ""}[${fault}]`;
 }
 
 /** The full matrix, in run order. `manifest` loads a SUT's manifest (its expectedViolations). */
-export function buildMatrix(manifest: (sut: string) => Pick<Manifest, "expectedViolations">, plan: PlanRow[] = PLAN, table: Record<string, GateExpectation> = GATE_EXPECTATIONS): GateCell[] {
+export function buildMatrix(
+  manifest: (sut: string) => Pick<Manifest, "expectedViolations">,
+  plan: PlanRow[] = PLAN,
+  table: GateExpectation[] = GATE_EXPECTATIONS,
+): GateCell[] {
   const cells: GateCell[] = [];
   for (const row of plan) {
     for (const fault of row.faults) {
       const id = cellId(row.sut, fault, row.variant?.label);
-      const own = table[id];
+      const own = table.find((e) => sameCell(e, { sut: row.sut, variant: row.variant?.label, fault }));
       const cell: GateCell = {
         id,
         sut: row.sut,
@@ -154,8 +174,9 @@ export function buildMatrix(manifest: (sut: string) => Pick<Manifest, "expectedV
       cells.push(cell);
     }
   }
-  for (const id of Object.keys(table)) {
-    if (!cells.some((c) => c.id === id)) throw new Error(`gate expectations: no cell ${id} in the matrix`);
+  for (const e of table) {
+    const id = cellId(e.sut, e.fault, e.variant);
+    if (!cells.some((c) => sameCell(c, e))) throw new Error(`gate expectations: no cell ${id} in the matrix`);
   }
   return cells;
 }

@@ -38,7 +38,7 @@ export interface NemesisContext {
   /** History hook: called when each fault starts and when it has healed. */
   record: (event: NemesisEvent) => void;
   log?: (line: string) => void;
-  /** The SUT consumers' session timeout (default pause = this + 4 s); default 10 s. */
+  /** The SUT consumers' session timeout (default pause = this + 4 s), from its sut.json; else 10 s. */
   sessionTimeoutMs?: number;
   /** How long a restarted broker may take to be back in every ISR of `topic` (default 60 s). */
   brokerRejoinTimeoutMs?: number;

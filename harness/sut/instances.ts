@@ -6,6 +6,7 @@ import { READY_LINE } from "../../systems-under-test/contract/instance.ts";
 import { connectionToEnv, ENV, type Connection } from "../kafka/connection.ts";
 import { spawnChild, tailOfFile, type Child } from "../process/children.ts";
 import type { Manifest } from "./manifest.ts";
+import { settingsEnv } from "./settings.ts";
 
 export interface InstanceGroupOptions {
   manifest: Manifest;
@@ -60,7 +61,7 @@ export class InstanceGroup {
     const env = {
       ...process.env,
       ...m.env,
-      ...this.opts.env,
+      ...settingsEnv(m, this.opts.env),
       ...connectionToEnv(this.opts.connection),
       [ENV.ns]: this.opts.ns,
       [ENV.instance]: String(index),

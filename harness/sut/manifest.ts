@@ -3,9 +3,19 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { SETTING_ENV_PREFIX, settingsDeclarationSchema, type SettingsDeclaration } from "../../systems-under-test/contract/settings.ts";
 import { formatIssues, InputError } from "../shared/zod-errors.ts";
 
-export const INVARIANTS = ["oversell", "duplicate", "conflict", "lost", "phantom", "false-rejection", "stuck", "invalid-accepted"] as const;
+export const INVARIANTS = [
+  "oversell",
+  "duplicate",
+  "conflict",
+  "lost",
+  "phantom",
+  "false-rejection",
+  "stuck",
+  "invalid-accepted",
+] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 
 export const manifestSchema = z.object({
@@ -18,16 +28,37 @@ export const manifestSchema = z.object({
   claims: z.array(z.enum(INVARIANTS)),
   /** Violations the checker must catch (naive: ["oversell"]); non-empty means the expected verdict is "fail". */
   expectedViolations: z.array(z.enum(INVARIANTS)).default([]),
-  /** Extra environment for every instance (OVERSELL_SETTING_* are the SUT's settings). */
-  env: z.record(z.string(), z.string()).default({}),
+  /** Extra environment for every instance; settings are declared under `settings`, not here. */
+  env: z
+    .record(z.string(), z.string())
+    .default({})
+    .refine((env) => !Object.keys(env).some((k) => k.startsWith(SETTING_ENV_PREFIX)), {
+      message: `declare ${SETTING_ENV_PREFIX}* under "settings" (name, type, default, range, meaning), not in env`,
+    }),
+  /** The SUT's settings: passed as OVERSELL_SETTING_<NAME>, checked by the SUT and by the harness. */
+  settings: settingsDeclarationSchema.default({}),
   /** Seconds an instance may take to print the ready line. */
   startTimeoutSec: z.number().positive().default(60),
   /** A command run once (in the SUT folder) before instances start, e.g. a build. */
   build: z.array(z.string().min(1)).optional(),
-  /** For confirming SUTs: how long a reservation may stay unconfirmed (stuck invariant). */
-  reservationTtlMs: z.number().int().positive().optional(),
 });
-export type Manifest = z.infer<typeof manifestSchema> & { dir: string };
+
+/**
+ * Settings the harness itself reads from the declaration (their defaults here; a run's overrides
+ * through settingValue() in settings.ts): how long a hold may stay unconfirmed (stuck invariant)
+ * and the consumers' session timeout (how long a pause fault lasts).
+ */
+export const HARNESS_READS = { reservationTtlMs: "reservation_ttl_ms", sessionTimeoutMs: "session_timeout_ms" } as const;
+
+// `settings` optional in the type so a stand-in manifest (a SUT whose sut.json failed to load) needs none.
+export type Manifest = Omit<z.infer<typeof manifestSchema>, "settings"> & {
+  settings?: SettingsDeclaration;
+  dir: string;
+  /** The default of the reservation_ttl_ms setting, if declared. */
+  reservationTtlMs?: number;
+  /** The default of the session_timeout_ms setting, if declared. */
+  sessionTimeoutMs?: number;
+};
 
 export const SUT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "systems-under-test");
 
@@ -45,7 +76,16 @@ export function loadManifest(nameOrDir: string): Manifest {
   }
   const r = manifestSchema.safeParse(raw);
   if (!r.success) throw new InputError(`${file} is not a valid SUT manifest:\n${formatIssues(r.error)}`);
-  return { ...r.data, dir };
+  const numberDefault = (name: string) => {
+    const d = r.data.settings[name]?.default;
+    return typeof d === "number" ? d : undefined;
+  };
+  return {
+    ...r.data,
+    dir,
+    reservationTtlMs: numberDefault(HARNESS_READS.reservationTtlMs),
+    sessionTimeoutMs: numberDefault(HARNESS_READS.sessionTimeoutMs),
+  };
 }
 
 export function listSuts(): string[] {

@@ -1,5 +1,5 @@
-// Settings from OVERSELL_SETTING_<NAME> (manifest env or the command line).
-import type { InstanceContext } from "../contract/index.ts";
+// Settings from OVERSELL_SETTING_<NAME>, declared (default, range, meaning) in sut.json.
+import { settingsOrExit, type InstanceContext } from "../contract/index.ts";
 
 export interface Settings {
   /** false = OVERSELL_SETTING_TRANSACTIONS=off: plain produce, offsets committed after (at-least-once, broken on purpose). */
@@ -18,25 +18,18 @@ export interface Settings {
   partitions?: number;
 }
 
-export function readSettings(ctx: InstanceContext): Settings {
-  const s = ctx.settings;
-  const num = (name: string, dflt: number, min = 1): number => {
-    if (s[name] === undefined || s[name] === "") return dflt;
-    const v = Number(s[name]);
-    if (!Number.isInteger(v) || v < min) throw new Error(`OVERSELL_SETTING_${name.toUpperCase()}=${s[name]}: expected an integer >= ${min}`);
-    return v;
-  };
-  const tx = (s.transactions ?? "on").toLowerCase();
-  if (!["on", "off", "true", "false", "1", "0"].includes(tx)) throw new Error(`OVERSELL_SETTING_TRANSACTIONS=${s.transactions}: expected on or off`);
+// The context is kept in the signature for callers; values come from the environment via sut.json.
+export function readSettings(_ctx: InstanceContext): Settings {
+  const s = settingsOrExit(new URL("./sut.json", import.meta.url));
   return {
-    transactions: ["on", "true", "1"].includes(tx),
-    batchSize: num("batch_size", 200),
-    lingerMs: num("linger_ms", 20, 0),
-    minBytes: num("min_bytes", 1),
-    concurrency: num("concurrency", 4),
-    transactionTimeoutMs: num("transaction_timeout_ms", 20_000),
-    sessionTimeoutMs: num("session_timeout_ms", 8_000),
-    heartbeatMs: num("heartbeat_ms", 1_000),
-    partitions: s.partitions ? num("partitions", 4) : undefined,
+    transactions: s.choice("transactions") === "on",
+    batchSize: s.number("batch_size"),
+    lingerMs: s.number("linger_ms"),
+    minBytes: s.number("min_bytes"),
+    concurrency: s.number("concurrency"),
+    transactionTimeoutMs: s.number("transaction_timeout_ms"),
+    sessionTimeoutMs: s.number("session_timeout_ms"),
+    heartbeatMs: s.number("heartbeat_ms"),
+    partitions: s.optionalNumber("partitions"),
   };
 }

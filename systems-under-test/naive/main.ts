@@ -4,19 +4,16 @@
 // Check and decrement are apart: the view only learns of a reservation when it reads it back.
 import kafkajs from "kafkajs";
 import type { Consumer, EachBatchPayload, Producer } from "kafkajs";
-import { announceReady, decisionSchema, encode, instanceContext, kafkaJsConfig, parseJson, runInstance, stockEventSchema } from "../contract/index.ts";
+import { announceReady, decisionSchema, encode, instanceContext, kafkaJsConfig, parseJson, runInstance, settingsOrExit, stockEventSchema } from "../contract/index.ts";
 import { decide } from "./decide.ts";
 import { StockView } from "./view.ts";
 
 const { Kafka, logLevel } = kafkajs;
 
 const ctx = instanceContext();
-const setting = (name: string, dflt: number): number => {
-  const v = Number(ctx.settings[name]);
-  return Number.isFinite(v) && v > 0 ? v : dflt;
-};
-const BATCH_SIZE = setting("batch_size", 100);
-const FETCH_WAIT_MS = setting("fetch_wait_ms", 100);
+const settings = settingsOrExit(new URL("./sut.json", import.meta.url));
+const BATCH_SIZE = settings.number("batch_size");
+const FETCH_WAIT_MS = settings.number("fetch_wait_ms");
 
 const log = (msg: string) => console.log(`${new Date().toISOString()} naive[${ctx.instance}] ${msg}`);
 const kafka = new Kafka(kafkaJsConfig(ctx.connection, `naive-${ctx.instance}`, { logLevel: logLevel.WARN }));

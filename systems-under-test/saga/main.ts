@@ -2,7 +2,7 @@
 // Start N of these (the harness does, from sut.json); partitions are spread among them.
 import { randomBytes } from "node:crypto";
 import kafkajs from "kafkajs";
-import { announceReady, describeConnection, instanceContext, kafkaJsConfig } from "../contract/index.ts";
+import { announceReady, describeConnection, instanceContext, kafkaJsConfig, settingsOrExit } from "../contract/index.ts";
 import { orderLogic } from "./order-side.ts";
 import { productLogic } from "./product-side.ts";
 import { Replica, Side } from "./runtime.ts";
@@ -12,21 +12,12 @@ const { Kafka, logLevel } = kafkajs;
 const ctx = instanceContext();
 const log = (msg: string) => process.stdout.write(`${new Date().toISOString()} saga[${ctx.instance}] ${msg}\n`);
 
-function num(name: string, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const raw = ctx.settings[name];
-  if (raw === undefined || raw === "") return def;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v < min || v > max) {
-    throw new Error(`setting OVERSELL_SETTING_${name.toUpperCase()}="${raw}" must be a number in [${min}, ${max}]`);
-  }
-  return v;
-}
-
+const declared = settingsOrExit(new URL("./sut.json", import.meta.url));
 const settings = {
-  paymentFailureRate: num("payment_failure_rate", 0.1, 0, 1),
-  reservationTtlMs: num("reservation_ttl_ms", 5000, 1),
-  paymentDelayMs: num("payment_delay_ms", 100, 0),
-  sessionTimeoutMs: num("session_timeout_ms", 8000, 6000, 60_000),
+  paymentFailureRate: declared.number("payment_failure_rate"),
+  reservationTtlMs: declared.number("reservation_ttl_ms"),
+  paymentDelayMs: declared.number("payment_delay_ms"),
+  sessionTimeoutMs: declared.number("session_timeout_ms"),
 };
 
 const kafka = new Kafka(

@@ -2,7 +2,7 @@
 // on synthetic cell results.
 import { describe, expect, it } from "vitest";
 import { ALL_CHECKS } from "../../harness/checker/types.ts";
-import { buildMatrix, cellId, FAULT_SPECS, GATE_EXPECTATIONS, planRuns, selectCells, type GateCell } from "../../harness/gate/matrix.ts";
+import { buildMatrix, cellId, FAULT_SPECS, GATE_EXPECTATIONS, planRuns, selectCells, type GateCell, type GateFault } from "../../harness/gate/matrix.ts";
 import { gateExitCode, judgeCell, tallyByCell, type GateRunResult } from "../../harness/gate/outcome.ts";
 import { renderGateJunit, renderGateSummary } from "../../harness/gate/render.ts";
 import { FAULT_KINDS, parseFaultSpecs } from "../../harness/nemesis/faults.ts";
@@ -71,8 +71,8 @@ describe("gate matrix", () => {
   });
 
   it("refuses a table entry for a cell that does not exist, and a duplicate cell", () => {
-    expect(() => buildMatrix(manifests, undefined, { ...GATE_EXPECTATIONS, "saga[meteor]": { expectedViolations: ["lost"], reason: "x" } })).toThrow(/no cell saga\[meteor\]/);
-    expect(() => buildMatrix(manifests, [{ sut: "saga", faults: ["none", "none"] }], {})).toThrow(/twice/);
+    expect(() => buildMatrix(manifests, undefined, [...GATE_EXPECTATIONS, { sut: "saga", fault: "meteor" as GateFault, expectedViolations: ["lost"], reason: "x" }])).toThrow(/no cell saga\[meteor\]/);
+    expect(() => buildMatrix(manifests, [{ sut: "saga", faults: ["none", "none"] }], [])).toThrow(/twice/);
   });
 
   it("--only selects by substring (comma-separated); --repeat plans seed + k", () => {
