@@ -67,7 +67,7 @@ program.action(async (raw: Record<string, unknown>) => {
     if (f.bootstrap && (f.brokers !== undefined || f.kafkaVersion)) {
       usageError(program, `--${f.brokers !== undefined ? "brokers" : "kafka-version"} is for the embedded cluster; it conflicts with --bootstrap`);
     }
-    const connection = connectionFromFlags(raw as Parameters<typeof connectionFromFlags>[0]);
+    const connection = connectionFromFlags(raw);
     const items = f.sut ? [...new Set(f.sut.split(",").map((x) => x.trim()))] : listSuts();
     if (items.length === 0) throw new InputError("no SUT found under systems-under-test/ (each needs a sut.json)");
     // Unknown name or bad manifest: exit 2 before anything starts. A folder with a sut.json is a SUT too.
@@ -75,7 +75,6 @@ program.action(async (raw: Record<string, unknown>) => {
     const names = manifests.map((m) => m.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) throw new InputError(`--sut: two SUTs are named "${dup}"`);
-    const suts = names;
 
     const settings = asFlagError(() => parseSetFlags(f.set, manifests));
 

@@ -27,7 +27,7 @@ program.action(async (raw: Record<string, unknown> & { olderThan?: string; run?:
     if (Boolean(raw.olderThan) === Boolean(raw.run)) usageError(program, "give exactly one of --older-than and --run");
     if (raw.run && !RUN_ID_PATTERN.test(raw.run)) usageError(program, `--run "${raw.run}": a run id has letters, digits, '_' and '-' only`);
     const cutoff = raw.olderThan ? Date.now() - parseAge(raw.olderThan) : undefined;
-    const connection = connectionFromFlags(raw as Parameters<typeof connectionFromFlags>[0])!;
+    const connection = connectionFromFlags(raw)!;
     await probeCluster(connection, 30_000);
     await withAdmin(connection, async (admin) => {
       const runs = runTopics(await admin.listTopics());

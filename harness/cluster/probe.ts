@@ -18,7 +18,7 @@ export interface ProbeResult {
   clusterId: string;
 }
 
-function tcpCheck(hostPort: string, timeoutMs: number): Promise<"ok" | "refused" | "timeout" | "dns" | string> {
+function tcpCheck(hostPort: string, timeoutMs: number): Promise<string> /* "ok", "refused", "timeout", "dns" or a message */ {
   const i = hostPort.lastIndexOf(":");
   const host = hostPort.slice(0, i);
   const port = Number(hostPort.slice(i + 1));

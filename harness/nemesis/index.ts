@@ -99,7 +99,7 @@ interface Injected {
 /** Validates the schedule against what the context offers, then starts the timers. */
 export function runNemesis(specs: (FaultSpec | ResolvedFault)[], ctx: NemesisContext): NemesisHandle {
   const session = ctx.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
-  const faults = resolveFaults(specs as FaultSpec[], { loadDurationMs: ctx.loadDurationMs ?? 60_000, sessionTimeoutMs: session });
+  const faults = resolveFaults(specs, { loadDurationMs: ctx.loadDurationMs ?? 60_000, sessionTimeoutMs: session });
   const log = ctx.log ?? (() => {});
   for (const f of faults) {
     if (f.kind === "network" && (!ctx.proxies || ctx.proxies.size === 0)) {

@@ -14,7 +14,7 @@ export type Markup = Html | string | number | boolean | null | undefined | reado
 const ENTITIES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
 /** Escapes text for element content and quoted attribute values. The only escape function of the report. */
-export function escapeHtml(value: unknown): string {
+export function escapeHtml(value: string | number | boolean | null | undefined): string {
   return String(value ?? "").replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }
 
@@ -22,13 +22,13 @@ function render(value: Markup): string {
   if (value instanceof Html) return value.text;
   if (Array.isArray(value)) return value.map(render).join("");
   if (value === null || value === undefined || value === false) return "";
-  return escapeHtml(value);
+  return escapeHtml(value as string | number | true); // Array.isArray does not narrow a readonly array away
 }
 
 /** Tagged template: `html\`<td>${productId}</td>\`` escapes productId; nested `html` fragments pass through. */
 export function html(strings: TemplateStringsArray, ...values: Markup[]): Html {
   let out = strings[0]!;
-  for (let i = 0; i < values.length; i++) out += render(values[i]!) + strings[i + 1]!;
+  for (let i = 0; i < values.length; i++) out += render(values[i]) + strings[i + 1]!;
   return new Html(out);
 }
 

@@ -4,8 +4,17 @@
 import { ALL_CHECKS } from "../checker/types.ts";
 import type { RunResult, SutResult } from "./result-schema.ts";
 
+// Control characters other than tab, LF and CR are not allowed in XML 1.0 at all: drop them.
+// eslint-disable-next-line no-control-regex
+const XML_FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g;
+
 export function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, "");
+  return s
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(XML_FORBIDDEN, "");
 }
 
 export interface Case {

@@ -37,7 +37,10 @@ export function checkOverrides(m: Pick<Manifest, "name" | "settings">, overrides
 }
 
 /** OVERSELL_SETTING_* for every declared setting that has a value: the default unless overridden. */
-export function settingsEnv(m: Pick<Manifest, "name" | "settings">, overrides: SettingOverrides = {}): SettingOverrides {
+export function settingsEnv(
+  m: Pick<Manifest, "name" | "settings">,
+  overrides: SettingOverrides = {},
+): SettingOverrides {
   checkOverrides(m, overrides);
   const env: SettingOverrides = {};
   for (const [name, d] of Object.entries(m.settings ?? {})) {
@@ -78,10 +81,16 @@ export function parseSetFlags(items: string[], manifests: Pick<Manifest, "name" 
     const [sut, ...rest] = item.slice(0, eq).split(".");
     const name = rest.join(".").toLowerCase();
     const m = manifests.find((x) => x.name === sut);
-    if (!m) throw new SettingInputError(`--set ${item}: SUT "${sut}" is not in this run (${manifests.map((x) => x.name).join(", ")})`);
+    if (!m)
+      throw new SettingInputError(
+        `--set ${item}: SUT "${sut}" is not in this run (${manifests.map((x) => x.name).join(", ")})`,
+      );
     const d = (m.settings ?? {})[name];
     if (!d) {
-      const known = Object.entries(m.settings ?? {}).map(([n, x]) => `${n} (${describeRange(x)})`).join(", ") || "none";
+      const known =
+        Object.entries(m.settings ?? {})
+          .map(([n, x]) => `${n} (${describeRange(x)})`)
+          .join(", ") || "none";
       throw new SettingInputError(`--set ${item}: ${sut} has no setting "${name}"; declared: ${known}`);
     }
     const raw = item.slice(eq + 1);

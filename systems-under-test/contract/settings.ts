@@ -89,9 +89,13 @@ export class Settings {
       if (problem) throw new SettingError(`${settingEnvName(name)}=${problem} (${name}: ${d.meaning})`);
       values.set(name, parseSettingValue(d, raw));
     }
-    const unknown = Object.keys(env).filter((k) => k.startsWith(SETTING_ENV_PREFIX) && !values.has(k.slice(17).toLowerCase()));
+    const unknown = Object.keys(env).filter(
+      (k) => k.startsWith(SETTING_ENV_PREFIX) && !values.has(k.slice(17).toLowerCase()),
+    );
     if (unknown.length) {
-      throw new SettingError(`${unknown.join(", ")}: not declared in sut.json (declared: ${Object.keys(declared).join(", ")})`);
+      throw new SettingError(
+        `${unknown.join(", ")}: not declared in sut.json (declared: ${Object.keys(declared).join(", ")})`,
+      );
     }
     return new Settings(values, declared);
   }

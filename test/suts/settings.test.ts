@@ -27,7 +27,9 @@ describe("contract settings (what a SUT reads)", () => {
     expect(() => Settings.fromEnv(declared, { OVERSELL_SETTING_BATCH_SIZE: "1.5" })).toThrow(/not an integer/);
     expect(() => Settings.fromEnv(declared, { OVERSELL_SETTING_RATE: "abc" })).toThrow(/not a number in \[0, 1\]/);
     expect(() => Settings.fromEnv(declared, { OVERSELL_SETTING_MODE: "maybe" })).toThrow(/not one of on, off/);
-    expect(() => Settings.fromEnv(declared, { OVERSELL_SETTING_NOPE: "1" })).toThrow(/OVERSELL_SETTING_NOPE: not declared/);
+    expect(() => Settings.fromEnv(declared, { OVERSELL_SETTING_NOPE: "1" })).toThrow(
+      /OVERSELL_SETTING_NOPE: not declared/,
+    );
   });
 
   it("rejects a declaration whose default is out of its own range", () => {
@@ -53,14 +55,19 @@ describe("harness settings (what the harness checks and reads)", () => {
       OVERSELL_SETTING_RATE: "1",
       OVERSELL_SETTING_MODE: "on",
     });
-    expect(() => checkOverrides(m, { OVERSELL_SETTING_MODE: "maybe" })).toThrow(/x\.mode="maybe" is not one of on, off/);
+    expect(() => checkOverrides(m, { OVERSELL_SETTING_MODE: "maybe" })).toThrow(
+      /x\.mode="maybe" is not one of on, off/,
+    );
   });
 
   it("every SUT declares its settings in sut.json; the harness reads TTL and session timeout there", () => {
     for (const name of listSuts()) {
       const sut = loadManifest(name);
       expect(Object.keys(sut.settings ?? {}).length, name).toBeGreaterThan(0);
-      expect(Object.keys(sut.env).filter((k) => k.startsWith("OVERSELL_SETTING_")), name).toEqual([]);
+      expect(
+        Object.keys(sut.env).filter((k) => k.startsWith("OVERSELL_SETTING_")),
+        name,
+      ).toEqual([]);
     }
     const saga = loadManifest("saga");
     expect(saga.reservationTtlMs).toBe(5000);
