@@ -1,4 +1,4 @@
-// The invariants of DESIGN.md evaluated on what the harness sent and what the SUT committed.
+// The invariants of docs/ARCHITECTURE.md evaluated on what the harness sent and what the SUT committed.
 // Pure: no Kafka, no clock; the same input always gives the same Evaluation.
 import type { DecisionType } from "../../systems-under-test/contract/events.ts";
 import type { SutResult } from "../report/result-schema.ts";

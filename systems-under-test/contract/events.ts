@@ -1,4 +1,4 @@
-// The event contract every SUT and the harness speak (DESIGN.md, "The contract").
+// The event contract every SUT and the harness speak (docs/ARCHITECTURE.md, "The contract").
 // Values are UTF-8 JSON with a `type` discriminator; unknown extra fields are kept.
 import { z } from "zod";
 
