@@ -69,7 +69,7 @@ export type ResolvedFault =
 export interface FaultDefaults {
   /** Length of the load phase, ms: default times are fractions of it. */
   loadDurationMs: number;
-  /** The SUT's consumer session timeout (its sut.json setting session_timeout_ms); a pause lasts this + 4 s by default. */
+  /** The SUT's consumer session timeout (sut.json setting session_timeout_ms); a pause lasts this + 4 s. */
   sessionTimeoutMs?: number;
 }
 

@@ -3,7 +3,11 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { SETTING_ENV_PREFIX, settingsDeclarationSchema, type SettingsDeclaration } from "../../systems-under-test/contract/settings.ts";
+import {
+  SETTING_ENV_PREFIX,
+  settingsDeclarationSchema,
+  type SettingsDeclaration,
+} from "../../systems-under-test/contract/settings.ts";
 import { formatIssues, InputError } from "../shared/zod-errors.ts";
 
 export const INVARIANTS = [
@@ -48,7 +52,10 @@ export const manifestSchema = z.object({
  * through settingValue() in settings.ts): how long a hold may stay unconfirmed (stuck invariant)
  * and the consumers' session timeout (how long a pause fault lasts).
  */
-export const HARNESS_READS = { reservationTtlMs: "reservation_ttl_ms", sessionTimeoutMs: "session_timeout_ms" } as const;
+export const HARNESS_READS = {
+  reservationTtlMs: "reservation_ttl_ms",
+  sessionTimeoutMs: "session_timeout_ms",
+} as const;
 
 // `settings` optional in the type so a stand-in manifest (a SUT whose sut.json failed to load) needs none.
 export type Manifest = Omit<z.infer<typeof manifestSchema>, "settings"> & {
