@@ -98,7 +98,7 @@ export const ZOMBIE_SCENARIO: ScenarioInput = {
 export const PLAN: PlanRow[] = [
   { sut: "keyed-transactional", faults: ["none", ...FAULT_KINDS], scenarioFor: { broker: CONTENTION_LONG_SCENARIO } },
   { sut: "saga", faults: ["none", ...FAULT_KINDS], scenarioFor: { broker: CONTENTION_LONG_SCENARIO } },
-  { sut: "kafka-streams", faults: ["none", "crash", "pause", "scale"] },
+  { sut: "kafka-streams", faults: ["none", ...FAULT_KINDS], scenarioFor: { broker: CONTENTION_LONG_SCENARIO } },
   // The checker must catch the design from the question on the race itself.
   { sut: "naive", faults: ["none"], scenario: BUILTIN_SCENARIOS["last-unit"] },
   // The broken variant: at-least-once without fencing. A zombie (pause) keeps deciding from stale state.
