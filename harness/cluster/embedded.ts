@@ -66,7 +66,7 @@ export class EmbeddedCluster {
   ) {}
 
   get bootstrap(): string {
-    return this.nodes.map((n) => `127.0.0.1:${n.advertisedPort ?? n.port}`).join(",");
+    return this.connection.brokers.join(",");
   }
 
   get connection(): Connection {
