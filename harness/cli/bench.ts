@@ -1,12 +1,15 @@
 // npm run bench -- [--sut a,b] [--scenario name|file] [--seed N] [--faults spec] [--bootstrap h:p,...]
 //   [--brokers 1|3] [--kafka-version X] [--out DIR] [--driver kafka|http] [--instances N]
-//   [--set sut.setting=value ...] [--ssl ...] [--sasl-mechanism m --sasl-username u]
+//   [--set sut.setting=value ...] [--ssl ...] [--sasl-mechanism m --sasl-username u] [--tls]
 // Exit: 0 every SUT's verdict matched its expectation, 1 one did not, 2 unknown or error.
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { Command } from "commander";
+import { EmbeddedCluster } from "../cluster/embedded.ts";
 import { z } from "zod";
 import { describeConnection } from "../kafka/connection.ts";
 import { FAULT_KINDS, parseFaultSpecs, type FaultSpec } from "../nemesis/index.ts";
-import { runBench } from "../run/bench.ts";
+import { newRunId, runBench } from "../run/bench.ts";
 import { RUN_ID_PATTERN } from "../run/kafka.ts";
 import { Progress } from "../run/progress.ts";
 import { DEFAULT_SCENARIO, generateStream, loadScenario } from "../scenario/index.ts";
@@ -25,6 +28,7 @@ const program = addConnectionOptions(
     .option("--faults <spec>", `faults to inject (${FAULT_KINDS.join(", ")}; e.g. crash@2s:3s,network:latency=200ms)`)
     .option("--brokers <n>", "embedded cluster nodes: 1 or 3")
     .option("--kafka-version <v>", "embedded Kafka version (Maven Central)")
+    .option("--tls", "embedded cluster with an SSL listener; every client (load, SUTs, checker) uses it")
     .option("--out <dir>", "run folder (default reports/<runId>)")
     .option("--run-id <id>", "run id (default: UTC timestamp + random suffix)")
     .option("--driver <kind>", "kafka (produce directly) or http (through the order gateway)", "kafka")
@@ -41,6 +45,7 @@ const flagsSchema = z.object({
   bootstrap: z.string().optional(),
   brokers: z.enum(["1", "3"], { error: "1 or 3" }).transform((v) => Number(v) as 1 | 3).optional(),
   kafkaVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "a version like 4.1.1").optional(),
+  tls: z.boolean().optional(),
   out: z.string().min(1).optional(),
   runId: z.string().regex(RUN_ID_PATTERN, "letters, digits, '_' and '-' (no '.')").optional(),
   driver: z.enum(["kafka", "http"], { error: "kafka or http" }),
@@ -64,8 +69,9 @@ program.action(async (raw: Record<string, unknown>) => {
   if (!parsed.success) usageError(program, flagIssues(parsed.error));
   const f = parsed.data;
   try {
-    if (f.bootstrap && (f.brokers !== undefined || f.kafkaVersion)) {
-      usageError(program, `--${f.brokers !== undefined ? "brokers" : "kafka-version"} is for the embedded cluster; it conflicts with --bootstrap`);
+    if (f.bootstrap && (f.brokers !== undefined || f.kafkaVersion || f.tls)) {
+      const flag = f.brokers !== undefined ? "brokers" : f.kafkaVersion ? "kafka-version" : "tls";
+      usageError(program, `--${flag} is for the embedded cluster; it conflicts with --bootstrap (use --ssl with it)`);
     }
     const connection = connectionFromFlags(raw);
     const items = f.sut ? [...new Set(f.sut.split(",").map((x) => x.trim()))] : listSuts();
@@ -85,19 +91,23 @@ program.action(async (raw: Record<string, unknown>) => {
       const loadMs = Math.max(generateStream(scenario, seed).durationMs, 1000);
       const specs = parseFaultSpecs(f.faults, loadMs);
       const needsEmbedded = specs.find((s) => s.kind === "broker" || s.kind === "network");
+      if (f.tls && specs.some((s) => s.kind === "network")) throw new InputError("--faults network: the fault proxies carry plaintext only; drop --tls");
       if (needsEmbedded && connection) throw new InputError(`--faults ${needsEmbedded.kind}: needs the embedded cluster (the harness cannot restart or proxy the brokers of --bootstrap)`);
       faults = { text: f.faults, specs };
     }
     if (connection) process.stderr.write(`Kafka: ${describeConnection(connection)}\n`);
 
     const t0 = Date.now();
+    const progress = new Progress(process.stderr, !f.progress);
+    const runId = f.runId ?? newRunId();
+    const outDir = f.out ?? resolve("reports", runId);
+    const tlsCluster = f.tls ? await startTlsCluster(f.brokers, f.kafkaVersion, join(outDir, "kafka.log"), progress) : undefined;
     const outcome = await runBench({
-      suts: items, scenario, seed, connection, brokers: f.brokers, kafkaVersion: f.kafkaVersion, outDir: f.out, runId: f.runId,
-      driver: f.driver, instances: f.instances, settings, faults,
-      progress: new Progress(process.stderr, !f.progress),
+      suts: items, scenario, seed, connection, outDir, runId, driver: f.driver, instances: f.instances, settings, faults, progress,
+      ...(tlsCluster ? { shared: { cluster: tlsCluster } } : { brokers: f.brokers, kafkaVersion: f.kafkaVersion }),
       command: ["npm run bench --", ...process.argv.slice(2)].join(" "),
       handleSignals: true,
-    });
+    }).finally(() => tlsCluster?.stop());
     process.stdout.write(`\n${outcome.summary}\n\n`);
     process.stdout.write(`run folder: ${outcome.runDir} (result.json, history.ndjson, junit.xml, report.html${connection ? "" : ", kafka.log"})\n`);
     process.stdout.write(`wall time: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
@@ -106,5 +116,14 @@ program.action(async (raw: Record<string, unknown>) => {
     exitOnError(program, e);
   }
 });
+
+/** `--tls`: the cluster is started here so that its clients default to the SSL listener. */
+async function startTlsCluster(brokers: 1 | 3 | undefined, kafkaVersion: string | undefined, logFile: string, progress: Progress) {
+  progress.update("starting embedded Kafka with an SSL listener ...");
+  mkdirSync(dirname(logFile), { recursive: true });
+  const c = await EmbeddedCluster.start({ brokers: brokers ?? 1, kafkaVersion, logFile, log: (l) => progress.log(l), tls: { clients: "tls" } });
+  progress.log(`Kafka ${c.kafkaVersion}: clients over TLS at ${c.bootstrap} (CA ${c.tls!.caFile})`);
+  return c;
+}
 
 await parseOrExit(program);

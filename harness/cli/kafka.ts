@@ -1,4 +1,4 @@
-// npm run kafka -- start|stop|status [--brokers 3] [--kafka-version X.Y.Z]
+// npm run kafka -- start|stop|status [--brokers 3] [--kafka-version X.Y.Z] [--tls]
 // `start` leaves the cluster running (detached) for other tools until `stop`.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -19,6 +19,15 @@ interface State {
   workDir: string;
   logFile: string;
   nodes: { nodeId: number; pid: number; start: string }[];
+  /** With --tls: the bench flags of the SSL listener and of the MTLS one (client certificate required). */
+  tls?: { ssl: string; mtls: string };
+}
+
+function tlsFlags(c: EmbeddedCluster): State["tls"] {
+  if (!c.tls) return undefined;
+  const flags = (conn: ReturnType<EmbeddedCluster["tlsConnection"]>) => [`--bootstrap ${conn.brokers.join(",")} --ssl`,
+    `--ssl-ca ${conn.ssl!.caFile}`, ...(conn.ssl!.certFile ? [`--ssl-cert ${conn.ssl!.certFile} --ssl-key ${conn.ssl!.keyFile}`] : [])].join(" ");
+  return { ssl: flags(c.tlsConnection()), mtls: flags(c.tlsConnection({ mutual: true })) };
 }
 
 function readState(): State | undefined {
@@ -46,7 +55,8 @@ program
     if (!Number.isInteger(n) || n < 1024 || n > 65533) throw new InvalidArgumentError("a port from 1024 to 65533");
     return n;
   })
-  .action(async (o: { brokers: 1 | 3; kafkaVersion?: string; port?: number }) => {
+  .option("--tls", "also an SSL listener and an MTLS one (client certificate required), with a generated CA")
+  .action(async (o: { brokers: 1 | 3; kafkaVersion?: string; port?: number; tls?: boolean }) => {
     const st = readState();
     if (st && st.nodes.some(ours)) {
       console.error(`a cluster is already running at ${st.bootstrap} (npm run kafka -- stop first)`);
@@ -58,15 +68,18 @@ program
       brokers: o.brokers, kafkaVersion: o.kafkaVersion, detached: true,
       ports: o.port ? Array.from({ length: o.brokers }, (_, i) => o.port! + i) : undefined,
       workDir: join(STATE_DIR, "cluster"), logFile: join(STATE_DIR, "kafka.log"),
-      log: (l) => console.error(l),
+      log: (l) => console.error(l), tls: o.tls ? {} : undefined,
     });
     const state: State = {
       bootstrap: c.bootstrap, kafkaVersion: c.kafkaVersion, workDir: c.workDir, logFile: c.logFile,
       nodes: c.nodes.map((n) => ({ nodeId: n.nodeId, pid: n.pid!, start: processStartTime(n.pid!) ?? "" })),
+      tls: tlsFlags(c),
     };
     writeFileSync(STATE, JSON.stringify(state, null, 2));
     console.error(`Kafka ${c.kafkaVersion}, ${o.brokers} node(s), ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; log: ${c.logFile}`);
     console.log(c.bootstrap);
+    // The first line stays the plaintext bootstrap (scripts read it); TLS lines follow.
+    if (state.tls) console.log(`tls:  ${state.tls.ssl}\nmtls: ${state.tls.mtls}`);
     process.exit(0);
   });
 
@@ -96,6 +109,7 @@ program.command("status").action(async () => {
   try {
     await waitForBrokers({ brokers: st.bootstrap.split(",") }, live.map((n) => n.nodeId), 5000);
     console.log(`running: ${st.bootstrap} (Kafka ${st.kafkaVersion}, ${live.length}/${st.nodes.length} node(s) up, pids ${live.map((n) => n.pid).join(" ")})`);
+    if (st.tls) console.log(`tls:  ${st.tls.ssl}\nmtls: ${st.tls.mtls}`);
   } catch (e) {
     console.log(`processes up but not answering: ${(e as Error).message}`);
     process.exit(1);

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { spawnChild, tailOfFile, type Child } from "../process/children.ts";
 import { DEFAULT_KAFKA_VERSION, ensureKafkaJars, isKafka3 } from "./jars.ts";
 import { log4jConfig, nodeProperties, type NodePorts } from "./node-config.ts";
+import { ensureTlsMaterial, type TlsMaterial } from "./tls.ts";
 import { freePort, portIsFree } from "./ports.ts";
 import { requireJava } from "./prerequisites.ts";
 import { waitForBrokers } from "./readiness.ts";
@@ -23,6 +24,11 @@ export interface EmbeddedOptions {
   detached?: boolean;
   /** Add a SASL_PLAINTEXT listener with these SCRAM users (and PLAIN user oversell/oversell-secret). */
   scramUsers?: { username: string; password: string }[];
+  /**
+   * Add an SSL listener and an MTLS one (client certificate required), with certificates from the
+   * cache (harness/cluster/tls.ts). `clients: "tls"` makes `connection` (readiness, runs) use SSL.
+   */
+  tls?: { clients?: "plaintext" | "tls" };
   startTimeoutMs?: number;
   log?: (line: string) => void;
   /** Point advertised listeners at other ports (fault proxies); called with each node's real port. */
@@ -37,6 +43,8 @@ export interface NodeInfo extends NodePorts {
   pid?: number;
   running: boolean;
   saslPort?: number;
+  sslPort?: number;
+  mtlsPort?: number;
 }
 
 const JVM_FLAGS = ["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
@@ -47,6 +55,7 @@ export class BrokerStartError extends Error {}
 export class EmbeddedCluster {
   readonly embedded = true;
   private children = new Map<number, Child>();
+  private tlsFiles?: TlsMaterial;
   private constructor(
     readonly kafkaVersion: string,
     readonly workDir: string,
@@ -57,11 +66,26 @@ export class EmbeddedCluster {
   ) {}
 
   get bootstrap(): string {
-    return this.nodes.map((n) => `127.0.0.1:${n.advertisedPort ?? n.port}`).join(",");
+    return this.connection.brokers.join(",");
   }
 
   get connection(): Connection {
+    if (this.opts.tls?.clients === "tls") return this.tlsConnection();
     return { brokers: this.nodes.map((n) => `127.0.0.1:${n.advertisedPort ?? n.port}`) };
+  }
+
+  /** The certificates of a cluster started with `tls` (undefined otherwise). */
+  get tls(): TlsMaterial | undefined {
+    return this.tlsFiles;
+  }
+
+  /** The SSL listener (or, with `mutual`, the MTLS listener and the client certificate). */
+  tlsConnection({ mutual = false } = {}): Connection {
+    const t = this.tlsFiles;
+    if (!t) throw new Error("this cluster was started without tls");
+    const brokers = this.nodes.map((n) => `127.0.0.1:${mutual ? n.mtlsPort : n.sslPort}`);
+    const client = mutual ? { certFile: t.clientCertFile, keyFile: t.clientKeyFile } : {};
+    return { brokers, ssl: { enabled: true, caFile: t.caFile, rejectUnauthorized: true, ...client } };
   }
 
   /** Bootstrap on the SASL listener (when started with scramUsers). */
@@ -88,10 +112,13 @@ export class EmbeddedCluster {
       const port = opts.ports?.[i - 1] ?? (await freePort());
       const controllerPort = await freePort();
       const saslPort = opts.scramUsers ? await freePort() : undefined;
-      nodes.push({ nodeId: i, port, controllerPort, saslPort, running: false });
+      const sslPort = opts.tls ? await freePort() : undefined;
+      const mtlsPort = opts.tls ? await freePort() : undefined;
+      nodes.push({ nodeId: i, port, controllerPort, saslPort, sslPort, mtlsPort, running: false });
     }
     if (opts.advertisedPort) for (const n of nodes) n.advertisedPort = await opts.advertisedPort(n.nodeId, n.port);
     const cluster = new EmbeddedCluster(version, workDir, logFile, nodes, jars, opts);
+    if (opts.tls) cluster.tlsFiles = ensureTlsMaterial();
     const clusterId = randomBytes(16).toString("base64url").replace(/^-/, "A");
     const logCfg = join(workDir, isKafka3(version) ? "log4j.properties" : "log4j2.xml");
     writeFileSync(logCfg, log4jConfig(isKafka3(version)));
@@ -115,7 +142,14 @@ export class EmbeddedCluster {
     const dir = this.nodeDir(n.nodeId);
     mkdirSync(join(dir, "data"), { recursive: true });
     const propsFile = join(dir, "server.properties");
-    writeFileSync(propsFile, nodeProperties({ node: n, all: this.nodes, logDir: join(dir, "data"), kafkaVersion: this.kafkaVersion, saslPort: n.saslPort, extra: this.opts.brokerProperties }));
+    const t = this.tlsFiles;
+    const tls = t && n.sslPort && n.mtlsPort
+      ? { sslPort: n.sslPort, mtlsPort: n.mtlsPort, keystore: t.brokerKeystore, keystorePassword: t.keystorePassword, caFile: t.caFile }
+      : undefined;
+    writeFileSync(propsFile, nodeProperties({
+      node: n, all: this.nodes, logDir: join(dir, "data"), kafkaVersion: this.kafkaVersion, saslPort: n.saslPort, tls,
+      extra: this.opts.brokerProperties,
+    }));
     const args = ["-Xmx128m", ...this.logFlag(), "-cp", `${this.jars}/*`, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", propsFile];
     for (const u of this.opts.scramUsers ?? []) {
       for (const m of ["SCRAM-SHA-256", "SCRAM-SHA-512"]) args.push("--add-scram", `${m}=[name=${u.username},password=${u.password}]`);

@@ -6,6 +6,15 @@ export interface NodePorts {
   advertisedPort?: number; // a fault proxy in front of the broker (network nemesis)
 }
 
+/** TLS listeners: SSL (server certificate only) and MTLS (a client certificate is required). */
+export interface TlsListeners {
+  sslPort: number;
+  mtlsPort: number;
+  keystore: string;
+  keystorePassword: string;
+  caFile: string;
+}
+
 export interface NodeConfigInput {
   node: NodePorts;
   all: NodePorts[];
@@ -13,6 +22,7 @@ export interface NodeConfigInput {
   kafkaVersion: string;
   /** SASL_PLAINTEXT listener with SCRAM, for the security tests. */
   saslPort?: number;
+  tls?: TlsListeners;
   extra?: Record<string, string | number>;
 }
 
@@ -27,6 +37,13 @@ export function nodeProperties(i: NodeConfigInput): string {
     listeners.push(`SASL://127.0.0.1:${i.saslPort}`);
     advertised.push(`SASL://127.0.0.1:${i.saslPort}`);
     protocolMap.push("SASL:SASL_PLAINTEXT");
+  }
+  if (i.tls) {
+    for (const [name, port] of [["SSL", i.tls.sslPort], ["MTLS", i.tls.mtlsPort]] as const) {
+      listeners.push(`${name}://127.0.0.1:${port}`);
+      advertised.push(`${name}://127.0.0.1:${port}`);
+      protocolMap.push(`${name}:SSL`);
+    }
   }
   const props: Record<string, string | number> = {
     "process.roles": "broker,controller",
@@ -72,8 +89,24 @@ export function nodeProperties(i: NodeConfigInput): string {
     props["listener.name.sasl.scram-sha-512.sasl.jaas.config"] =
       "org.apache.kafka.common.security.scram.ScramLoginModule required;";
   }
+  if (i.tls) Object.assign(props, tlsProperties(i.tls));
   Object.assign(props, i.extra ?? {});
   return Object.entries(props).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+}
+
+function tlsProperties(t: TlsListeners): Record<string, string> {
+  const props: Record<string, string> = {};
+  for (const l of ["ssl", "mtls"]) {
+    const p = `listener.name.${l}.`;
+    props[`${p}ssl.keystore.type`] = "PKCS12";
+    props[`${p}ssl.keystore.location`] = t.keystore;
+    props[`${p}ssl.keystore.password`] = t.keystorePassword;
+    props[`${p}ssl.key.password`] = t.keystorePassword;
+    props[`${p}ssl.truststore.type`] = "PEM";
+    props[`${p}ssl.truststore.location`] = t.caFile;
+    props[`${p}ssl.client.auth`] = l === "mtls" ? "required" : "none";
+  }
+  return props;
 }
 
 export function log4jConfig(kafka3: boolean, level: "WARN" | "INFO" = "WARN"): string {

@@ -26,6 +26,8 @@ export interface GateCell {
   /** Where the expectation came from, and why when a cell is expected to fail. */
   expectationSource: "manifest" | "gate";
   reason?: string;
+  /** In the CI set (`npm run gate`); false: only with `--full` (or named by `--only`). */
+  ci: boolean;
 }
 
 /**
@@ -80,6 +82,8 @@ export interface PlanRow {
   faultText?: Partial<Record<FaultKind, string>>;
   /** Per fault: a scenario other than the row's. */
   scenarioFor?: Partial<Record<GateFault, ScenarioInput>>;
+  /** Cells of this row run in CI (`npm run gate`); default true. false: only with `--full`. */
+  ci?: boolean;
 }
 
 /**
@@ -98,7 +102,7 @@ export const ZOMBIE_SCENARIO: ScenarioInput = {
 export const PLAN: PlanRow[] = [
   { sut: "keyed-transactional", faults: ["none", ...FAULT_KINDS], scenarioFor: { broker: CONTENTION_LONG_SCENARIO } },
   { sut: "saga", faults: ["none", ...FAULT_KINDS], scenarioFor: { broker: CONTENTION_LONG_SCENARIO } },
-  { sut: "kafka-streams", faults: ["none", "crash", "pause", "scale"] },
+  { sut: "kafka-streams", faults: ["none", ...FAULT_KINDS], scenarioFor: { broker: CONTENTION_LONG_SCENARIO } },
   // The checker must catch the design from the question on the race itself.
   { sut: "naive", faults: ["none"], scenario: BUILTIN_SCENARIOS["last-unit"] },
   // The broken variant: at-least-once without fencing. A zombie (pause) keeps deciding from stale state.
@@ -163,6 +167,7 @@ export function buildMatrix(
         scenario: row.scenarioFor?.[fault] ?? row.scenario ?? CONTENTION_SCENARIO,
         expectedViolations: own ? [...own.expectedViolations] : [...manifest(row.sut).expectedViolations],
         expectationSource: own ? "gate" : "manifest",
+        ci: row.ci ?? true,
       };
       if (own) cell.reason = own.reason;
       if (row.variant) {
@@ -181,9 +186,12 @@ export function buildMatrix(
   return cells;
 }
 
-/** `--only`: cells whose id contains any of the comma-separated substrings. */
-export function selectCells(cells: GateCell[], only?: string): GateCell[] {
-  if (!only) return cells;
+/**
+ * `--only`: cells whose id contains any of the comma-separated substrings, from the whole matrix.
+ * Without it, the CI set, or every cell with `full`.
+ */
+export function selectCells(cells: GateCell[], only?: string, full = false): GateCell[] {
+  if (!only) return full ? cells : cells.filter((c) => c.ci);
   const parts = only.split(",").map((s) => s.trim()).filter(Boolean);
   return cells.filter((c) => parts.some((p) => c.id.includes(p)));
 }

@@ -14,6 +14,7 @@ import { validateScenario } from "../scenario/load.ts";
 import { InputError } from "../shared/zod-errors.ts";
 import { loadManifest } from "../sut/manifest.ts";
 import { buildMatrix, expectedVerdict, planRuns, selectCells, type GateCell } from "./matrix.ts";
+import { appendHistory, historyRecord } from "./history.ts";
 import { gateExitCode, judgeCell, type GateRunResult } from "./outcome.ts";
 import { formatDuration, renderGateJunit, renderGateSummary } from "./render.ts";
 
@@ -29,6 +30,10 @@ export interface GateOptions {
   gateId?: string;
   /** Delete each cell's topics after it (keeps the one broker light); default true. */
   deleteTopics?: boolean;
+  /** Every cell, not only the CI set (ignored with `only`). */
+  full?: boolean;
+  /** Each execution is appended here as it ends (gate/history.ts); none when undefined. */
+  historyFile?: string;
 }
 
 export interface GateOutcome {
@@ -44,8 +49,8 @@ function folderName(n: number, cell: GateCell, seed: number, repeated: boolean):
   return `${String(n).padStart(2, "0")}-${slug}${repeated ? `-seed${seed}` : ""}`;
 }
 
-export function gateCells(only?: string): GateCell[] {
-  const cells = selectCells(buildMatrix((sut) => loadManifest(sut)), only);
+export function gateCells(only?: string, full = false): GateCell[] {
+  const cells = selectCells(buildMatrix((sut) => loadManifest(sut)), only, full);
   if (cells.length === 0) throw new InputError(`--only "${only}": no cell matches (cells: ${buildMatrix((s) => loadManifest(s)).map((c) => c.id).join(", ")})`);
   return cells;
 }
@@ -55,7 +60,7 @@ export async function runGate(o: GateOptions): Promise<GateOutcome> {
   const startedAt = new Date(t0).toISOString();
   const gateId = o.gateId ?? newRunId();
   const progress = o.progress;
-  const cells = gateCells(o.only);
+  const cells = gateCells(o.only, o.full);
   const plans = planRuns(cells, o.seed, o.repeat);
   const repeated = o.repeat > 1;
   mkdirSync(o.outDir, { recursive: true });
@@ -109,6 +114,7 @@ export async function runGate(o: GateOptions): Promise<GateOutcome> {
         result = { cell, repetition: p.repetition, seed: p.seed, ...judgeCell(cell, undefined), runDir: relative(o.outDir, runDir), wallMs: Date.now() - started, error: msg };
       }
       runs.push(result);
+      if (o.historyFile) appendHistory(o.historyFile, historyRecord(result, gateId));
       const counts = result.sut ? ` (oversell ${result.sut.violations.oversell?.count ?? 0}, duplicate ${result.sut.violations.duplicate?.count ?? 0}, lost ${result.sut.violations.lost?.count ?? 0})` : "";
       progress.log(`${tag}: ${result.verdict}${counts}, expected ${result.expected} — ${result.match ? "ok" : `MISMATCH: ${(result.error ?? result.note ?? "").split("\n")[0]}`} [${formatDuration(result.wallMs)}, gate ${formatDuration(Date.now() - t0)}]`);
       await afterCell(cluster, proxies, runId, o.deleteTopics ?? true, (l) => progress.log(`${tag}: ${l}`));

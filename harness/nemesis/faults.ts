@@ -4,11 +4,12 @@
 //   fault   := kind [":" option ("/" option)*] ["#" target] ["@" at [":" duration]]
 //   kind    := crash | pause | scale | broker | network
 //   option  := network: latency[=ms] | jitter[=ms] | reset[=every] | blackhole, and latency=ms / jitter=ms
-//              to set both; broker: kill | stop
+//              to set both; broker: kill | stop | roll (every node in turn: controlled shutdown,
+//              down for <duration>, restarted and back in sync before the next; no target)
 //   target  := instance index (crash, pause) | node id or "leader" (broker)
 //   time    := 2s | 500ms | 1.5s | 1m | 30%  (percent of the load duration)
 //
-// Examples: crash · crash@2s:3s · crash#1@30%:20% · pause,network:blackhole@1s:4s · broker,scale
+// Examples: crash · crash@2s:3s · crash#1@30%:20% · pause,network:blackhole@1s:4s · broker,scale · broker:roll@3s:2s
 //           network:latency=200ms/jitter=50ms · broker:stop#leader@5s:10s · network:reset=500ms
 import { z } from "zod";
 import { formatIssues, InputError } from "../shared/zod-errors.ts";
@@ -17,6 +18,8 @@ export const FAULT_KINDS = ["crash", "pause", "scale", "broker", "network"] as c
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export const NETWORK_MODES = ["latency", "jitter", "reset", "blackhole"] as const;
 export type NetworkMode = (typeof NETWORK_MODES)[number];
+export const BROKER_MODES = ["kill", "stop", "roll"] as const;
+export type BrokerMode = (typeof BROKER_MODES)[number];
 
 const timing = {
   /** ms after the load started */
@@ -34,10 +37,10 @@ export const brokerFaultSchema = z.object({
   kind: z.literal("broker"),
   /** node id, or the leader of the busiest partition of the orders topic */
   target: z.union([z.literal("leader"), z.number().int().min(1)]).optional(),
-  /** kill: kill -9 (default); stop: controlled shutdown */
-  mode: z.enum(["kill", "stop"]).optional(),
+  /** kill: kill -9 (default); stop: controlled shutdown; roll: every node in turn (duration: each one's down time) */
+  mode: z.enum(BROKER_MODES).optional(),
   ...timing,
-});
+}).refine((b) => !(b.mode === "roll" && b.target !== undefined), { message: "broker:roll restarts every node; it takes no target", path: ["target"] });
 export const networkFaultSchema = z.object({
   kind: z.literal("network"),
   mode: z.enum(NETWORK_MODES).optional(),
@@ -63,7 +66,7 @@ export type ResolvedFault =
   | { kind: "crash"; target: number; at: number; duration: number }
   | { kind: "pause"; target: number; at: number; duration: number }
   | { kind: "scale"; at: number; duration: number }
-  | { kind: "broker"; target: "leader" | number; mode: "kill" | "stop"; at: number; duration: number }
+  | { kind: "broker"; target: "leader" | number; mode: BrokerMode; at: number; duration: number }
   | { kind: "network"; mode: NetworkMode; latencyMs: number; jitterMs: number; resetEveryMs: number; at: number; duration: number };
 
 export interface FaultDefaults {
@@ -213,9 +216,9 @@ function parseOne(part: string, load: number | undefined): FaultSpec {
         else throw new Error(`option "${name}" takes no value`);
       }
     } else if (kind === "broker") {
-      if (name !== "kill" && name !== "stop") throw new Error(`broker option "${name}" is not one of kill, stop`);
+      if (!(BROKER_MODES as readonly string[]).includes(name)) throw new Error(`broker option "${name}" is not one of ${BROKER_MODES.join(", ")}`);
       if (value !== undefined) throw new Error(`option "${name}" takes no value`);
-      if (spec.mode !== undefined) throw new Error(`broker takes one of kill, stop`);
+      if (spec.mode !== undefined) throw new Error(`broker takes one of ${BROKER_MODES.join(", ")}`);
       spec.mode = name;
     } else {
       throw new Error(`${kind} takes no options (":${opt}")`);
@@ -237,6 +240,7 @@ export function describeFault(f: ResolvedFault): string {
     case "scale":
       return `scale +1 instance ${t}`;
     case "broker":
+      if (f.mode === "roll") return `broker roll, every node one by one, each down ${f.duration}ms, from @${f.at}ms`;
       return `broker ${f.mode} ${f.target === "leader" ? "partition leader" : `node ${f.target}`} ${t}`;
     case "network":
       return `network ${f.mode}${f.mode === "latency" || f.mode === "jitter" ? ` ${f.latencyMs}+~${f.jitterMs}ms` : ""} ${t}`;

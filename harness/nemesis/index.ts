@@ -108,7 +108,7 @@ export function runNemesis(specs: (FaultSpec | ResolvedFault)[], ctx: NemesisCon
     if (f.kind === "broker") {
       if (!ctx.cluster) throw new InputError("broker faults need the embedded cluster (the harness cannot restart brokers of an external cluster)");
       if (typeof f.target === "number") ctx.cluster.node(f.target); // throws naming the known nodes
-      if (f.target === "leader" && ctx.cluster.nodes.length > 1 && !ctx.topic) {
+      if (f.mode !== "roll" && f.target === "leader" && ctx.cluster.nodes.length > 1 && !ctx.topic) {
         throw new InputError("a broker#leader fault on several nodes needs ctx.topic (e.g. <ns>.orders) to find the partition leader");
       }
     }
@@ -219,6 +219,7 @@ async function inject(f: ResolvedFault, ctx: NemesisContext, session: number, cl
     }
     case "broker": {
       const cluster = ctx.cluster!;
+      if (f.mode === "roll") return rollBrokers(cluster, ctx, f.duration, log);
       const nodeId = f.target === "leader" ? await busiestLeader(cluster, ctx.topic, log) : f.target;
       const node = cluster.node(nodeId);
       if (!node.running) throw new Error(`broker ${nodeId} is not running`);
@@ -269,6 +270,42 @@ async function inject(f: ResolvedFault, ctx: NemesisContext, session: number, cl
       };
     }
   }
+}
+
+/**
+ * A rolling restart: node by node (by id), a controlled shutdown, `downMs` down, a restart, and back
+ * in every ISR of ctx.topic (several nodes) before the next node goes. The first node goes down at
+ * injection; heal() rolls the others, so the fault window spans the whole roll.
+ */
+async function rollBrokers(cluster: EmbeddedCluster, ctx: NemesisContext, downMs: number, log: (l: string) => void): Promise<Injected> {
+  const ids = cluster.nodes.map((n) => n.nodeId).sort((a, b) => a - b);
+  const down = cluster.nodes.filter((n) => !n.running).map((n) => n.nodeId);
+  if (down.length) throw new Error(`broker roll: node(s) ${down.join(", ")} not running before the roll`);
+  const pids = new Map(ids.map((id) => [id, cluster.node(id).pid]));
+  const lagging: number[] = [];
+  const bringBack = async (id: number): Promise<void> => {
+    await cluster.startNode(id);
+    const inSync = cluster.nodes.length > 1 && ctx.topic
+      ? await waitInSync(cluster.connection, ctx.topic, id, ctx.brokerRejoinTimeoutMs ?? 60_000)
+      : true;
+    if (!inSync) lagging.push(id);
+    log(`nemesis: broker roll: node ${id} restarted (pid ${cluster.node(id).pid})${inSync ? "" : ", not yet back in every ISR"}`);
+  };
+  await cluster.stopNode(ids[0]!);
+  return {
+    target: "all-brokers",
+    detail: `rolling restart of broker(s) ${ids.join(", ")}: controlled shutdown, ${downMs} ms down, restart, in sync, next; node ${ids[0]} stopped (pid ${pids.get(ids[0]!)})`,
+    heal: async () => {
+      await bringBack(ids[0]!);
+      for (const id of ids.slice(1)) {
+        await cluster.stopNode(id);
+        await new Promise((r) => setTimeout(r, downMs));
+        await bringBack(id);
+      }
+      const moved = ids.map((id) => `${id}: pid ${pids.get(id)} → ${cluster.node(id).pid}`).join(", ");
+      return `rolled every broker (${moved})${lagging.length ? `; not yet back in every ISR of ${ctx.topic}: ${lagging.join(", ")}` : ""}`;
+    },
+  };
 }
 
 /** Waits until /proc shows the process stopped (state T); true when /proc is absent (not Linux). */

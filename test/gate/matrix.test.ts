@@ -40,11 +40,10 @@ describe("gate matrix", () => {
   const cells = buildMatrix(manifests);
   const ids = cells.map((c) => c.id);
 
-  it("covers every fault kind and no fault for keyed-transactional and saga, 4 cells for kafka-streams, naive and the broken variant", () => {
-    for (const sut of ["keyed-transactional", "saga"]) {
+  it("covers every fault kind and no fault for keyed-transactional, saga and kafka-streams, naive and the broken variant", () => {
+    for (const sut of ["keyed-transactional", "saga", "kafka-streams"]) {
       for (const f of ["none", ...FAULT_KINDS] as const) expect(ids).toContain(cellId(sut, f));
     }
-    expect(ids.filter((i) => i.startsWith("kafka-streams["))).toEqual(["kafka-streams[none]", "kafka-streams[crash]", "kafka-streams[pause]", "kafka-streams[scale]"]);
     expect(ids).toContain("naive[none]");
     expect(ids).toContain("keyed-transactional(transactions=off)[pause]");
     expect(new Set(ids).size).toBe(ids.length);
@@ -83,6 +82,21 @@ describe("gate matrix", () => {
     expect(selectCells(cells, "nothing-like-this")).toEqual([]);
     const plans = planRuns(selectCells(cells, "naive"), 7, 3);
     expect(plans.map((p) => [p.cell.id, p.seed, p.repetition])).toEqual([["naive[none]", 7, 0], ["naive[none]", 8, 1], ["naive[none]", 9, 2]]);
+  });
+});
+
+describe("gate tiers", () => {
+  const plan = [
+    { sut: "naive", faults: ["none" as const] },
+    { sut: "saga", faults: ["none" as const, "broker" as const], ci: false },
+  ];
+  const cells = buildMatrix(manifests, plan, {});
+
+  it("the CI set by default, every cell with --full, and --only picks from the whole matrix", () => {
+    expect(cells.map((c) => [c.id, c.ci])).toEqual([["naive[none]", true], ["saga[none]", false], ["saga[broker]", false]]);
+    expect(selectCells(cells).map((c) => c.id)).toEqual(["naive[none]"]);
+    expect(selectCells(cells, undefined, true).map((c) => c.id)).toEqual(["naive[none]", "saga[none]", "saga[broker]"]);
+    expect(selectCells(cells, "saga[broker]").map((c) => c.id)).toEqual(["saga[broker]"]);
   });
 });
 

@@ -16,6 +16,7 @@ describe("--faults parser", () => {
     expect(parseFaultSpecs("broker:stop#leader@500ms:1.5s")).toEqual([
       { kind: "broker", mode: "stop", target: "leader", at: 500, duration: 1500 },
     ]);
+    expect(parseFaultSpecs("broker:roll@3s:2s")).toEqual([{ kind: "broker", mode: "roll", at: 3000, duration: 2000 }]);
     expect(parseFaultSpecs("network:latency=200ms/jitter=50ms")).toEqual([
       { kind: "network", mode: "latency", latencyMs: 200, jitterMs: 50 },
     ]);
@@ -36,7 +37,8 @@ describe("--faults parser", () => {
       ["scale#2", /scale faults take no target/],
       ["crash#x", /target "#x" must be an instance index/],
       ["broker#0", /"broker#0".*target/],
-      ["broker:kill/stop", /one of kill, stop/],
+      ["broker:kill/stop", /one of kill, stop, roll/],
+      ["broker:roll#2", /broker:roll restarts every node; it takes no target/],
       ["crash,,pause", /empty fault/],
       ["", /empty fault/],
       ["crash@10%", /percentage needs the load duration/],
