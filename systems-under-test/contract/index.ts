@@ -3,3 +3,4 @@ export * from "./events.ts";
 export * from "./topics.ts";
 export * from "./connection.ts";
 export * from "./instance.ts";
+export * from "./one-partition-sends.ts";
