@@ -162,10 +162,12 @@ async function main(): Promise<void> {
   await waitForStockRouted(admin, 30_000);
   announceReady();
   let reported = "";
+  let mirrorAt = "";
   setInterval(() => {
     const st = JSON.stringify(readCommittedFixStats());
     if (st !== reported) log(`read_committed fix: ${(reported = st)}`);
-    log(`mirror at ${JSON.stringify([...mirror!.last])}`);
+    const at = JSON.stringify([...mirror!.last]);
+    if (at !== mirrorAt) log(`changelog mirror at ${(mirrorAt = at)}`);
   }, 5_000).unref();
 }
 

@@ -186,7 +186,6 @@ export class Stage {
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const key = `${batch.topic}/${batch.partition}`;
     const gen = this.generation;
-    this.log(`${this.spec.name} ${key}: batch of ${batch.messages.length} from ${batch.firstOffset()} (gen ${gen}, open ${this.contexts.has(key)})`);
     let ctx: PartitionContext | undefined;
     try {
       ctx = this.contexts.get(key);
