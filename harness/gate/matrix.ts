@@ -18,6 +18,8 @@ export interface GateCell {
   /** Instance environment for the variant (OVERSELL_SETTING_*). */
   settings?: Record<string, string>;
   fault: GateFault;
+  /** Nodes of the embedded cluster the cell runs on (cells with 3 run on a separate 3-node cluster). */
+  brokers: 1 | 3;
   /** The `--faults` text of this cell (none for fault "none"). */
   faults?: string;
   scenario: ScenarioInput;
@@ -77,6 +79,8 @@ export interface PlanRow {
   sut: string;
   variant?: { label: string; settings: Record<string, string> };
   faults: GateFault[];
+  /** Embedded cluster nodes (default 1); 3 adds " (3 brokers)" to the cell id. */
+  brokers?: 1 | 3;
   scenario?: ScenarioInput;
   /** Replaces FAULT_SPECS for this row's faults. */
   faultText?: Partial<Record<FaultKind, string>>;
@@ -111,6 +115,11 @@ export const PLAN: PlanRow[] = [
   // linger (MIN_BYTES high, so the open fetch collects a second of orders) 5 in 5, 70-100 duplicates each.
   { sut: "keyed-transactional", variant: { label: "transactions=off", settings: { OVERSELL_SETTING_TRANSACTIONS: "off", OVERSELL_SETTING_LINGER_MS: "1000", OVERSELL_SETTING_MIN_BYTES: "1000000" } },
     faults: ["pause"], scenario: ZOMBIE_SCENARIO },
+  // Issue 16: on three brokers (replication 3, min.insync.replicas 2) the leader of the busiest
+  // partition is killed with kill -9 and restarted; the transactional designs must hold there too.
+  ...(["keyed-transactional", "saga"] as const).map((sut): PlanRow => ({
+    sut, brokers: 3, faults: ["broker"], scenario: BUILTIN_SCENARIOS["hot-products"], faultText: { broker: "broker" },
+  })),
 ];
 
 /** Which cell an expectation is for: the SUT, its variant label (none: the plain SUT) and the fault. */
@@ -118,6 +127,8 @@ export interface GateCellKey {
   sut: string;
   variant?: string;
   fault: GateFault;
+  /** Embedded cluster size (default 1). */
+  brokers?: 1 | 3;
 }
 
 export interface GateExpectation extends GateCellKey {
@@ -142,11 +153,13 @@ export const GATE_EXPECTATIONS: GateExpectation[] = [
 ];
 
 function sameCell(a: GateCellKey, b: GateCellKey): boolean {
-  return a.sut === b.sut && a.fault === b.fault && (a.variant ?? "") === (b.variant ?? "");
+  return (
+    a.sut === b.sut && a.fault === b.fault && (a.variant ?? "") === (b.variant ?? "") && (a.brokers ?? 1) === (b.brokers ?? 1)
+  );
 }
 
-export function cellId(sut: string, fault: GateFault, variant?: string): string {
-  return `${sut}${variant ? `(${variant})` : ""}[${fault}]`;
+export function cellId(sut: string, fault: GateFault, variant?: string, brokers: 1 | 3 = 1): string {
+  return `${sut}${variant ? `(${variant})` : ""}[${fault}]${brokers === 3 ? " (3 brokers)" : ""}`;
 }
 
 /** The full matrix, in run order. `manifest` loads a SUT's manifest (its expectedViolations). */
@@ -158,12 +171,13 @@ export function buildMatrix(
   const cells: GateCell[] = [];
   for (const row of plan) {
     for (const fault of row.faults) {
-      const id = cellId(row.sut, fault, row.variant?.label);
-      const own = table.find((e) => sameCell(e, { sut: row.sut, variant: row.variant?.label, fault }));
+      const id = cellId(row.sut, fault, row.variant?.label, row.brokers);
+      const own = table.find((e) => sameCell(e, { sut: row.sut, variant: row.variant?.label, fault, brokers: row.brokers }));
       const cell: GateCell = {
         id,
         sut: row.sut,
         fault,
+        brokers: row.brokers ?? 1,
         scenario: row.scenarioFor?.[fault] ?? row.scenario ?? CONTENTION_SCENARIO,
         expectedViolations: own ? [...own.expectedViolations] : [...manifest(row.sut).expectedViolations],
         expectationSource: own ? "gate" : "manifest",

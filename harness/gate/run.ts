@@ -6,14 +6,14 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { EmbeddedCluster } from "../cluster/embedded.ts";
 import { parseFaultSpecs, ProxySet } from "../nemesis/index.ts";
-import { newRunId, runBench } from "../run/bench.ts";
+import { newRunId, runBench, type BenchOptions } from "../run/bench.ts";
 import { withAdmin } from "../run/kafka.ts";
 import { Progress } from "../run/progress.ts";
 import { generateStream } from "../scenario/generate.ts";
 import { validateScenario } from "../scenario/load.ts";
 import { InputError } from "../shared/zod-errors.ts";
 import { loadManifest } from "../sut/manifest.ts";
-import { buildMatrix, expectedVerdict, planRuns, selectCells, type GateCell } from "./matrix.ts";
+import { buildMatrix, expectedVerdict, planRuns, selectCells, type GateCell, type GateRunPlan } from "./matrix.ts";
 import { appendHistory, historyRecord } from "./history.ts";
 import { gateExitCode, judgeCell, type GateRunResult } from "./outcome.ts";
 import { formatDuration, renderGateJunit, renderGateSummary } from "./render.ts";
@@ -73,52 +73,19 @@ export async function runGate(o: GateOptions): Promise<GateOutcome> {
   });
   progress.log(`gate ${gateId}: ${cells.length} cell(s)${repeated ? ` × ${o.repeat} seeds` : ""} = ${plans.length} run(s), seed ${o.seed}; folder ${o.outDir}`);
 
-  const proxies = await ProxySet.forCluster();
-  let cluster: EmbeddedCluster | undefined;
   const runs: GateRunResult[] = [];
+  const kafkaLabels: string[] = [];
   try {
-    progress.update("starting the embedded broker (1 node, behind fault proxies) ...");
-    cluster = await EmbeddedCluster.start({
-      brokers: 1, kafkaVersion: o.kafkaVersion, logFile: join(o.outDir, "kafka.log"),
-      log: (l) => progress.log(l), advertisedPort: proxies.advertisedPort,
-    });
-    const kafkaLabel = `Kafka ${cluster.kafkaVersion}, 1 broker at ${cluster.bootstrap} (through fault proxies)`;
-    progress.log(kafkaLabel);
-
-    for (const p of prepared) {
-      const { cell } = p;
-      const tag = `[${p.n}/${prepared.length}] ${cell.id} seed ${p.seed}`;
-      progress.log(`${tag}: ${cell.faults ? `faults ${cell.faults}` : "no fault"}, scenario ${p.scenario.name}, expected ${expectedVerdict(cell)}`);
-      const runDir = join(o.outDir, p.folder);
-      const runId = `${gateId}c${String(p.n).padStart(2, "0")}`;
-      const started = Date.now();
-      let result: GateRunResult;
-      try {
-        const outcome = await runBench({
-          suts: [cell.sut],
-          scenario: p.scenario,
-          seed: p.seed,
-          shared: { cluster, proxies },
-          outDir: runDir,
-          runId,
-          settings: cell.settings ? { [cell.sut]: cell.settings } : undefined,
-          faults: p.faults,
-          expectedViolations: { [cell.sut]: cell.expectedViolations },
-          progress,
-          command: `npm run gate -- --only '${cell.id}' --seed ${p.seed}`,
-        });
-        const sut = outcome.result.suts[0];
-        result = { cell, repetition: p.repetition, seed: p.seed, ...judgeCell(cell, sut), sut, runDir: relative(o.outDir, runDir) || ".", wallMs: Date.now() - started };
-      } catch (e) {
-        const msg = (e as Error).message;
-        result = { cell, repetition: p.repetition, seed: p.seed, ...judgeCell(cell, undefined), runDir: relative(o.outDir, runDir), wallMs: Date.now() - started, error: msg };
-      }
-      runs.push(result);
-      if (o.historyFile) appendHistory(o.historyFile, historyRecord(result, gateId));
-      const counts = result.sut ? ` (oversell ${result.sut.violations.oversell?.count ?? 0}, duplicate ${result.sut.violations.duplicate?.count ?? 0}, lost ${result.sut.violations.lost?.count ?? 0})` : "";
-      progress.log(`${tag}: ${result.verdict}${counts}, expected ${result.expected} — ${result.match ? "ok" : `MISMATCH: ${(result.error ?? result.note ?? "").split("\n")[0]}`} [${formatDuration(result.wallMs)}, gate ${formatDuration(Date.now() - t0)}]`);
-      await afterCell(cluster, proxies, runId, o.deleteTopics ?? true, (l) => progress.log(`${tag}: ${l}`));
+    // One embedded cluster per broker count: the one-broker cells first, then the three-broker ones.
+    for (const brokers of [1, 3] as const) {
+      const group = prepared.filter((p) => p.cell.brokers === brokers);
+      if (group.length === 0) continue;
+      await withGateCluster(o, brokers, async (cluster, proxies, kafkaLabel) => {
+        kafkaLabels.push(kafkaLabel);
+        for (const p of group) runs.push(await runCell(o, p, prepared.length, gateId, cluster, proxies, t0));
+      });
     }
+    const kafkaLabel = kafkaLabels.join("; ");
 
     const wallMs = Date.now() - t0;
     const summary = renderGateSummary(runs, { gateId, wallMs, kafka: kafkaLabel });
@@ -133,7 +100,7 @@ export async function runGate(o: GateOptions): Promise<GateOutcome> {
     writeFileSync(files.json, `${JSON.stringify({
       gateId, startedAt, wallMs, exitCode, seed: o.seed, repeat: o.repeat, only: o.only, kafka: kafkaLabel,
       runs: runs.map((r) => ({
-        cell: r.cell.id, sut: r.cell.sut, variant: r.cell.variant, fault: r.cell.fault, faults: r.cell.faults, scenario: r.cell.scenario.name,
+        cell: r.cell.id, sut: r.cell.sut, variant: r.cell.variant, fault: r.cell.fault, brokers: r.cell.brokers, faults: r.cell.faults, scenario: r.cell.scenario.name,
         seed: r.seed, repetition: r.repetition, expected: r.expected, expectedViolations: r.cell.expectedViolations,
         expectationSource: r.cell.expectationSource, reason: r.cell.reason, verdict: r.verdict, match: r.match, note: r.note, error: r.error,
         runDir: r.runDir, wallMs: r.wallMs,
@@ -143,9 +110,70 @@ export async function runGate(o: GateOptions): Promise<GateOutcome> {
     return { runs, exitCode, summary, files, wallMs };
   } finally {
     progress.done();
+  }
+}
+
+type PreparedRun = GateRunPlan & { scenario: ReturnType<typeof validateScenario>; faults?: BenchOptions["faults"]; n: number; folder: string };
+
+/** Starts an embedded cluster of `brokers` nodes (behind fault proxies), runs `fn`, stops it. */
+async function withGateCluster(
+  o: GateOptions, brokers: 1 | 3, fn: (c: EmbeddedCluster, p: ProxySet, label: string) => Promise<void>,
+): Promise<void> {
+  const proxies = await ProxySet.forCluster();
+  let cluster: EmbeddedCluster | undefined;
+  const nodes = brokers === 1 ? "1 node" : `${brokers} nodes`;
+  try {
+    o.progress.update(`starting the embedded cluster (${nodes}, behind fault proxies) ...`);
+    cluster = await EmbeddedCluster.start({
+      brokers, kafkaVersion: o.kafkaVersion, logFile: join(o.outDir, brokers === 1 ? "kafka.log" : `kafka-${brokers}-brokers.log`),
+      log: (l) => o.progress.log(l), advertisedPort: proxies.advertisedPort,
+    });
+    const label = `Kafka ${cluster.kafkaVersion}, ${brokers === 1 ? "1 broker" : `${brokers} brokers`} at ${cluster.bootstrap} (through fault proxies)`;
+    o.progress.log(label);
+    await fn(cluster, proxies, label);
+  } finally {
     await cluster?.stop();
     await proxies.close();
   }
+}
+
+/** One run of one cell on the shared cluster, judged against its expectation. */
+async function runCell(
+  o: GateOptions, p: PreparedRun, total: number, gateId: string, cluster: EmbeddedCluster, proxies: ProxySet, t0: number,
+): Promise<GateRunResult> {
+  const progress = o.progress;
+  const { cell } = p;
+  const tag = `[${p.n}/${total}] ${cell.id} seed ${p.seed}`;
+  progress.log(`${tag}: ${cell.faults ? `faults ${cell.faults}` : "no fault"}, scenario ${p.scenario.name}, expected ${expectedVerdict(cell)}`);
+  const runDir = join(o.outDir, p.folder);
+  const runId = `${gateId}c${String(p.n).padStart(2, "0")}`;
+  const started = Date.now();
+  let result: GateRunResult;
+  try {
+    const outcome = await runBench({
+      suts: [cell.sut],
+      scenario: p.scenario,
+      seed: p.seed,
+      shared: { cluster, proxies },
+      outDir: runDir,
+      runId,
+      settings: cell.settings ? { [cell.sut]: cell.settings } : undefined,
+      faults: p.faults,
+      expectedViolations: { [cell.sut]: cell.expectedViolations },
+      progress,
+      command: `npm run gate -- --only '${cell.id}' --seed ${p.seed}`,
+    });
+    const sut = outcome.result.suts[0];
+    result = { cell, repetition: p.repetition, seed: p.seed, ...judgeCell(cell, sut), sut, runDir: relative(o.outDir, runDir) || ".", wallMs: Date.now() - started };
+  } catch (e) {
+    const msg = (e as Error).message;
+    result = { cell, repetition: p.repetition, seed: p.seed, ...judgeCell(cell, undefined), runDir: relative(o.outDir, runDir), wallMs: Date.now() - started, error: msg };
+  }
+  if (o.historyFile) appendHistory(o.historyFile, historyRecord(result, gateId));
+  const counts = result.sut ? ` (oversell ${result.sut.violations.oversell?.count ?? 0}, duplicate ${result.sut.violations.duplicate?.count ?? 0}, lost ${result.sut.violations.lost?.count ?? 0})` : "";
+  progress.log(`${tag}: ${result.verdict}${counts}, expected ${result.expected} — ${result.match ? "ok" : `MISMATCH: ${(result.error ?? result.note ?? "").split("\n")[0]}`} [${formatDuration(result.wallMs)}, gate ${formatDuration(Date.now() - t0)}]`);
+  await afterCell(cluster, proxies, runId, o.deleteTopics ?? true, (l) => progress.log(`${tag}: ${l}`));
+  return result;
 }
 
 /**

@@ -32,13 +32,20 @@ export interface Placed {
 /** Sends one batch (acks from all in-sync replicas); resolves with each record's partition and offset. */
 export async function sendBatch(producer: Producer, topic: string, partitions: number, records: Outgoing[], timeoutMs = 30_000): Promise<Placed[]> {
   const parts = records.map((r) => partitionFor(topic, r.key, partitions));
-  const meta = await producer.send({
-    topic,
-    acks: -1,
-    timeout: timeoutMs,
-    messages: records.map((r, i) => ({ key: r.key, value: r.value, partition: parts[i] })),
+  // One send per partition: kafkajs 2.2.4 retries a send spanning brokers per broker, so after a
+  // leader moves it can skip a partition (acked without an offset, never written) or write one twice.
+  const byPart = new Map<number, Outgoing[]>();
+  records.forEach((r, i) => {
+    const list = byPart.get(parts[i]!);
+    if (list) list.push(r);
+    else byPart.set(parts[i]!, [r]);
   });
-  const base = new Map(meta.map((m) => [m.partition, BigInt(m.baseOffset ?? "-1")]));
+  const metas = await Promise.all(
+    [...byPart].map(([partition, rs]) =>
+      producer.send({ topic, acks: -1, timeout: timeoutMs, messages: rs.map((r) => ({ key: r.key, value: r.value, partition })) }),
+    ),
+  );
+  const base = new Map(metas.flat().map((m) => [m.partition, BigInt(m.baseOffset ?? "-1")]));
   const next = new Map<number, bigint>();
   return parts.map((p) => {
     const b = base.get(p);

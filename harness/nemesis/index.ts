@@ -234,7 +234,7 @@ async function inject(f: ResolvedFault, ctx: NemesisContext, session: number, cl
           const rejoined = cluster.nodes.length > 1 && ctx.topic
             ? await waitInSync(cluster.connection, ctx.topic, nodeId, ctx.brokerRejoinTimeoutMs ?? 60_000)
             : true;
-          return `restarted broker ${nodeId} (pid ${cluster.node(nodeId).pid})${rejoined ? "" : `, not yet back in every ISR of ${ctx.topic}`}`;
+          return `restarted broker ${nodeId} (pid ${cluster.node(nodeId).pid})${rejoined ? "" : ", not yet back in every ISR it replicates"}`;
         },
       };
     }
@@ -360,7 +360,7 @@ export async function busiestLeader(cluster: EmbeddedCluster, topic: string | un
 }
 
 /**
- * Waits until `nodeId` is in the ISR of every partition of `topic` it replicates. Brokers apply
+ * Waits until `nodeId` is in the ISR of every partition it replicates (`topic` must exist). Brokers apply
  * metadata at slightly different moments, so the answer must hold on 3 polls in a row.
  */
 async function waitInSync(conn: Connection, topic: string, nodeId: number, timeoutMs: number): Promise<boolean> {
@@ -370,9 +370,13 @@ async function waitInSync(conn: Connection, topic: string, nodeId: number, timeo
     const a = admin(conn);
     try {
       await a.connect();
-      const md = await a.fetchTopicMetadata({ topics: [topic] });
-      const parts = md.topics[0]?.partitions ?? [];
-      const inSync = parts.length > 0 && parts.every((p) => !p.replicas.includes(nodeId) || p.isr.includes(nodeId));
+      // Every topic, not only `topic`: the SUTs' internal topics and the transaction log too. A
+      // broker still catching up there leaves partitions with one in-sync replica, and the next
+      // kill (another SUT, the next gate cell) makes them unwritable under min.insync.replicas=2.
+      const md = await a.fetchTopicMetadata();
+      const parts = md.topics.find((t) => t.name === topic)?.partitions ?? [];
+      const all = md.topics.flatMap((t) => t.partitions);
+      const inSync = parts.length > 0 && all.every((p) => !p.replicas.includes(nodeId) || p.isr.includes(nodeId));
       agreeing = inSync ? agreeing + 1 : 0;
       if (agreeing >= 3) return true;
     } catch {

@@ -4,3 +4,4 @@ export * from "./topics.ts";
 export * from "./connection.ts";
 export * from "./instance.ts";
 export * from "./settings.ts";
+export * from "./one-partition-sends.ts";

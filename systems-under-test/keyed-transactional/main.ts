@@ -89,6 +89,7 @@ async function reserverProcessor(partition: number, write: (r: OutRecord[]) => P
   const restored = mirror!.waitFor(token, 60_000);
   restored.catch(() => {});
   await write([{ topic: changelog, key: "sync", value: encode({ token }), partition }]);
+  log(`reserver partition ${partition}: sync token ${token} committed, waiting for the mirror`);
   const state: PartitionState = await restored;
   log(`reserver restored partition ${partition}: ${state.left.size} products, ${state.decided.size} decided orders`);
   return {
@@ -161,9 +162,12 @@ async function main(): Promise<void> {
   await waitForStockRouted(admin, 30_000);
   announceReady();
   let reported = "";
+  let mirrorAt = "";
   setInterval(() => {
     const st = JSON.stringify(readCommittedFixStats());
     if (st !== reported) log(`read_committed fix: ${(reported = st)}`);
+    const at = JSON.stringify([...mirror!.last]);
+    if (at !== mirrorAt) log(`changelog mirror at ${(mirrorAt = at)}`);
   }, 5_000).unref();
 }
 

@@ -9,6 +9,7 @@ import type { Settings } from "./settings.ts";
 export class ChangelogMirror {
   private states = new Map<number, PartitionState>();
   private waiters = new Map<string, (s: PartitionState) => void>();
+  readonly last = new Map<number, string>();
   readonly consumer: Consumer;
   joined: Promise<void>;
 
@@ -33,6 +34,7 @@ export class ChangelogMirror {
       eachBatch: async ({ batch }) => {
         let st = this.states.get(batch.partition);
         if (!st) this.states.set(batch.partition, (st = new PartitionState()));
+        if (batch.messages.length) this.last.set(batch.partition, batch.lastOffset());
         for (const m of batch.messages) {
           const token = st.applyChangelog(m.key?.toString() ?? "", m.value);
           const w = token ? this.waiters.get(token) : undefined;

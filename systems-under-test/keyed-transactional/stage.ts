@@ -11,6 +11,7 @@
 // offset, and start over on the next batch.
 // With transactions off: plain producer, outputs sent, then offsets committed (at-least-once).
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from "kafkajs";
+import { PartitionCounts, sendPerPartition } from "../contract/index.ts";
 import type { Settings } from "./settings.ts";
 
 export interface OutRecord {
@@ -44,6 +45,7 @@ export class Stage {
   private contexts = new Map<string, PartitionContext>();
   private opening = new Map<string, Promise<PartitionContext>>();
   private plainProducer?: Producer;
+  private readonly partitionCounts: PartitionCounts;
   joined: Promise<void>;
   private onJoined!: () => void;
   generation = 0;
@@ -56,6 +58,7 @@ export class Stage {
     private log: (msg: string) => void,
   ) {
     this.joined = new Promise((r) => (this.onJoined = r));
+    this.partitionCounts = new PartitionCounts(admin);
     this.consumer = kafka.consumer({
       groupId: spec.groupId,
       readUncommitted: false,
@@ -127,9 +130,11 @@ export class Stage {
       if (offsets) await this.consumer.commitOffsets([offsets]);
       return;
     }
+    const partitionsOf = await this.partitionCounts.of(topicMessages.map((t) => t.topic));
     const tx = await producer.transaction();
     try {
-      if (topicMessages.length) await tx.sendBatch({ acks: -1, topicMessages });
+      // One partition per send: kafkajs's retry of a send spanning brokers loses or duplicates records.
+      await sendPerPartition((r) => tx.send(r), topicMessages, partitionsOf);
       if (offsets) {
         await tx.sendOffsets({
           consumerGroupId: this.spec.groupId,
@@ -144,6 +149,9 @@ export class Stage {
   }
 
   private async open(topic: string, partition: number): Promise<PartitionContext> {
+    const t0 = Date.now();
+    const step = (what: string) => this.log(`${this.spec.name} ${topic}/${partition}: open ${what} at +${Date.now() - t0} ms`);
+    step("start");
     let producer: Producer;
     if (this.settings.transactions) {
       producer = this.kafka.producer({
@@ -154,16 +162,20 @@ export class Stage {
         allowAutoTopicCreation: false,
       });
       await producer.connect();
+      step("connected");
       // The fence: InitProducerId bumps the epoch, so the previous owner can no longer commit,
       // and its open transaction is aborted (or completed) before we read anything.
       const tx = await producer.transaction();
       await tx.abort();
+      step("fenced");
     } else {
       producer = this.plainProducer!;
     }
     try {
       const processor = await this.spec.open(topic, partition, (records) => this.write(producer, records));
+      step("processor ready");
       const minOffset = await this.committedOffset(topic, partition);
+      step(`min offset ${minOffset}`);
       return { producer, processor, minOffset };
     } catch (e) {
       if (producer !== this.plainProducer) await producer.disconnect().catch(() => {});

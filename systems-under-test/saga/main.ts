@@ -1,5 +1,8 @@
 // One saga instance: an order-side task group and a product-side task group in one process.
 // Start N of these (the harness does, from sut.json); partitions are spread among them.
+// First, before kafkajs loads: its read_committed filter lets records of aborted transactions
+// through when several producers write one partition (reserve-commands, replies).
+import { readCommittedFixStats } from "../contract/kafkajs-read-committed.ts";
 import { randomBytes } from "node:crypto";
 import kafkajs from "kafkajs";
 import { announceReady, describeConnection, instanceContext, kafkaJsConfig, settingsOrExit } from "../contract/index.ts";
@@ -130,7 +133,7 @@ async function main(): Promise<void> {
   const shutdown = async (sig: string) => {
     if (stopping) return;
     stopping = true;
-    log(`${sig}: stopping`);
+    log(`${sig}: stopping (read_committed fix: ${JSON.stringify(readCommittedFixStats())})`);
     await Promise.all([order.stop(), product.stop()]);
     await replica.stop();
     await admin.disconnect().catch(() => {});
@@ -153,6 +156,11 @@ async function main(): Promise<void> {
   }
   log("ready");
   announceReady();
+  let reported = "";
+  setInterval(() => {
+    const st = JSON.stringify(readCommittedFixStats());
+    if (st !== reported) log(`read_committed fix: ${(reported = st)}`);
+  }, 5_000).unref();
 }
 
 process.on("unhandledRejection", (e) => log(`unhandled rejection: ${(e as Error)?.stack ?? e}`));

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import kafkajs from "kafkajs";
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner, Producer } from "kafkajs";
+import { PartitionCounts, sendPerPartition } from "../contract/index.ts";
 
 const { AssignerProtocol } = kafkajs;
 
@@ -203,8 +204,11 @@ export class Side {
   private timer?: NodeJS.Timeout;
   private ticking = false;
   private stopping = false;
+  private readonly partitionCounts: PartitionCounts;
 
-  constructor(private readonly o: SideOptions) {}
+  constructor(private readonly o: SideOptions) {
+    this.partitionCounts = new PartitionCounts(o.admin);
+  }
 
   get joined(): boolean {
     return this.joinedOnce;
@@ -407,8 +411,11 @@ export class Side {
     }
     let tx: Awaited<ReturnType<Producer["transaction"]>> | undefined;
     try {
+      const partitionsOf = await this.partitionCounts.of([...byTopic.keys()]);
       tx = await task.producer.transaction();
-      await tx.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) });
+      // One partition per send: kafkajs's retry of a send spanning brokers loses or duplicates records.
+      const t = tx;
+      await sendPerPartition((r) => t.send(r), [...byTopic].map(([topic, messages]) => ({ topic, messages })), partitionsOf);
       if (consumed) {
         await tx.sendOffsets({ consumerGroupId: this.o.groupId, topics: [{ topic: consumed.topic, partitions: [{ partition: p, offset: consumed.offset }] }] });
       }

@@ -49,6 +49,19 @@ describe("gate matrix", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
+  it("runs the broker fault of keyed-transactional and saga on three brokers too, selected by --only \"(3 brokers)\"", () => {
+    const three = selectCells(cells, "(3 brokers)");
+    expect(three.map((c) => c.id)).toEqual(["keyed-transactional[broker] (3 brokers)", "saga[broker] (3 brokers)"]);
+    for (const c of three) {
+      expect(c.brokers).toBe(3);
+      expect(c.faults).toBe("broker");
+      expect(c.expectedViolations).toEqual([]);
+    }
+    expect(cells.filter((c) => c.brokers !== 3).every((c) => c.brokers === 1 && !c.id.includes("brokers"))).toBe(true);
+    // A substring selects the three-broker cell too: `--only` matches ids by substring.
+    expect(selectCells(cells, "keyed-transactional[broker]").map((c) => c.id)).toEqual(["keyed-transactional[broker]", "keyed-transactional[broker] (3 brokers)"]);
+  });
+
   it("takes expectations from the manifests, and the gate's table for the variant", () => {
     const byId = new Map(cells.map((c) => [c.id, c]));
     expect(byId.get("naive[none]")).toMatchObject({ expectedViolations: ["oversell"], expectationSource: "manifest", scenario: { name: "last-unit" } });
@@ -90,7 +103,7 @@ describe("gate tiers", () => {
     { sut: "naive", faults: ["none" as const] },
     { sut: "saga", faults: ["none" as const, "broker" as const], ci: false },
   ];
-  const cells = buildMatrix(manifests, plan, {});
+  const cells = buildMatrix(manifests, plan, []);
 
   it("the CI set by default, every cell with --full, and --only picks from the whole matrix", () => {
     expect(cells.map((c) => [c.id, c.ci])).toEqual([["naive[none]", true], ["saga[none]", false], ["saga[broker]", false]]);
