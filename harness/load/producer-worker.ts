@@ -2,6 +2,7 @@
 // chunks (transferred, not copied); it coalesces whatever is queued into one send() (many records per produce
 // request is what makes kafkajs fast), keeps at most MAX_INFLIGHT sends open, and answers with typed arrays:
 // which records were acknowledged at which partition/offset, which failed, which timed out.
+import "./kafkajs-linear-grouping.ts"; // before anything loads kafkajs
 import { parentPort, workerData } from "node:worker_threads";
 import kafkajs from "kafkajs";
 import type { Producer } from "kafkajs";
