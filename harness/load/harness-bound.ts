@@ -5,23 +5,25 @@ import type { LoadStats } from "./types.ts";
 
 /** Over this p99 the schedule was not kept. A GC pause or two stays under it; a driver that falls behind does not. */
 export const HARNESS_BOUND_P99_MS = 100;
-/** Orders intended in the first second are left out when later ones exist: worker start-up is not a rate limit. */
-const STARTUP_GRACE_MS = 1000;
 
 const histogram = (): Histogram => build({ useWebAssembly: false, numberOfSignificantValueDigits: 2 });
 
 export class HarnessLag {
-  private readonly sendAll = histogram();
-  private readonly sendSteady = histogram();
+  private readonly send = histogram();
   private readonly queue = histogram();
   maxSendDelayMs = 0;
 
-  /** Send delay (fired − intended) of one order, and its intended offset from t0. */
-  sent(delayMs: number, offsetMs: number): void {
+  /**
+   * @param readyAtMs when the producers were connected. Orders intended before it are late by the start-up
+   *   (the caller's t0 came too soon), not by the rate: they count in the max, not in the verdict.
+   */
+  constructor(private readonly readyAtMs: number) {}
+
+  /** Send delay (fired − intended) of one order. */
+  sent(delayMs: number, intendedAtMs: number): void {
     const d = Math.max(0, Math.round(delayMs));
     if (d > this.maxSendDelayMs) this.maxSendDelayMs = d;
-    this.sendAll.recordValue(d);
-    if (offsetMs >= STARTUP_GRACE_MS) this.sendSteady.recordValue(d);
+    if (intendedAtMs >= this.readyAtMs) this.send.recordValue(d);
   }
 
   /** count records waited delayMs in a producer's queue before their send() began. */
@@ -30,8 +32,7 @@ export class HarnessLag {
   }
 
   verdict(stats: LoadStats): Pick<LoadStats, "harnessBound" | "harnessBoundReason" | "sendDelayP99Ms" | "queueDelayP99Ms"> {
-    const send = this.sendSteady.totalCount > 0 ? this.sendSteady : this.sendAll;
-    const sendDelayP99Ms = send.getValueAtPercentile(99);
+    const sendDelayP99Ms = this.send.getValueAtPercentile(99);
     const queueDelayP99Ms = this.queue.getValueAtPercentile(99);
     const limit = HARNESS_BOUND_P99_MS;
     if (sendDelayP99Ms > limit) {

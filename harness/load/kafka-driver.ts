@@ -29,7 +29,6 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
   const n = orders.length;
   const stats: LoadStats = emptyStats(n);
   const state = new Uint8Array(n);
-  const lag = new HarnessLag();
   const ackTimeoutMs = opts.ackTimeoutMs ?? 30_000;
   let fatal: string | undefined;
   let aborted = false;
@@ -75,12 +74,13 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
 
   const workers = Math.max(1, Math.min(opts.producers ?? DEFAULT_PRODUCERS, partitions));
   const pool = await ProducerPool.start({ connection: opts.connection, clientId: "oversell-load", topic, ackTimeoutMs, workers, onMessage });
+  const lag = new HarnessLag(Date.now());
 
   const fire = (from: number, to: number, nowMs: number) => {
     for (let i = from; i < to; i++) {
       const o = orders.at(i)!;
       const intended = opts.t0 + o.offsetMs;
-      lag.sent(nowMs - intended, o.offsetMs);
+      lag.sent(nowMs - intended, intended);
       opts.onSent?.(o, intended, nowMs);
       const value = orderValue(o, nowMs);
       const p = partitionFor(topic, o.key, partitions);

@@ -22,7 +22,7 @@ export interface LoadStats {
   /** The driver could not keep the schedule (see harness/load/harness-bound.ts): the rate is the harness's limit. */
   harnessBound: boolean;
   harnessBoundReason?: string;
-  /** p99 of actual − intended send (after the first second when the run is longer). */
+  /** p99 of actual − intended send, over the orders intended after the producers were ready. */
   sendDelayP99Ms?: number;
   /** p99 wait of a record in a producer worker's queue before its send began (kafka driver). */
   queueDelayP99Ms?: number;
