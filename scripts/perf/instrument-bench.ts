@@ -85,7 +85,7 @@ export async function measureReader(ctx: Ctx & { toolsDir: string; reps: number 
   const oursPerSec = median(runs.map((r) => bench.decided / r.oursSec));
   const kafkaPerSec = median(runs.map((r) => bench.decided / r.kafkaSec));
   return { command: `npm run check -- <run> ${extra.join(" ")}`.trim(), mode, decisions: bench.decided, runs,
-    oursPerSec, kafkaPerSec, ratio: oursPerSec / kafkaPerSec };
+    oursPerSec, kafkaPerSec, ratio: median(runs.map((r) => r.kafkaSec / r.oursSec)) };
 }
 
 /**
