@@ -16,7 +16,7 @@ const { Kafka, logLevel } = kafkajs;
 
 /** Values this large go alone: two of them in one batch would pass the broker's size limit. */
 const ALONE_BYTES = 256 * 1024;
-/** Producer workers unless told: measured best on a 2-core machine with the broker on it (docs/PERF.md). */
+/** Producer workers unless told: one per core of a 2-core box (not yet compared with 1 or 4 on a quiet machine). */
 export const DEFAULT_PRODUCERS = 2;
 
 /** Per order: 0 not sent, 1 sent (no outcome yet), 2 timed out (a late ack still counts), 3 settled. */
