@@ -21,20 +21,34 @@ export function isKafka3(version: string): boolean {
   return version.startsWith("3.");
 }
 
+/** Kafka's command-line tools (ProducerPerformance, ConsumerPerformance) with their runtime classpath. */
+export function toolsJarDir(version: string): string {
+  return join(cacheRoot(), `kafka-${version}`, "tools");
+}
+
 /** Returns the folder of jars for this Kafka version, downloading them if missing. */
 export async function ensureKafkaJars(version: string, log: (line: string) => void = () => {}): Promise<string> {
+  return ensureJars(version, jarDir(version), "broker", log);
+}
+
+/** Returns the folder of Kafka's tools jars (kafka-tools and its runtime deps), downloading them if missing. */
+export async function ensureKafkaToolsJars(version: string, log: (line: string) => void = () => {}): Promise<string> {
+  return ensureJars(version, toolsJarDir(version), "tools", log);
+}
+
+async function ensureJars(version: string, dir: string, what: "broker" | "tools", log: (line: string) => void): Promise<string> {
   if (!/^\d+\.\d+\.\d+$/.test(version)) throw new PrerequisiteError(`Kafka version "${version}" is not of the form X.Y.Z`);
-  const dir = jarDir(version);
   const marker = join(dir, ".complete");
   if (existsSync(marker)) return dir;
   requireMaven();
-  log(`resolving Apache Kafka ${version} broker jars from Maven Central (first use only) ...`);
+  log(`resolving Apache Kafka ${version} ${what} jars from Maven Central (first use only) ...`);
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(dirname(dir), { recursive: true });
   const args = ["-B", "-q", "-f", POM, "dependency:copy-dependencies", "-DincludeScope=runtime",
     `-DoutputDirectory=${tmp}`, `-Dkafka.version=${version}`];
   if (isKafka3(version)) args.push("-Dkafka3=true");
+  if (what === "tools") args.push("-Dtools=true");
   const output: string[] = [];
   const code = await new Promise<number>((resolve, reject) => {
     const p = spawn("mvn", args, { stdio: ["ignore", "pipe", "pipe"] });

@@ -5,7 +5,7 @@
 import { Pool } from "undici";
 import { LatencyRecorder } from "../checker/latency.ts";
 import { orderValue, type GeneratedOrder } from "../scenario/generate.ts";
-import { runSchedule, sleep } from "./schedule.ts";
+import { runScheduleRange, sleep } from "./schedule.ts";
 import { emptyStats, type ClientDecisions, type ClientDecisionStats, type LoadHandle, type LoadOptions, type LoadStats } from "./types.ts";
 
 export interface HttpDecisionOptions {
@@ -83,13 +83,14 @@ export async function startHttpLoad(opts: HttpLoadOptions): Promise<LoadHandle> 
 
   const done = (async () => {
     try {
-      await runSchedule({
-        items: opts.orders,
+      await runScheduleRange({
+        count: opts.orders.length,
+        offsetAt: (i) => opts.orders.at(i)!.offsetMs,
         t0: opts.t0,
         aborted: () => aborted,
-        fire: (due, nowMs) => {
-          for (const o of due) {
-            const p = post(o, nowMs).finally(() => inflight.delete(p));
+        fire: (from, to, nowMs) => {
+          for (let i = from; i < to; i++) {
+            const p = post(opts.orders.at(i)!, nowMs).finally(() => inflight.delete(p));
             inflight.add(p);
           }
         },

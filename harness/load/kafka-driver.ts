@@ -1,121 +1,132 @@
 // The kafka driver: produces the order stream straight to <ns>.orders (key orderId) on the open-loop
-// schedule. Due orders go out as one batch; nothing waits for the SUT or for an earlier ack.
+// schedule. The main thread keeps the clock, stamps and encodes each due order, and hands the records to a
+// pool of producer workers (producer-pool.ts); nothing waits for the SUT or for an earlier ack.
 import kafkajs from "kafkajs";
 import { kafkaJsConfig } from "../../systems-under-test/contract/connection.ts";
 import { topicsFor } from "../../systems-under-test/contract/topics.ts";
-import { orderValue, type GeneratedOrder } from "../scenario/generate.ts";
-import { classifySendError, idempotentProducer, partitionCount, sendBatch, type Placed } from "./produce.ts";
-import { runSchedule } from "./schedule.ts";
+import { orderValue } from "../scenario/generate.ts";
+import { HarnessLag } from "./harness-bound.ts";
+import { partitionCount, partitionFor } from "./produce.ts";
+import type { FromWorker } from "./producer-protocol.ts";
+import { ProducerPool } from "./producer-pool.ts";
+import { runScheduleRange } from "./schedule.ts";
 import { emptyStats, type LoadHandle, type LoadOptions, type LoadStats } from "./types.ts";
 
 const { Kafka, logLevel } = kafkajs;
 
 /** Values this large go alone: two of them in one batch would pass the broker's size limit. */
 const ALONE_BYTES = 256 * 1024;
+/** Producer workers unless told: one per core of a 2-core box (not yet compared with 1 or 4 on a quiet machine). */
+export const DEFAULT_PRODUCERS = 2;
+
+/** Per order: 0 not sent, 1 sent (no outcome yet), 2 timed out (a late ack still counts), 3 settled. */
+const SENT = 1, TIMED_OUT = 2, SETTLED = 3;
 
 export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
   const topic = topicsFor(opts.ns).orders;
-  const kafka = new Kafka(kafkaJsConfig(opts.connection, "oversell-load", { logLevel: logLevel.NOTHING, connectionTimeout: 5000, requestTimeout: 30_000 }));
-  const admin = kafka.admin();
-  await admin.connect();
-  let partitions: number;
-  try {
-    partitions = await partitionCount(admin, topic);
-  } finally {
-    await admin.disconnect().catch(() => {});
-  }
-  const producer = idempotentProducer(kafka);
-  await producer.connect();
-
-  const stats: LoadStats = emptyStats(opts.orders.length);
+  const partitions = await countPartitions(opts, topic);
+  const orders = opts.orders;
+  const n = orders.length;
+  const stats: LoadStats = emptyStats(n);
+  const state = new Uint8Array(n);
   const ackTimeoutMs = opts.ackTimeoutMs ?? 30_000;
-  const inflight = new Set<Promise<void>>();
+  let fatal: string | undefined;
   let aborted = false;
 
-  const sendGroup = (group: GeneratedOrder[], nowMs: number) => {
-    const records = group.map((o) => {
+  const onMessage = (m: FromWorker) => {
+    switch (m.type) {
+      case "queued":
+        for (let j = 0; j < m.delayMs.length; j++) lag.queued(m.delayMs[j]!, m.count[j]!);
+        break;
+      case "ack":
+        for (let j = 0; j < m.idx.length; j++) {
+          const i = m.idx[j]!;
+          if (state[i] === SETTLED) continue;
+          if (state[i] === TIMED_OUT) stats.unknown--;
+          else stats.pending--;
+          state[i] = SETTLED;
+          stats.acked++;
+          const offset = m.offset[j]!;
+          opts.onAck?.(orders.at(i)!, { partition: m.part[j]!, offset: String(offset), ackAtMs: m.ackAtMs });
+        }
+        break;
+      case "error":
+      case "timeout":
+        for (let j = 0; j < m.idx.length; j++) {
+          const i = m.idx[j]!;
+          if (state[i] !== SENT) continue;
+          const status = m.type === "error" ? m.status : "unknown";
+          state[i] = m.type === "timeout" ? TIMED_OUT : SETTLED;
+          stats.pending--;
+          if (status === "failed") stats.failed++;
+          else stats.unknown++;
+          opts.onError?.(orders.at(i)!, { status, error: m.error, atMs: m.atMs });
+        }
+        break;
+      case "fatal":
+        fatal ??= m.error;
+        aborted = true;
+        break;
+      default:
+        break;
+    }
+  };
+
+  const workers = Math.max(1, Math.min(opts.producers ?? DEFAULT_PRODUCERS, partitions));
+  const pool = await ProducerPool.start({ connection: opts.connection, clientId: "oversell-load", topic, ackTimeoutMs, workers, onMessage });
+  const lag = new HarnessLag(Date.now());
+
+  const fire = (from: number, to: number, nowMs: number) => {
+    for (let i = from; i < to; i++) {
+      const o = orders.at(i)!;
       const intended = opts.t0 + o.offsetMs;
-      stats.maxSendDelayMs = Math.max(stats.maxSendDelayMs, nowMs - intended);
+      lag.sent(nowMs - intended, intended);
       opts.onSent?.(o, intended, nowMs);
-      return { key: o.key, value: orderValue(o, nowMs) };
-    });
-    stats.sent += group.length;
-    stats.pending += group.length;
-    // One outcome per order: the first of ack, error or our own timeout (a later ack is still recorded).
-    const settled = new Array<boolean>(group.length).fill(false);
-    const outcome = (i: number, f: () => void) => {
-      if (!settled[i]) {
-        settled[i] = true;
-        stats.pending--;
-      }
-      f();
-    };
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        const atMs = Date.now();
-        group.forEach((o, i) => {
-          if (settled[i]) return;
-          outcome(i, () => {
-            stats.unknown++;
-            opts.onError?.(o, { status: "unknown", error: `no acknowledgement within ${ackTimeoutMs} ms`, atMs });
-          });
-        });
-        resolve();
-      }, ackTimeoutMs);
-    });
-    const send = sendBatch(producer, topic, partitions, records, ackTimeoutMs).then(
-      (placed: Placed[]) => {
-        const ackAtMs = Date.now();
-        group.forEach((o, i) => {
-          const late = settled[i];
-          outcome(i, () => {
-            if (late) stats.unknown--;
-            stats.acked++;
-            opts.onAck?.(o, { ...placed[i]!, ackAtMs });
-          });
-        });
-      },
-      (e: unknown) => {
-        const { status, error } = classifySendError(e);
-        const atMs = Date.now();
-        group.forEach((o, i) => {
-          if (settled[i]) return;
-          outcome(i, () => {
-            if (status === "failed") stats.failed++;
-            else stats.unknown++;
-            opts.onError?.(o, { status, error, atMs });
-          });
-        });
-      },
-    );
-    const p = Promise.race([send, timeout]).finally(() => {
-      clearTimeout(timer);
-      inflight.delete(p);
-    });
-    inflight.add(p);
+      const value = orderValue(o, nowMs);
+      const p = partitionFor(topic, o.key, partitions);
+      if (value.length >= ALONE_BYTES) pool.addAlone(i, p, o.key, value);
+      else pool.add(i, p, o.key, value);
+      state[i] = SENT;
+    }
+    stats.sent += to - from;
+    stats.pending += to - from;
+    stats.maxSendDelayMs = Math.max(stats.maxSendDelayMs, lag.maxSendDelayMs);
+    pool.flush();
   };
 
   const done = (async () => {
     try {
-      await runSchedule({
-        items: opts.orders,
-        t0: opts.t0,
-        aborted: () => aborted,
-        fire: (due, nowMs) => {
-          const small: GeneratedOrder[] = [];
-          for (const o of due) {
-            if (((o.body?.padding as string | undefined)?.length ?? 0) >= ALONE_BYTES) sendGroup([o], nowMs);
-            else small.push(o);
-          }
-          if (small.length > 0) sendGroup(small, nowMs);
-        },
-      });
-      while (inflight.size > 0) await Promise.all([...inflight]);
-      return stats;
+      await runScheduleRange({ count: n, offsetAt: (i) => orders.at(i)!.offsetMs, t0: opts.t0, aborted: () => aborted, fire });
     } finally {
-      await producer.disconnect().catch(() => {});
+      await pool.close();
     }
+    settleLeftovers(state, stats, orders, opts, fatal ?? "the producer stopped before an outcome");
+    Object.assign(stats, lag.verdict(stats));
+    return stats;
   })();
   return { stats, done, abort: () => void (aborted = true) };
+}
+
+async function countPartitions(opts: LoadOptions, topic: string): Promise<number> {
+  const kafka = new Kafka(kafkaJsConfig(opts.connection, "oversell-load", { logLevel: logLevel.NOTHING, connectionTimeout: 5000, requestTimeout: 30_000 }));
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await partitionCount(admin, topic);
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}
+
+/** Sends a dead worker never answered for: their outcome is unknown. */
+function settleLeftovers(state: Uint8Array, stats: LoadStats, orders: LoadOptions["orders"], opts: LoadOptions, error: string): void {
+  if (stats.pending === 0) return;
+  const atMs = Date.now();
+  for (let i = 0; i < state.length; i++) {
+    if (state[i] !== SENT) continue;
+    state[i] = SETTLED;
+    stats.pending--;
+    stats.unknown++;
+    opts.onError?.(orders.at(i)!, { status: "unknown", error, atMs });
+  }
 }

@@ -6,9 +6,16 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 const { Partitioners } = kafkajs;
 const keyed = Partitioners.DefaultPartitioner();
 
+const metadataOf = new Map<number, { partitionErrorCode: number; partitionId: number; leader: number; replicas: number[]; isr: number[] }[]>();
+
 /** The partition Kafka's default partitioner (murmur2, as the Java client) gives a key. */
 export function partitionFor(topic: string, key: string, partitions: number): number {
-  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
+  let partitionMetadata = metadataOf.get(partitions);
+  if (!partitionMetadata) {
+    // Built once per partition count: this runs for every order the driver sends.
+    partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
+    metadataOf.set(partitions, partitionMetadata);
+  }
   return keyed({ topic, partitionMetadata, message: { key, value: null } });
 }
 

@@ -16,21 +16,47 @@ export interface ScheduleOptions<T extends Scheduled> {
 
 /** Runs the schedule; resolves once every item has fired (or it was aborted). Items must be sorted by offsetMs. */
 export async function runSchedule<T extends Scheduled>(o: ScheduleOptions<T>): Promise<void> {
-  let i = 0;
   const items = o.items;
-  while (i < items.length) {
-    if (o.aborted?.()) return;
-    const now = Date.now();
-    const due: T[] = [];
-    while (i < items.length && o.t0 + items[i]!.offsetMs <= now) due.push(items[i++]!);
-    if (due.length > 0) o.fire(due, now);
-    if (i >= items.length) break;
-    const wait = o.t0 + items[i]!.offsetMs - Date.now();
-    // Short sleeps keep the clock responsive; setImmediate lets acknowledgements be handled between batches.
-    await new Promise((r) => (wait > 1 ? setTimeout(r, Math.min(wait, 50)) : setImmediate(r)));
-  }
+  await runScheduleRange({
+    count: items.length, offsetAt: (i) => items[i]!.offsetMs, t0: o.t0, aborted: o.aborted,
+    fire: (from, to, nowMs) => o.fire(items.slice(from, to), nowMs),
+  });
 }
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** What the drivers read of an order stream: a plain array, or a compact table with the same two members. */
+export interface OrderSource<T> {
+  readonly length: number;
+  at(i: number): T | undefined;
+}
+
+export interface RangeScheduleOptions {
+  count: number;
+  /** Intended offset (ms after t0) of item i; non-decreasing in i. */
+  offsetAt: (i: number) => number;
+  t0: number;
+  /** Items [from, to) are due; nowMs is when they fired. Must not wait for acknowledgements. */
+  fire: (from: number, to: number, nowMs: number) => void;
+  aborted?: () => boolean;
+}
+
+/** At most this many items fire at once, so acknowledgements are handled between batches even when far behind. */
+const MAX_FIRE = 4096;
+
+/** The open-loop clock over item indices: no array of due items is built. */
+export async function runScheduleRange(o: RangeScheduleOptions): Promise<void> {
+  let i = 0;
+  while (i < o.count) {
+    if (o.aborted?.()) return;
+    const now = Date.now();
+    const from = i;
+    while (i < o.count && i - from < MAX_FIRE && o.t0 + o.offsetAt(i) <= now) i++;
+    if (i > from) o.fire(from, i, now);
+    if (i >= o.count) break;
+    const wait = o.t0 + o.offsetAt(i) - Date.now();
+    await new Promise((r) => (wait > 1 ? setTimeout(r, Math.min(wait, 50)) : setImmediate(r)));
+  }
 }

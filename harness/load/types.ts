@@ -1,6 +1,7 @@
 // What a load driver reports, whichever way it delivers the orders.
 import type { Connection } from "../../systems-under-test/contract/connection.ts";
 import type { GeneratedOrder } from "../scenario/generate.ts";
+import type { OrderSource } from "./schedule.ts";
 
 export interface LoadCallbacks {
   /** The order left the harness at sentAtMs (its value carries that time). */
@@ -18,13 +19,22 @@ export interface LoadStats {
   /** Sends without an outcome yet. */
   pending: number;
   maxSendDelayMs: number;
+  /** The driver could not keep the schedule (see harness/load/harness-bound.ts): the rate is the harness's limit. */
+  harnessBound: boolean;
+  harnessBoundReason?: string;
+  /** p99 of actual − intended send, over the orders intended after the producers were ready. */
+  sendDelayP99Ms?: number;
+  /** p99 wait of a record in a producer worker's queue before its send began (kafka driver). */
+  queueDelayP99Ms?: number;
 }
 
 export interface LoadOptions extends LoadCallbacks {
   connection: Connection;
   ns: string;
-  /** Sorted by offsetMs. */
-  orders: readonly GeneratedOrder[];
+  /** Sorted by offsetMs. Read only through length and at(i) (a compact table may stand in for the array). */
+  orders: OrderSource<GeneratedOrder>;
+  /** Kafka driver: producer worker threads (default DEFAULT_PRODUCERS, at most the partition count). */
+  producers?: number;
   /** Epoch ms of offset 0 (may be slightly in the future). */
   t0: number;
   /** After this long without an acknowledgement a send counts as unknown (a late ack still counts). */
@@ -70,5 +80,5 @@ export interface ClientDecisions {
 }
 
 export function emptyStats(planned: number): LoadStats {
-  return { planned, sent: 0, acked: 0, failed: 0, unknown: 0, pending: 0, maxSendDelayMs: 0 };
+  return { planned, sent: 0, acked: 0, failed: 0, unknown: 0, pending: 0, maxSendDelayMs: 0, harnessBound: false };
 }

@@ -47,7 +47,12 @@ export const sutResultSchema = z.object({
   }),
   /** --driver http: outcome of the client's decision long polls. */
   httpPolls: z.object({ polled: z.number(), decided: z.number(), timedOut: z.number(), skipped: z.number(), errors: z.number() }).optional(),
-  throughput: z.object({ offeredPerSec: z.number(), decidedPerSec: z.number(), ackedPerSec: z.number().optional() }),
+  throughput: z.object({
+    offeredPerSec: z.number(), decidedPerSec: z.number(), ackedPerSec: z.number().optional(),
+    /** The load driver could not keep its schedule: the rate was the harness's limit, not the SUT's. */
+    harnessBound: z.boolean().optional(),
+    harnessBoundReason: z.string().optional(),
+  }),
   /** Time series, 1 s buckets from seriesStartMs: counts and decision latency. */
   series: z.array(z.object({ tSec: z.number(), offered: z.number(), acked: z.number(), decided: z.number(), p50Us: z.number().optional(), p99Us: z.number().optional(), maxUs: z.number().optional() })).optional(),
   faults: z.array(faultSchema),

@@ -69,5 +69,8 @@ export function renderSummary(r: RunResult): string {
     return `  ${s.name}: ${p.invalid} invalid, ${p.validUndecided} valid undecided; decision p50/p99 right behind one ${ms(p.afterPoison.p50)}/${ms(p.afterPoison.p99)} ms (${p.afterPoison.count ?? 0}), other valid ${ms(p.otherValid.p50)}/${ms(p.otherValid.p99)} ms (${p.otherValid.count ?? 0})`;
   });
   const poisonLines = poison.length ? ["poison pills (invalid orders in the stream):", ...poison, ""] : [];
-  return [title, "", ...out, "", ...httpLines, ...poisonLines, ...(reasons.length ? ["notes:", ...reasons, ""] : []), legend, `run verdict: ${r.verdict.toUpperCase()}`].join("\n");
+  const bound = r.suts.filter((s) => s.throughput.harnessBound)
+    .map((s) => `  ${s.name}: harness-bound — ${s.throughput.harnessBoundReason ?? "the load driver fell behind its schedule"}`);
+  const boundLines = bound.length ? ["load (the harness, not the SUT, limited the rate):", ...bound, ""] : [];
+  return [title, "", ...out, "", ...httpLines, ...poisonLines, ...boundLines, ...(reasons.length ? ["notes:", ...reasons, ""] : []), legend, `run verdict: ${r.verdict.toUpperCase()}`].join("\n");
 }

@@ -17,6 +17,8 @@ export const MIX_KINDS = [
 export type MixKind = (typeof MIX_KINDS)[number];
 
 const int = z.number().int();
+/** Above what one broker takes here (Kafka's own producer: about 200k records/s), so the cap never hides a limit. */
+export const MAX_RATE_PER_SEC = 1_000_000;
 
 /** An integer, or a distribution of integers ({dist: "uniform", min, max} is inclusive). */
 function distribution(min: number) {
@@ -58,7 +60,7 @@ const timing = z.discriminatedUnion("kind", [
   /** N orders spread at random inside [startMs, startMs + windowMs). */
   z.strictObject({ kind: z.literal("burst"), windowMs: int.min(0).max(3_600_000), startMs: int.min(0).default(0) }),
   /** Open-loop constant rate: the count is ratePerSec * durationMs / 1000. */
-  z.strictObject({ kind: z.literal("rate"), ratePerSec: z.number().positive().max(100_000), durationMs: int.min(1).max(3_600_000) }),
+  z.strictObject({ kind: z.literal("rate"), ratePerSec: z.number().positive().max(MAX_RATE_PER_SEC), durationMs: int.min(1).max(3_600_000) }),
   /** Piecewise-linear rate. */
   z.strictObject({
     kind: z.literal("ramp"),

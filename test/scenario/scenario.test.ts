@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseOrderRecord } from "../../systems-under-test/contract/events.ts";
 import {
-  BUILTIN_SCENARIOS, DEFAULT_SCENARIO, generateStream, loadScenario, MIX_KINDS, NEAR_LIMIT_BYTES, orderValue, validateScenario,
+  BUILTIN_SCENARIOS, DEFAULT_SCENARIO, generateStream, loadScenario, MAX_RATE_PER_SEC, MIX_KINDS, NEAR_LIMIT_BYTES, orderValue,
+  validateScenario,
   type ScenarioInput,
 } from "../../harness/scenario/index.ts";
 import { SCHEMA_FILE, scenarioJsonSchema } from "../../harness/scenario/write-schema.ts";
@@ -177,6 +178,15 @@ describe("scenario validation", () => {
     expect(bad({ demand: {} })).toContain("- demand: a burst needs one of");
     expect(bad({ demand: { orders: 10 }, timing: { kind: "rate", ratePerSec: 1, durationMs: 1000 } })).toContain("- demand.orders: not allowed");
     expect(bad({ products: { count: 3, initialStock: 1, restocks: [{ atMs: 0, quantity: 1, products: [7] }] } })).toContain("products.restocks.0.products.0");
+  });
+
+  it("ratePerSec goes up to MAX_RATE_PER_SEC (above what one broker takes), and no further", () => {
+    const at = (ratePerSec: number) => () => validateScenario({ ...lastUnit, demand: { quantity: 1 }, timing: { kind: "rate", ratePerSec, durationMs: 10 } });
+    expect(MAX_RATE_PER_SEC).toBeGreaterThanOrEqual(1_000_000);
+    expect(at(250_000)).not.toThrow();
+    expect(at(MAX_RATE_PER_SEC)).not.toThrow();
+    expect(at(MAX_RATE_PER_SEC + 1)).toThrow(/timing\.ratePerSec/);
+    expect(scenarioJsonSchema()).toContain(`"maximum": ${MAX_RATE_PER_SEC}`);
   });
 
   it("reads YAML files too", () => {

@@ -1,0 +1,49 @@
+// Is the harness the limit? The driver is "harness-bound" when it could not keep the open-loop schedule:
+// a SUT must never be blamed for a rate the load generator itself did not deliver.
+import { build, type Histogram } from "hdr-histogram-js";
+import type { LoadStats } from "./types.ts";
+
+/** Over this p99 the schedule was not kept. A GC pause or two stays under it; a driver that falls behind does not. */
+export const HARNESS_BOUND_P99_MS = 100;
+
+const histogram = (): Histogram => build({ useWebAssembly: false, numberOfSignificantValueDigits: 2 });
+
+export class HarnessLag {
+  private readonly send = histogram();
+  private readonly queue = histogram();
+  maxSendDelayMs = 0;
+
+  /**
+   * @param readyAtMs when the producers were connected. Orders intended before it are late by the start-up
+   *   (the caller's t0 came too soon), not by the rate: they count in the max, not in the verdict.
+   */
+  constructor(private readonly readyAtMs: number) {}
+
+  /** Send delay (fired − intended) of one order. */
+  sent(delayMs: number, intendedAtMs: number): void {
+    const d = Math.max(0, Math.round(delayMs));
+    if (d > this.maxSendDelayMs) this.maxSendDelayMs = d;
+    if (intendedAtMs >= this.readyAtMs) this.send.recordValue(d);
+  }
+
+  /** count records waited delayMs in a producer's queue before their send() began. */
+  queued(delayMs: number, count: number): void {
+    this.queue.recordValueWithCount(Math.max(0, Math.round(delayMs)), count);
+  }
+
+  verdict(stats: LoadStats): Pick<LoadStats, "harnessBound" | "harnessBoundReason" | "sendDelayP99Ms" | "queueDelayP99Ms"> {
+    const sendDelayP99Ms = this.send.getValueAtPercentile(99);
+    const queueDelayP99Ms = this.queue.getValueAtPercentile(99);
+    const limit = HARNESS_BOUND_P99_MS;
+    if (sendDelayP99Ms > limit) {
+      return { harnessBound: true, sendDelayP99Ms, queueDelayP99Ms,
+        harnessBoundReason: `the driver fell behind its schedule: send delay p99 ${sendDelayP99Ms} ms > ${limit} ms` };
+    }
+    // A broker that stops acknowledging also fills the queues; that is a fault, not the harness's limit.
+    if (queueDelayP99Ms > limit && stats.failed + stats.unknown === 0) {
+      return { harnessBound: true, sendDelayP99Ms, queueDelayP99Ms,
+        harnessBoundReason: `the producers fell behind: records waited p99 ${queueDelayP99Ms} ms > ${limit} ms before their send` };
+    }
+    return { harnessBound: false, sendDelayP99Ms, queueDelayP99Ms };
+  }
+}

@@ -1,0 +1,128 @@
+// One producer of the kafka driver's pool, in a worker thread. The main thread hands it encoded records in
+// chunks (transferred, not copied); it coalesces whatever is queued into one send() (many records per produce
+// request is what makes kafkajs fast), keeps at most MAX_INFLIGHT sends open, and answers with typed arrays:
+// which records were acknowledged at which partition/offset, which failed, which timed out.
+import { parentPort, workerData } from "node:worker_threads";
+import kafkajs from "kafkajs";
+import type { Producer } from "kafkajs";
+import { kafkaJsConfig } from "../../systems-under-test/contract/connection.ts";
+import { classifySendError, idempotentProducer } from "./produce.ts";
+import type { Chunk, FromWorker, ToWorker, WorkerInit } from "./producer-protocol.ts";
+import { MAX_SEND_BYTES } from "./producer-protocol.ts";
+
+const { Kafka, logLevel } = kafkajs;
+/** Kafka's idempotent producer keeps at most 5 requests open per partition; more sends would only queue. */
+const MAX_INFLIGHT = 5;
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+const kafka = new Kafka(kafkaJsConfig(init.connection, init.clientId, {
+  logLevel: logLevel.NOTHING, connectionTimeout: 5000, requestTimeout: 30_000,
+}));
+const producer: Producer = idempotentProducer(kafka);
+const queue: Chunk[] = [];
+let inflight = 0;
+let closing = false;
+
+function take(): Chunk[] {
+  const out: Chunk[] = [queue.shift()!];
+  if (out[0]!.alone) return out;
+  let bytes = out[0]!.bytes.byteLength;
+  while (queue.length > 0 && !queue[0]!.alone && bytes + queue[0]!.bytes.byteLength <= MAX_SEND_BYTES) {
+    bytes += queue[0]!.bytes.byteLength;
+    out.push(queue.shift()!);
+  }
+  return out;
+}
+
+function pump(): void {
+  while (inflight < MAX_INFLIGHT && queue.length > 0) void sendChunks(take());
+  if (closing && inflight === 0 && queue.length === 0) void finish();
+}
+
+async function sendChunks(chunks: Chunk[]): Promise<void> {
+  inflight++;
+  const now = Date.now();
+  post({ type: "queued", delayMs: Float64Array.from(chunks, (c) => now - c.postedAtMs), count: Uint32Array.from(chunks, (c) => c.idx.length) });
+  const n = chunks.reduce((a, c) => a + c.idx.length, 0);
+  const idx = new Uint32Array(n);
+  const part = new Int32Array(n);
+  const messages: { key: Buffer; value: Buffer; partition: number }[] = new Array(n);
+  let k = 0;
+  for (const c of chunks) {
+    let at = 0;
+    for (let j = 0; j < c.idx.length; j++, k++) {
+      const keyEnd = c.ends[2 * j]!;
+      const valueEnd = c.ends[2 * j + 1]!;
+      idx[k] = c.idx[j]!;
+      part[k] = c.part[j]!;
+      messages[k] = {
+        key: Buffer.from(c.bytes.buffer, c.bytes.byteOffset + at, keyEnd - at),
+        value: Buffer.from(c.bytes.buffer, c.bytes.byteOffset + keyEnd, valueEnd - keyEnd),
+        partition: c.part[j]!,
+      };
+      at = valueEnd;
+    }
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      post({ type: "timeout", idx: idx.slice(), atMs: Date.now(), error: `no acknowledgement within ${init.ackTimeoutMs} ms` });
+      resolve();
+    }, init.ackTimeoutMs);
+  });
+  const send = producer.send({ topic: init.topic, acks: -1, timeout: init.ackTimeoutMs, messages }).then(
+    (meta) => postAcks(idx, part, meta),
+    (e: unknown) => {
+      const { status, error } = classifySendError(e);
+      post({ type: "error", idx, status, error, atMs: Date.now() }, [idx.buffer as ArrayBuffer]);
+    },
+  );
+  // The slot is free at the first of ack, error or timeout (a later ack is still reported).
+  await Promise.race([send, timeout]);
+  clearTimeout(timer);
+  inflight--;
+  pump();
+}
+
+/** Each record's offset: its partition's base offset plus its rank among this send's records for that partition. */
+function postAcks(idx: Uint32Array, part: Int32Array, meta: { partition: number; baseOffset?: string }[]): void {
+  const ackAtMs = Date.now();
+  const base = new Map<number, number>(meta.map((m) => [m.partition, Number(m.baseOffset ?? "-1")]));
+  const next = new Map<number, number>();
+  const offset = new Float64Array(idx.length);
+  for (let j = 0; j < idx.length; j++) {
+    const p = part[j]!;
+    const b = base.get(p);
+    if (b === undefined || b < 0) offset[j] = -1;
+    else {
+      const r = next.get(p) ?? 0;
+      next.set(p, r + 1);
+      offset[j] = b + r;
+    }
+  }
+  post({ type: "ack", idx, part, offset, ackAtMs }, [idx.buffer as ArrayBuffer, part.buffer as ArrayBuffer, offset.buffer]);
+}
+
+let finished = false;
+async function finish(): Promise<void> {
+  if (finished) return;
+  finished = true;
+  await producer.disconnect().catch(() => {});
+  post({ type: "closed" });
+}
+
+port.on("message", (m: ToWorker) => {
+  if (m.type === "chunk") queue.push(m.chunk);
+  else closing = true;
+  pump();
+});
+
+try {
+  await producer.connect();
+  post({ type: "ready" });
+} catch (e) {
+  post({ type: "fatal", error: (e as Error).message ?? String(e) });
+}

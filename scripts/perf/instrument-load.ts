@@ -1,0 +1,104 @@
+// perf:instrument, load: our kafka driver vs Kafka's ProducerPerformance on the same broker, at the orders'
+// encoded value size, acks=all, idempotent, 4 partitions; then the driver open loop at the goal rate.
+import type { Connection } from "../../systems-under-test/contract/connection.ts";
+import { topicsFor } from "../../systems-under-test/contract/topics.ts";
+import { DEFAULT_PRODUCERS, startKafkaLoad } from "../../harness/load/kafka-driver.ts";
+import { createContractTopics } from "../../harness/run/kafka.ts";
+import { MAX_RATE_PER_SEC } from "../../harness/scenario/schema.ts";
+import { BUILTIN_SCENARIOS, generateStream, orderValue, validateScenario } from "../../harness/scenario/index.ts";
+import { freshNs, log, median, runKafkaTool } from "./kafka-tools.ts";
+
+const PARTITIONS = 4;
+
+export interface LoadFigures {
+  recordBytes: number;
+  records: number;
+  producers: number;
+  runs: { ours: number; kafka: number }[];
+  oursPerSec: number;
+  kafkaPerSec: number;
+  ratio: number;
+  /** The fastest runs are harness-bound by construction (everything is due at once): the reason says how far behind. */
+  harnessBound: boolean;
+  harnessBoundReason?: string;
+  /** The driver open loop at the goal share of ProducerPerformance's rate: does it keep the schedule? */
+  atGoalRate?: { offeredPerSec: number; ackedPerSec: number; harnessBound: boolean; sendDelayP99Ms?: number; queueDelayP99Ms?: number };
+}
+
+interface Ctx {
+  connection: Connection;
+  toolsDir: string;
+  quick: boolean;
+  reps: number;
+}
+
+function steadyAt(ratePerSec: number, durationMs: number) {
+  return generateStream(validateScenario({ ...BUILTIN_SCENARIOS.steady, timing: { kind: "rate", ratePerSec, durationMs } }), 1);
+}
+
+/** Mean encoded value size of the steady scenario's orders (what the driver puts on the wire as the value). */
+function orderValueBytes(): number {
+  const orders = steadyAt(1000, 2000).orders;
+  const now = Date.now();
+  return Math.round(orders.reduce((a, o) => a + orderValue(o, now).length, 0) / orders.length);
+}
+
+async function producerPerformance(ctx: Ctx, records: number, recordBytes: number): Promise<number> {
+  const ns = freshNs("pp");
+  await createContractTopics(ctx.connection, ns, PARTITIONS, 1);
+  const r = await runKafkaTool(ctx.toolsDir, "org.apache.kafka.tools.ProducerPerformance", [
+    "--topic", topicsFor(ns).orders, "--num-records", String(records), "--record-size", String(recordBytes), "--throughput", "-1",
+    "--producer-props", `bootstrap.servers=${ctx.connection.brokers.join(",")}`, "acks=all", "enable.idempotence=true",
+  ]);
+  const all = [...r.output.matchAll(/(\d+) records sent, ([\d.]+) records\/sec/g)];
+  const last = all.at(-1);
+  if (!last) throw new Error(`ProducerPerformance printed no summary:\n${r.output.slice(-2000)}`);
+  return Number(last[2]);
+}
+
+/** Runs the driver over a steady stream; acked/s from the first actual send to the last ack. */
+async function driver(ctx: Ctx, ratePerSec: number, durationMs: number) {
+  const ns = freshNs("driver");
+  await createContractTopics(ctx.connection, ns, PARTITIONS, 1);
+  const stream = steadyAt(ratePerSec, durationMs);
+  let firstSent = Infinity;
+  let lastAck = 0;
+  const load = await startKafkaLoad({
+    connection: ctx.connection, ns, orders: stream.orders, t0: Date.now() + 300,
+    onSent: (_o, _intended, at) => void (at < firstSent && (firstSent = at)),
+    onAck: (_o, a) => void (a.ackAtMs > lastAck && (lastAck = a.ackAtMs)),
+  });
+  const s = await load.done;
+  if (s.acked !== stream.orders.length) log(`driver: only ${s.acked}/${stream.orders.length} acked (${s.failed} failed, ${s.unknown} unknown)`);
+  return { stats: s, ackedPerSec: s.acked / Math.max(0.001, (lastAck - firstSent) / 1000) };
+}
+
+export async function measureLoad(ctx: Ctx): Promise<LoadFigures> {
+  const recordBytes = orderValueBytes();
+  const records = ctx.quick ? 100_000 : 500_000;
+  const runs: LoadFigures["runs"] = [];
+  let last: Awaited<ReturnType<typeof driver>> | undefined;
+  for (let rep = 1; rep <= ctx.reps; rep++) {
+    const kafka = await producerPerformance(ctx, records, recordBytes);
+    log(`load ${rep}/${ctx.reps}: ProducerPerformance ${Math.round(kafka)} records/s (${records} × ${recordBytes} B)`);
+    // Everything due at once (the schema's top rate): the driver's ceiling.
+    last = await driver(ctx, MAX_RATE_PER_SEC, Math.ceil((records * 1000) / MAX_RATE_PER_SEC));
+    log(`load ${rep}/${ctx.reps}: kafka driver ${Math.round(last.ackedPerSec)} acked orders/s → ratio ${(last.ackedPerSec / kafka).toFixed(2)}`);
+    runs.push({ ours: last.ackedPerSec, kafka });
+  }
+  const oursPerSec = median(runs.map((r) => r.ours));
+  const kafkaPerSec = median(runs.map((r) => r.kafka));
+  const figures: LoadFigures = {
+    recordBytes, records, producers: DEFAULT_PRODUCERS, runs, oursPerSec, kafkaPerSec,
+    // Each run is paired with the Kafka run just before it (the shared machine's load drifts between pairs).
+    ratio: median(runs.map((r) => r.ours / r.kafka)),
+    harnessBound: last!.stats.harnessBound, harnessBoundReason: last!.stats.harnessBoundReason,
+  };
+  const offered = Math.min(MAX_RATE_PER_SEC, Math.round(0.8 * kafkaPerSec));
+  const seconds = ctx.quick ? 2 : 5;
+  const g = await driver(ctx, offered, seconds * 1000);
+  figures.atGoalRate = { offeredPerSec: offered, ackedPerSec: Math.round(g.ackedPerSec), harnessBound: g.stats.harnessBound,
+    sendDelayP99Ms: g.stats.sendDelayP99Ms, queueDelayP99Ms: g.stats.queueDelayP99Ms };
+  log(`load at ${offered}/s for ${seconds} s: acked ${Math.round(g.ackedPerSec)}/s, harness-bound ${g.stats.harnessBound ? `yes (${g.stats.harnessBoundReason})` : "no"}`);
+  return figures;
+}
