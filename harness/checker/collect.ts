@@ -7,9 +7,12 @@ import "../../systems-under-test/contract/kafkajs-read-committed.ts";
 import { randomBytes } from "node:crypto";
 import kafkajs, { type Admin, type Consumer, type KafkaMessage } from "kafkajs";
 import { kafkaJsConfig, type Connection } from "../../systems-under-test/contract/connection.ts";
-import { decisionSchema, parseJson, type Decision, type DecisionType } from "../../systems-under-test/contract/events.ts";
+import { decisionSchema, parseJson, type Decision } from "../../systems-under-test/contract/events.ts";
 import { topicsFor } from "../../systems-under-test/contract/topics.ts";
+import { mustBeDecided, terminalDecisionTypes } from "./rules.ts";
 import type { CheckInput, ObservedDecision, SentOrder } from "./types.ts";
+
+export { mustBeDecided, terminalDecisionTypes };
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -65,20 +68,6 @@ export interface CollectOptions extends DoneOptions {
   confirms: boolean;
   /** Absolute epoch ms. */
   deadlineMs: number;
-}
-
-/** Terminal decision types: what ends an order's life (OrderReserved only for non-confirming SUTs). */
-export function terminalDecisionTypes(confirms: boolean): ReadonlySet<DecisionType> {
-  return new Set<DecisionType>(confirms
-    ? ["OrderConfirmed", "OrderCancelled", "ReservationExpired", "OrderRejected"]
-    : ["OrderReserved", "OrderRejected", "OrderConfirmed", "OrderCancelled", "ReservationExpired"]);
-}
-
-/** Orders the SUT owes a decision: acknowledged, or timed out but found in <ns>.orders. */
-export function mustBeDecided(orders: SentOrder[]): Set<string> {
-  const ids = new Set<string>();
-  for (const o of orders) if (o.status === "acked" || (o.status === "unknown" && o.inTopic === true)) ids.add(o.orderId);
-  return ids;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
