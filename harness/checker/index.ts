@@ -6,7 +6,7 @@ export { finish, explain, exampleIds, type JudgeContext, type Judged } from "./e
 export { terminalDecisionTypes, mustBeDecided, isOwed } from "./rules.ts";
 export {
   collectDecisions, startDecisionWatch, findOrdersInTopic, DEFAULT_QUIET_MS,
-  type CollectOptions, type CollectResult, type DecisionWatch, type DecisionWatchOptions, type DoneOptions,
+  type CollectOptions, type CollectResult, type DecisionWatch, type DecisionWatchOptions, type DoneOptions, type DecisionSink,
 } from "./collect.ts";
 export { LatencyRecorder, CURVE_PERCENTILES, type Percentiles } from "./latency.ts";
 export * from "./types.ts";

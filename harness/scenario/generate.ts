@@ -103,6 +103,18 @@ export class OrderTable implements OrderList {
     for (let i = 0; i < this.length; i++) yield this.at(i);
   }
 
+  /**
+   * The table read like an array (orders[i], a fresh order per read), for a driver that indexes; a driver
+   * that reads through length and at(i) takes the table itself.
+   */
+  asIndexed(): readonly GeneratedOrder[] {
+    return new Proxy(this, {
+      get: (t, key, recv) => (typeof key === "string" && key.length > 0 && key.charCodeAt(0) <= 57 && /^\d+$/.test(key)
+        ? (Number(key) < t.length ? t.at(Number(key)) : undefined)
+        : Reflect.get(t, key, recv)),
+    }) as unknown as readonly GeneratedOrder[];
+  }
+
   toArray(): GeneratedOrder[] {
     return Array.from({ length: this.length }, (_, i) => this.at(i));
   }
