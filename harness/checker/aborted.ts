@@ -10,11 +10,39 @@ interface Pending {
   value: string | null;
 }
 
+/** A FIFO with O(1) shift (Array.prototype.shift is O(n): quadratic when one reader is far ahead). */
+class Fifo<T> {
+  private items: T[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  first(): T | undefined {
+    return this.items[this.head];
+  }
+
+  push(x: T): void {
+    this.items.push(x);
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const x = this.items[this.head++];
+    if (this.head > 4096 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return x;
+  }
+}
+
 class PartitionMerge {
   /** read_uncommitted records beyond the committed reader's position. */
-  readonly uncommitted: Pending[] = [];
+  readonly uncommitted = new Fifo<Pending>();
   /** Committed offsets the read_uncommitted reader has not reached yet. */
-  readonly committedAhead: number[] = [];
+  readonly committedAhead = new Fifo<number>();
   committedPos = -1;
   uncommittedPos = -1;
 }
@@ -34,7 +62,7 @@ export class AbortedTracker {
     const m = this.part(p);
     this.settle(m, offset - 1);
     if (offset > m.committedPos) m.committedPos = offset;
-    if (m.uncommitted.length > 0 && m.uncommitted[0]!.offset === offset) m.uncommitted.shift();
+    if (m.uncommitted.length > 0 && m.uncommitted.first()!.offset === offset) m.uncommitted.shift();
     else if (offset > m.uncommittedPos) m.committedAhead.push(offset);
   }
 
@@ -50,8 +78,8 @@ export class AbortedTracker {
     const m = this.part(p);
     if (offset <= m.uncommittedPos) return;
     m.uncommittedPos = offset;
-    while (m.committedAhead.length > 0 && m.committedAhead[0]! < offset) m.committedAhead.shift();
-    if (m.committedAhead[0] === offset) {
+    while (m.committedAhead.length > 0 && m.committedAhead.first()! < offset) m.committedAhead.shift();
+    if (m.committedAhead.first() === offset) {
       m.committedAhead.shift();
       return;
     }
@@ -60,7 +88,7 @@ export class AbortedTracker {
   }
 
   private settle(m: PartitionMerge, upTo: number): void {
-    while (m.uncommitted.length > 0 && m.uncommitted[0]!.offset <= upTo) this.abort(m.uncommitted.shift()!.value);
+    while (m.uncommitted.length > 0 && m.uncommitted.first()!.offset <= upTo) this.abort(m.uncommitted.shift()!.value);
   }
 
   private abort(value: string | null): void {
