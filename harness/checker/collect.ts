@@ -1,30 +1,40 @@
 // Reading what a SUT committed on <ns>.decisions (and what the harness stored on <ns>.orders).
-// Consumers use throwaway groups and never commit: every (re)start reads from the beginning and
-// records are de-duplicated by partition+offset, so a rebalance or a broker restart loses nothing.
+// Each committed decision goes straight to a sink (the streaming judge, the run folder's record) as its
+// batch arrives; nothing per record is kept here but the last offset of each partition.
 // First import: kafkajs 2.2.4's own aborted-record filter leaks aborted records when several producers'
 // transactions interleave on a partition; the checker must never read those as committed.
-import { randomBytes } from "node:crypto";
-import kafkajs, { type Admin, type Consumer, type KafkaMessage } from "kafkajs";
-import { kafkaJsConfig, type Connection } from "../../systems-under-test/contract/connection.ts";
-import { decisionSchema, parseJson, type Decision, type DecisionType } from "../../systems-under-test/contract/events.ts";
+import type { Batch } from "kafkajs";
+import type { Connection } from "../../systems-under-test/contract/connection.ts";
+import type { Decision } from "../../systems-under-test/contract/events.ts";
 import { topicsFor } from "../../systems-under-test/contract/topics.ts";
+import { AbortedTracker } from "./aborted.ts";
+import { decodeDecision } from "./decode.ts";
+import { caughtUp, committedEnds, kafkaFor, sleep, STOP_TIMEOUT_MS, TopicReader, withTimeout } from "./reader.ts";
+import { mustBeDecided, terminalDecisionTypes } from "./rules.ts";
 import type { CheckInput, ObservedDecision, SentOrder } from "./types.ts";
 
-const { Kafka, logLevel } = kafkajs;
+export { mustBeDecided, terminalDecisionTypes };
 
 export const DEFAULT_QUIET_MS = 1_500;
-/** How long stopping a consumer may take before it is abandoned (a dead broker must not hang the run). */
-const STOP_TIMEOUT_MS = 3_000;
 const TICK_MS = 100;
 
+/** Where committed records go, in partition offset order, each once. */
+export interface DecisionSink {
+  /** raw: the record value as text (JSON), for a record of what was read. */
+  decision(d: Decision, partition: number, offset: string, seenAtMs: number, recordTimestampMs: number, raw: string): void;
+  malformed(partition: number, offset: string, reason: string): void;
+}
+
 export interface CollectResult {
+  /** Only with the default (in-memory) sink: every committed decision. */
   decisions: ObservedDecision[];
   malformedDecisions: CheckInput["malformedDecisions"];
   abortedDecisions: Decision[];
   drainEndedAtMs: number;
   drainComplete: boolean;
-  /** Orders owed a decision that had none at the end (empty when drainComplete). */
+  /** Orders owed a decision that had none at the end (with `orders`; else empty, see undecidedCount). */
   undecided: string[];
+  undecidedCount: number;
   /** Distinct client errors met while reading (broker unavailable...), for the report; never fatal. */
   warnings: string[];
 }
@@ -36,10 +46,16 @@ export interface DecisionWatchOptions {
   /** Also read with read_uncommitted to find aborted decisions (default true). */
   trackAborted?: boolean;
   signal?: AbortSignal;
+  /** Default: keep every decision in memory (tests, small runs). */
+  sink?: DecisionSink;
 }
 
 export interface DoneOptions {
-  orders: SentOrder[];
+  /** Owed orders as a list (small runs) ... */
+  orders?: SentOrder[];
+  /** ... or as a count kept by the sink (the streaming judge): owed orders still without a terminal decision. */
+  pending?: () => number;
+  owed?: number;
   quietMs?: number;
   onProgress?: (decided: number, expected: number) => void;
   signal?: AbortSignal;
@@ -66,180 +82,64 @@ export interface CollectOptions extends DoneOptions {
   deadlineMs: number;
 }
 
-/** Terminal decision types: what ends an order's life (OrderReserved only for non-confirming SUTs). */
-export function terminalDecisionTypes(confirms: boolean): ReadonlySet<DecisionType> {
-  return new Set<DecisionType>(confirms
-    ? ["OrderConfirmed", "OrderCancelled", "ReservationExpired", "OrderRejected"]
-    : ["OrderReserved", "OrderRejected", "OrderConfirmed", "OrderCancelled", "ReservationExpired"]);
-}
+/** The default sink: decisions kept as objects, and the owed orders' progress from a list. */
+class MemorySink implements DecisionSink {
+  readonly decisions: ObservedDecision[] = [];
+  readonly malformedList: CheckInput["malformedDecisions"] = [];
+  readonly decided = new Set<string>();
+  constructor(private readonly terminal: ReadonlySet<string>) {}
 
-/** Orders the SUT owes a decision: acknowledged, or timed out but found in <ns>.orders. */
-export function mustBeDecided(orders: SentOrder[]): Set<string> {
-  const ids = new Set<string>();
-  for (const o of orders) if (o.status === "acked" || (o.status === "unknown" && o.inTopic === true)) ids.add(o.orderId);
-  return ids;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-const key = (partition: number, offset: string) => `${partition}:${offset}`;
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
-  return new Promise((resolve) => {
-    const t = setTimeout(() => resolve(undefined), ms);
-    p.then((v) => { clearTimeout(t); resolve(v); }, () => { clearTimeout(t); resolve(undefined); });
-  });
-}
-
-function kafkaFor(connection: Connection, clientId: string) {
-  return new Kafka(kafkaJsConfig(connection, clientId, {
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3_000,
-    requestTimeout: 15_000,
-    retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 8 },
-  }));
-}
-
-interface RawRecord {
-  partition: number;
-  message: KafkaMessage;
-}
-
-/**
- * One consumer on one topic that keeps itself alive until stopped: kafkajs restarts it on retriable
- * failures; on anything else (topic missing, connect refused) it is rebuilt after a pause.
- */
-class TopicReader {
-  readonly ready: Promise<void>;
-  joined = false;
-  /** Highest offset (records, aborted records and markers alike) each partition's fetches have passed. */
-  readonly position = new Map<number, bigint>();
-  private markReady!: () => void;
-  private stopped = false;
-  private markStopped!: () => void;
-  private readonly stoppedSignal = new Promise<void>((r) => (this.markStopped = r));
-  private consumer?: Consumer;
-  private loopDone?: Promise<void>;
-
-  constructor(
-    private readonly connection: Connection,
-    private readonly topic: string,
-    private readonly readUncommitted: boolean,
-    private readonly label: string,
-    private readonly onRecords: (records: RawRecord[], receivedAtMs: number) => void,
-    private readonly onError: (message: string) => void,
-  ) {
-    this.ready = new Promise((r) => (this.markReady = r));
+  decision(event: Decision, partition: number, offset: string, seenAtMs: number, recordTimestampMs: number): void {
+    this.decisions.push({ event, seenAtMs, recordTimestampMs, partition, offset });
+    if (this.terminal.has(event.type)) this.decided.add(event.orderId);
   }
 
-  start(): void {
-    this.loopDone = this.loop();
+  malformed(partition: number, offset: string, reason: string): void {
+    this.malformedList.push({ partition, offset, reason });
   }
+}
 
-  private async loop(): Promise<void> {
-    while (!this.stopped) {
-      const groupId = `oversell-checker.${this.label}.${randomBytes(6).toString("hex")}`;
-      const consumer = kafkaFor(this.connection, groupId).consumer({
-        groupId,
-        readUncommitted: this.readUncommitted,
-        allowAutoTopicCreation: false,
-        maxWaitTimeInMs: 250,
-        sessionTimeout: 15_000,
-        heartbeatInterval: 1_000,
-        retry: { initialRetryTime: 200, maxRetryTime: 2_000, retries: 8, restartOnFailure: async () => true },
-      });
-      this.consumer = consumer;
-      let gaveUp!: () => void;
-      const crashed = new Promise<void>((r) => (gaveUp = r));
-      consumer.on(consumer.events.CRASH, (e) => {
-        this.onError(`${this.label}: ${e.payload.error.message}`);
-        if (!e.payload.restart) gaveUp();
-      });
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        this.joined = true;
-        this.markReady();
-      });
-      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-        const p = e.payload.partition, last = BigInt(e.payload.lastOffset);
-        if ((this.position.get(p) ?? -1n) < last) this.position.set(p, last);
-      });
-      try {
-        await consumer.connect();
-        await consumer.subscribe({ topic: this.topic, fromBeginning: true });
-        await consumer.run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            const now = Date.now();
-            this.onRecords(batch.messages.map((message) => ({ partition: batch.partition, message })), now);
-          },
-        });
-        await Promise.race([crashed, this.stoppedSignal]);
-      } catch (e) {
-        this.onError(`${this.label}: ${(e as Error).message}`);
+/** Committed records → sink, each (partition, offset) once even when a restarted consumer reads again. */
+function committedHandler(sink: DecisionSink, aborted: AbortedTracker | undefined, state: { count: number; lastAtMs: number; malformed: number }) {
+  const last = new Map<number, number>();
+  return (batch: Batch, now: number) => {
+    const p = batch.partition;
+    let pos = last.get(p) ?? -1;
+    for (const m of batch.messages) {
+      const off = Number(m.offset);
+      if (off <= pos) continue;
+      pos = off;
+      state.lastAtMs = now;
+      aborted?.committed(p, off);
+      const text = m.value === null ? null : m.value.toString("utf8");
+      const r = decodeDecision(text);
+      if (!r.ok) {
+        state.malformed++;
+        sink.malformed(p, m.offset, r.reason);
+        continue;
       }
-      await withTimeout(consumer.disconnect(), STOP_TIMEOUT_MS);
-      if (!this.stopped) await Promise.race([sleep(1_000), this.stoppedSignal]);
+      state.count++;
+      sink.decision(r.value, p, m.offset, now, Number(m.timestamp), text!);
     }
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    this.markStopped();
-    // One bound for both: a consumer still retrying its connect may not answer disconnect() promptly.
-    await withTimeout(Promise.all([this.consumer?.disconnect(), this.loopDone]), STOP_TIMEOUT_MS);
-  }
-}
-
-/** Offsets a read_committed reader must pass to have seen everything committed now (last stable offset − 1). */
-async function committedEnds(admin: Admin, topic: string): Promise<Map<number, bigint>> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return new Map(offsets.map((o) => [o.partition, BigInt(o.offset) - 1n]));
-}
-
-function caughtUp(position: Map<number, bigint>, ends: Map<number, bigint>): boolean {
-  for (const [p, last] of ends) if (last >= 0n && (position.get(p) ?? -1n) < last) return false;
-  return true;
+    last.set(p, pos);
+  };
 }
 
 /** Starts reading <ns>.decisions now (before the load), so seenAtMs is when the decision became visible. */
 export function startDecisionWatch(opts: DecisionWatchOptions): DecisionWatch {
   const topic = topicsFor(opts.ns).decisions;
-  const terminal = terminalDecisionTypes(opts.confirms);
-  const committed = new Map<string, ObservedDecision>();
-  const malformed = new Map<string, { partition: number; offset: string; reason: string }>();
-  const uncommitted = new Map<string, { partition: number; offset: string; value: string | null }>();
-  const decidedOrders = new Set<string>();
+  const memory = opts.sink ? undefined : new MemorySink(terminalDecisionTypes(opts.confirms));
+  const sink = opts.sink ?? memory!;
   const warnings = new Set<string>();
-  let lastRecordAtMs = 0;
-  let pending: Set<string> | undefined;
-
   const warn = (m: string) => { if (warnings.size < 20) warnings.add(m); };
-  const onCommitted = (records: RawRecord[], now: number) => {
-    for (const { partition, message } of records) {
-      const k = key(partition, message.offset);
-      if (committed.has(k) || malformed.has(k)) continue; // re-read after a restart: keep the first sighting
-      lastRecordAtMs = now;
-      const r = parseJson(decisionSchema, message.value);
-      if (!r.ok) {
-        malformed.set(k, { partition, offset: message.offset, reason: r.reason });
-        continue;
-      }
-      committed.set(k, { event: r.value, seenAtMs: now, recordTimestampMs: Number(message.timestamp), partition, offset: message.offset });
-      if (terminal.has(r.value.type)) {
-        decidedOrders.add(r.value.orderId);
-        pending?.delete(r.value.orderId);
-      }
-    }
-  };
-  const onUncommitted = (records: RawRecord[]) => {
-    for (const { partition, message } of records) {
-      const k = key(partition, message.offset);
-      if (!uncommitted.has(k)) uncommitted.set(k, { partition, offset: message.offset, value: message.value?.toString("utf8") ?? null });
-    }
-  };
-
+  const state = { count: 0, lastAtMs: 0, malformed: 0 };
+  const aborted = opts.trackAborted === false ? undefined : new AbortedTracker();
   const label = opts.ns.slice(0, 150);
-  const rc = new TopicReader(opts.connection, topic, false, `${label}.rc`, onCommitted, warn);
-  const ru = opts.trackAborted === false ? undefined : new TopicReader(opts.connection, topic, true, `${label}.ru`, onUncommitted, warn);
+  const rc = new TopicReader(opts.connection, topic, false, `${label}.rc`, committedHandler(sink, aborted, state), warn,
+    (p, last) => aborted?.committedPassed(p, Number(last)));
+  const ru = aborted && new TopicReader(opts.connection, topic, true, `${label}.ru`, (batch) => {
+    for (const m of batch.messages) aborted.uncommittedRecord(batch.partition, Number(m.offset), m.value?.toString("utf8") ?? null);
+  }, warn);
   rc.start();
   ru?.start();
 
@@ -247,71 +147,104 @@ export function startDecisionWatch(opts: DecisionWatchOptions): DecisionWatch {
   const stop = () => (stopping ??= Promise.all([rc.stop(), ru?.stop()]).then(() => undefined));
   opts.signal?.addEventListener("abort", () => void stop(), { once: true });
 
-  const aborted = (): Decision[] => {
-    const out: Decision[] = [];
-    for (const [k, u] of uncommitted) {
-      if (committed.has(k) || malformed.has(k)) continue;
-      // Only once the committed reader has passed the offset: beyond it the transaction may still commit.
-      if ((rc.position.get(u.partition) ?? -1n) < BigInt(u.offset)) continue;
-      const r = parseJson(decisionSchema, u.value);
-      if (r.ok) out.push(r.value);
-    }
-    return out;
-  };
-
   const done = async (deadlineMs: number, d: DoneOptions): Promise<CollectResult> => {
-    const quietMs = d.quietMs ?? DEFAULT_QUIET_MS;
-    const owed = mustBeDecided(d.orders);
-    pending = new Set([...owed].filter((id) => !decidedOrders.has(id)));
-    const admin = kafkaFor(opts.connection, `oversell-checker.${label}.admin`).admin();
-    let ends: Map<number, bigint> | undefined;
-    const fetchEnds = (async () => {
-      while (!ends && Date.now() < deadlineMs && !stopping) {
-        try {
-          await admin.connect();
-          ends = await committedEnds(admin, topic);
-        } catch (e) {
-          warn(`end offsets of ${topic}: ${(e as Error).message}`);
-          await sleep(500);
-        }
-      }
-    })();
-
-    let settledAt: number | undefined;
-    let lastProgress = -1;
-    for (;;) {
-      const now = Date.now();
-      if (d.onProgress && owed.size - pending.size !== lastProgress) {
-        lastProgress = owed.size - pending.size;
-        d.onProgress(lastProgress, owed.size);
-      }
-      if (now >= deadlineMs || d.signal?.aborted || opts.signal?.aborted || stopping) break;
-      if (pending.size === 0 && ends && caughtUp(rc.position, ends)) {
-        settledAt ??= now;
-        const quiet = now - Math.max(settledAt, lastRecordAtMs) >= quietMs;
-        // Give the read_uncommitted reader a bounded chance to pass where the committed one is.
-        const abortedSeen = !ru || caughtUp(ru.position, rc.position) || now - settledAt >= quietMs + 5_000;
-        if (quiet && abortedSeen) break;
-      }
-      await sleep(Math.min(TICK_MS, Math.max(1, deadlineMs - now)));
-    }
+    const progress = owedProgress(d, memory);
+    const ends = fetchEnds(opts.connection, topic, label, deadlineMs, () => stopping !== undefined, warn);
+    await drainLoop({ deadlineMs, quietMs: d.quietMs ?? DEFAULT_QUIET_MS, progress, d, opts, rc, ru, state, ends, stopping: () => stopping });
     const drainEndedAtMs = Date.now();
     if (!rc.joined) warn(`the read_committed consumer of ${topic} never joined its group: broker unreachable or topic missing`);
-    await Promise.all([stop(), withTimeout(admin.disconnect(), STOP_TIMEOUT_MS), withTimeout(fetchEnds, STOP_TIMEOUT_MS)]);
-
-    const decisions = [...committed.values()].sort((a, b) => a.partition - b.partition || (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
-    const malformedDecisions = [...malformed.values()].sort((a, b) => a.partition - b.partition || (BigInt(a.offset) < BigInt(b.offset) ? -1 : 1));
-    const undecided = [...pending];
-    return { decisions, malformedDecisions, abortedDecisions: aborted(), drainEndedAtMs, drainComplete: undecided.length === 0, undecided, warnings: [...warnings] };
+    await Promise.all([stop(), ends.close()]);
+    const undecided = progress.undecided();
+    const undecidedCount = progress.pending();
+    return {
+      decisions: memory?.decisions ?? [], malformedDecisions: memory?.malformedList ?? [], abortedDecisions: aborted?.aborted ?? [],
+      drainEndedAtMs, drainComplete: undecidedCount === 0, undecided, undecidedCount, warnings: [...warnings],
+    };
   };
 
   return {
     ready: rc.ready,
     waitReady: async (timeoutMs) => (await withTimeout(rc.ready.then(() => true), timeoutMs)) ?? false,
-    seen: () => committed.size,
+    seen: () => state.count,
     done,
     stop,
   };
+}
+
+interface OwedProgress {
+  owed: number;
+  pending(): number;
+  undecided(): string[];
+}
+
+function owedProgress(d: DoneOptions, memory: MemorySink | undefined): OwedProgress {
+  if (d.pending) return { owed: d.owed ?? 0, pending: d.pending, undecided: () => [] };
+  if (!d.orders || !memory) throw new Error("DecisionWatch.done: give orders (in-memory sink) or pending (own sink)");
+  const owed = mustBeDecided(d.orders);
+  const left = () => [...owed].filter((id) => !memory.decided.has(id));
+  return { owed: owed.size, pending: () => left().length, undecided: left };
+}
+
+interface EndOffsets {
+  get(): Map<number, bigint> | undefined;
+  close(): Promise<unknown>;
+}
+
+/** The committed end of the topic as of now, fetched in the background (the broker may be away for a while). */
+function fetchEnds(connection: Connection, topic: string, label: string, deadlineMs: number, stopped: () => boolean, warn: (m: string) => void): EndOffsets {
+  const admin = kafkaFor(connection, `oversell-checker.${label}.admin`).admin();
+  let ends: Map<number, bigint> | undefined;
+  const loop = (async () => {
+    while (!ends && Date.now() < deadlineMs && !stopped()) {
+      try {
+        await admin.connect();
+        ends = await committedEnds(admin, topic);
+      } catch (e) {
+        warn(`end offsets of ${topic}: ${(e as Error).message}`);
+        await sleep(500);
+      }
+    }
+  })();
+  return { get: () => ends, close: () => Promise.all([withTimeout(admin.disconnect(), STOP_TIMEOUT_MS), withTimeout(loop, STOP_TIMEOUT_MS)]) };
+}
+
+interface DrainArgs {
+  deadlineMs: number;
+  quietMs: number;
+  progress: OwedProgress;
+  d: DoneOptions;
+  opts: DecisionWatchOptions;
+  rc: TopicReader;
+  ru?: TopicReader;
+  state: { lastAtMs: number };
+  ends: EndOffsets;
+  stopping: () => Promise<void> | undefined;
+}
+
+/**
+ * Until every owed order is decided, the committed reader has passed the end taken at the start, no record
+ * came for quietMs and the read_uncommitted reader caught up (bounded by quietMs + 5 s); or the deadline.
+ */
+async function drainLoop(a: DrainArgs): Promise<void> {
+  let settledAt: number | undefined;
+  let lastProgress = -1;
+  for (;;) {
+    const now = Date.now();
+    const pending = a.progress.pending();
+    if (a.d.onProgress && a.progress.owed - pending !== lastProgress) {
+      lastProgress = a.progress.owed - pending;
+      a.d.onProgress(lastProgress, a.progress.owed);
+    }
+    if (now >= a.deadlineMs || a.d.signal?.aborted || a.opts.signal?.aborted || a.stopping()) return;
+    const ends = a.ends.get();
+    if (pending === 0 && ends && caughtUp(a.rc.position, ends)) {
+      settledAt ??= now;
+      const quiet = now - Math.max(settledAt, a.state.lastAtMs) >= a.quietMs;
+      const abortedSeen = !a.ru || caughtUp(a.ru.position, a.rc.position) || now - settledAt >= a.quietMs + 5_000;
+      if (quiet && abortedSeen) return;
+    }
+    await sleep(Math.min(TICK_MS, Math.max(1, a.deadlineMs - now)));
+  }
 }
 
 /** Reads <ns>.decisions from the beginning until every owed order is decided (plus a quiet period) or the deadline. */
@@ -334,8 +267,8 @@ export async function findOrdersInTopic(connection: Connection, ns: string, orde
   const wanted = new Set(orderIds);
   const topic = topicsFor(ns).orders;
   const deadline = Date.now() + timeoutMs;
-  const onRecords = (records: RawRecord[]) => {
-    for (const { message } of records) {
+  const onBatch = (batch: Batch) => {
+    for (const message of batch.messages) {
       let id = message.key?.toString("utf8");
       if (!id || !wanted.has(id)) {
         try {
@@ -348,7 +281,7 @@ export async function findOrdersInTopic(connection: Connection, ns: string, orde
       if (id && wanted.has(id)) found.add(id);
     }
   };
-  const reader = new TopicReader(connection, topic, false, `${ns.slice(0, 150)}.orders`, onRecords, () => {});
+  const reader = new TopicReader(connection, topic, false, `${ns.slice(0, 150)}.orders`, onBatch, () => {});
   const admin = kafkaFor(connection, `oversell-checker.${ns.slice(0, 150)}.orders-admin`).admin();
   reader.start();
   let ends: Map<number, bigint> | undefined;

@@ -47,7 +47,7 @@ export class LatencyRecorder {
 }
 
 /** Exact nearest-rank percentile of a small sample (per-second series buckets). */
-export function nearestRank(sorted: number[], p: number): number {
+export function nearestRank(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
   const rank = Math.max(1, Math.ceil((p / 100) * sorted.length));
   return sorted[Math.min(rank, sorted.length) - 1]!;

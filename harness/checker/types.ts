@@ -1,7 +1,6 @@
 // The checker's input and output: what the harness saw (history) and what the SUT committed.
 // Pure data, so invariants can be unit-tested on synthetic logs.
 import type { Decision } from "../../systems-under-test/contract/events.ts";
-import type { Invariant } from "../sut/manifest.ts";
 
 /** What the harness did with one order (from history.ndjson). */
 export interface SentOrder {
@@ -83,5 +82,11 @@ export interface Violation {
   examples: { id: string; detail: string; events?: unknown[] }[];
 }
 
-export const ALL_CHECKS = ["oversell", "duplicate", "conflict", "lost", "phantom", "false-rejection", "stuck", "invalid-accepted", "aborted-read"] as const;
+/** The invariants a SUT can claim (sut.json `claims`, `expectedViolations`): the one list of their names. */
+export const INVARIANTS = [
+  "oversell", "duplicate", "conflict", "lost", "phantom", "false-rejection", "stuck", "invalid-accepted",
+] as const;
+export type Invariant = (typeof INVARIANTS)[number];
+/** Every check the checker reports: the invariants, then the information-only ones. */
+export const ALL_CHECKS = [...INVARIANTS, "aborted-read"] as const;
 export type CheckName = (typeof ALL_CHECKS)[number];

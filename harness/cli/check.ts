@@ -1,6 +1,7 @@
-// npm run check -- <run-dir> [--bootstrap h:p,...] [TLS/SASL flags]
-// Judges a stored run again from its history.ndjson and the topics the broker still holds; writes
-// <run-dir>/check.json (+ check.junit.xml) and leaves result.json as the run wrote it.
+// npm run check -- <run-dir> [--from-topics [--bootstrap h:p,...] [TLS/SASL flags]]
+// Judges a stored run again: offline from the run folder (history.ndjson and the records of what the checker
+// read), or with --from-topics from the topics a broker still holds. Writes <run-dir>/check.json
+// (+ check.junit.xml) and leaves result.json as the run wrote it.
 import { Command } from "commander";
 import { existsSync } from "node:fs";
 import { runCheck, storedBootstrap } from "../run/check.ts";
@@ -10,20 +11,26 @@ import { addConnectionOptions, connectionFromFlags, parseOrExit, usageError, exi
 
 const program = addConnectionOptions(
   new Command("check")
-    .description("judge a stored run again from its history and the topics (the broker must still hold them)")
-    .usage("<run-dir> [--bootstrap h:p,...]")
+    .description("judge a stored run again from its run folder (no broker), or with --from-topics from a broker")
+    .usage("<run-dir> [--from-topics [--bootstrap h:p,...]]")
     .argument("<run-dir>", "a run folder (reports/<runId>)")
+    .option("--from-topics", "read the decisions from the broker again (the topics must still be there)")
     .option("--no-progress", "no progress line"),
 ).allowExcessArguments(false);
 
-program.action(async (runDir: string, raw: Record<string, unknown> & { progress: boolean }) => {
+program.action(async (runDir: string, raw: Record<string, unknown> & { progress: boolean; fromTopics?: boolean }) => {
   try {
     if (!existsSync(runDir)) usageError(program, `no such run folder: ${runDir}`);
     const flags = raw as Parameters<typeof connectionFromFlags>[0];
-    const bootstrap = flags.bootstrap ?? storedBootstrap(runDir);
-    if (!bootstrap) throw new InputError(`${runDir}: no bootstrap in result.json or history.ndjson; give --bootstrap`);
-    const connection = connectionFromFlags({ ...flags, bootstrap });
-    const out = await runCheck({ runDir, connection, progress: new Progress(process.stderr, !raw.progress) });
+    if (!raw.fromTopics && flags.bootstrap) usageError(program, "--bootstrap reads from a broker: add --from-topics");
+    let connection;
+    if (raw.fromTopics) {
+      const bootstrap = flags.bootstrap ?? (await storedBootstrap(runDir));
+      if (!bootstrap) throw new InputError(`${runDir}: no bootstrap in result.json or history.ndjson; give --bootstrap`);
+      connection = connectionFromFlags({ ...flags, bootstrap });
+    }
+    const progress = new Progress(process.stderr, !raw.progress);
+    const out = await runCheck({ runDir, fromTopics: raw.fromTopics === true, connection, progress });
     process.stdout.write(`\n${out.summary}\n\nwritten: ${out.file}\n`);
     process.exit(out.exitCode);
   } catch (e) {

@@ -1,164 +1,93 @@
 // The lines of history.ndjson. Every line has `type` and `t` (ms since the epoch when written).
 // Order lines carry `sut` and the stream index `seq` (an honest retry reuses an orderId, not a seq).
+// The zod schemas are what a line is checked against when read back (read.ts); the types follow from them.
+import { z } from "zod";
 
-export interface RunStartEvent {
-  type: "run-start";
-  t: number;
-  runId: string;
-  seed: number;
-  scenario: Record<string, unknown> & { name: string };
-  kafka: { bootstrap: string; brokers: number; embedded: boolean; version?: string };
+const t = z.number();
+const sut = z.string();
+const verdict = z.enum(["pass", "fail", "unknown"]);
+const driver = z.enum(["kafka", "http"]);
+
+export const runStartSchema = z.object({
+  type: z.literal("run-start"), t, runId: z.string(), seed: z.number(),
+  scenario: z.looseObject({ name: z.string() }),
+  kafka: z.object({ bootstrap: z.string(), brokers: z.number(), embedded: z.boolean(), version: z.string().optional() }),
   /** describeConnection(): no secret. */
-  connection: string;
-  suts: string[];
-  driver: "kafka" | "http";
-  faults?: string;
-  command?: string;
-}
+  connection: z.string(), suts: z.array(z.string()), driver, faults: z.string().optional(), command: z.string().optional(),
+});
 
-export interface SutStartEvent {
-  type: "sut-start";
-  t: number;
-  sut: string;
-  ns: string;
-  instances: number;
-  confirms: boolean;
-  claims: string[];
-  expectedViolations: string[];
-  description?: string;
-  reservationTtlMs?: number;
-  partitions: number;
-}
+export const sutStartSchema = z.object({
+  type: z.literal("sut-start"), t, sut, ns: z.string(), instances: z.number(), confirms: z.boolean(),
+  claims: z.array(z.string()), expectedViolations: z.array(z.string()), description: z.string().optional(),
+  reservationTtlMs: z.number().optional(), partitions: z.number(),
+});
 
-export interface StockEvent {
-  type: "stock";
-  t: number;
-  sut: string;
-  event: "StockSet" | "StockAdded";
-  items: { productId: string; quantity: number }[];
+export const stockLineSchema = z.object({
+  type: z.literal("stock"), t, sut, event: z.enum(["StockSet", "StockAdded"]),
+  items: z.array(z.object({ productId: z.string(), quantity: z.number() })),
   /** Intended time (restocks: load start + offset). */
-  intendedAtMs?: number;
-  status: "acked" | "failed";
-  error?: string;
-}
+  intendedAtMs: z.number().optional(), status: z.enum(["acked", "failed"]), error: z.string().optional(),
+});
 
-export interface LoadStartEvent {
-  type: "load-start";
-  t: number;
-  sut: string;
-  loadStartMs: number;
-  orders: number;
-  driver: "kafka" | "http";
-}
+export const loadStartSchema = z.object({ type: z.literal("load-start"), t, sut, loadStartMs: z.number(), orders: z.number(), driver });
 
-export interface SentEvent {
-  type: "sent";
-  t: number;
-  sut: string;
-  seq: number;
-  orderId: string;
-  productId: string;
-  quantity: number;
-  valid: boolean;
-  kind: string;
-  invalidKind?: string;
-  duplicateSend?: boolean;
-  intendedAtMs: number;
-  sentAtMs: number;
-}
+export const sentSchema = z.object({
+  type: z.literal("sent"), t, sut, seq: z.number().int().nonnegative(), orderId: z.string(), productId: z.string(),
+  quantity: z.number(), valid: z.boolean(), kind: z.string(), invalidKind: z.string().optional(),
+  duplicateSend: z.boolean().optional(), intendedAtMs: z.number(), sentAtMs: z.number(),
+});
 
-export interface AckEvent {
-  type: "ack";
-  t: number;
-  sut: string;
-  seq: number;
-  orderId: string;
-  partition?: number;
-  offset?: string;
-  ackAtMs: number;
-}
+export const ackSchema = z.object({
+  type: z.literal("ack"), t, sut, seq: z.number().int().nonnegative(), orderId: z.string(),
+  partition: z.number().optional(), offset: z.string().optional(), ackAtMs: z.number(),
+});
 
-export interface SendErrorEvent {
-  type: "send-error";
-  t: number;
-  sut: string;
-  seq: number;
-  orderId: string;
+export const sendErrorSchema = z.object({
+  type: z.literal("send-error"), t, sut, seq: z.number().int().nonnegative(), orderId: z.string(),
   /** failed: refused for sure; unknown: timeout or lost connection, may be stored. */
-  status: "failed" | "unknown";
-  error: string;
-  atMs: number;
-}
+  status: z.enum(["failed", "unknown"]), error: z.string(), atMs: z.number(),
+});
 
-export interface LoadEndEvent {
-  type: "load-end";
-  t: number;
-  sut: string;
-  sent: number;
-  acked: number;
-  failed: number;
-  unknown: number;
-}
+export const loadEndSchema = z.object({
+  type: z.literal("load-end"), t, sut, sent: z.number(), acked: z.number(), failed: z.number(), unknown: z.number(),
+  /** The driver itself fell behind its schedule (harness/load/harness-bound.ts): not the SUT's limit. */
+  harnessBound: z.boolean().optional(), harnessBoundReason: z.string().optional(),
+});
 
-export interface FaultEvent {
-  type: "fault-start" | "fault-end";
-  t: number;
-  sut: string;
-  kind: string;
-  target: string;
-  atMs: number;
-  detail: string;
-}
+export const faultSchema = z.object({
+  type: z.enum(["fault-start", "fault-end"]), t, sut, kind: z.string(), target: z.string(), atMs: z.number(), detail: z.string(),
+});
 
-export interface DrainEndEvent {
-  type: "drain-end";
-  t: number;
-  sut: string;
-  complete: boolean;
-  undecided: number;
-  sutRunning: boolean;
-}
+export const drainEndSchema = z.object({
+  type: z.literal("drain-end"), t, sut, complete: z.boolean(), undecided: z.number(), sutRunning: z.boolean(),
+});
 
-export interface SutEndEvent {
-  type: "sut-end";
-  t: number;
-  sut: string;
-  verdict: "pass" | "fail" | "unknown";
-  verdictReason?: string;
-  crashes?: { instance: string; code: number | null }[];
-}
+export const sutEndSchema = z.object({
+  type: z.literal("sut-end"), t, sut, verdict, verdictReason: z.string().optional(),
+  crashes: z.array(z.object({ instance: z.string(), code: z.number().nullable() })).optional(),
+});
 
-export interface RunEndEvent {
-  type: "run-end";
-  t: number;
-  verdict: "pass" | "fail" | "unknown";
-}
+export const runEndSchema = z.object({ type: z.literal("run-end"), t, verdict });
+export const interruptedSchema = z.object({ type: z.literal("interrupted"), t, signal: z.string() });
+export const errorSchema = z.object({ type: z.literal("error"), t, sut: sut.optional(), message: z.string() });
 
-export interface InterruptedEvent {
-  type: "interrupted";
-  t: number;
-  signal: string;
-}
+export const historyEventSchema = z.union([
+  sentSchema, ackSchema, sendErrorSchema, runStartSchema, sutStartSchema, stockLineSchema, loadStartSchema,
+  loadEndSchema, faultSchema, drainEndSchema, sutEndSchema, runEndSchema, interruptedSchema, errorSchema,
+]);
 
-export interface ErrorEvent {
-  type: "error";
-  t: number;
-  sut?: string;
-  message: string;
-}
-
-export type HistoryEvent =
-  | RunStartEvent
-  | SutStartEvent
-  | StockEvent
-  | LoadStartEvent
-  | SentEvent
-  | AckEvent
-  | SendErrorEvent
-  | LoadEndEvent
-  | FaultEvent
-  | DrainEndEvent
-  | SutEndEvent
-  | RunEndEvent
-  | InterruptedEvent
-  | ErrorEvent;
+export type RunStartEvent = z.infer<typeof runStartSchema>;
+export type SutStartEvent = z.infer<typeof sutStartSchema>;
+export type StockEvent = z.infer<typeof stockLineSchema>;
+export type LoadStartEvent = z.infer<typeof loadStartSchema>;
+export type SentEvent = z.infer<typeof sentSchema>;
+export type AckEvent = z.infer<typeof ackSchema>;
+export type SendErrorEvent = z.infer<typeof sendErrorSchema>;
+export type LoadEndEvent = z.infer<typeof loadEndSchema>;
+export type FaultEvent = z.infer<typeof faultSchema>;
+export type DrainEndEvent = z.infer<typeof drainEndSchema>;
+export type SutEndEvent = z.infer<typeof sutEndSchema>;
+export type RunEndEvent = z.infer<typeof runEndSchema>;
+export type InterruptedEvent = z.infer<typeof interruptedSchema>;
+export type ErrorEvent = z.infer<typeof errorSchema>;
+export type HistoryEvent = z.infer<typeof historyEventSchema>;

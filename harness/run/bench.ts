@@ -5,17 +5,16 @@ import { mkdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describeConnection, type Connection } from "../../systems-under-test/contract/connection.ts";
 import { topicsFor } from "../../systems-under-test/contract/topics.ts";
-import { evaluate, findOrdersInTopic, startDecisionWatch, type CheckInput, type DecisionWatch, type FaultWindow } from "../checker/index.ts";
-import type { Invariant } from "../sut/manifest.ts";
+import type { FaultWindow, Invariant } from "../checker/index.ts";
 import { EmbeddedCluster } from "../cluster/embedded.ts";
-import { readHistory, sutHistory } from "../history/read.ts";
+import { readRunHistory } from "../history/read.ts";
 import { HistoryWriter } from "../history/writer.ts";
 import { OrderGateway } from "../load/gateway.ts";
 import { startHttpLoad } from "../load/http-driver.ts";
 import { startKafkaLoad } from "../load/kafka-driver.ts";
 import { idempotentProducer } from "../load/produce.ts";
 import { runSchedule } from "../load/schedule.ts";
-import type { LoadHandle } from "../load/types.ts";
+import type { LoadCallbacks, LoadHandle } from "../load/types.ts";
 import { NemesisError, ProxySet, runNemesis, type FaultSpec, type NemesisHandle } from "../nemesis/index.ts";
 import { environment } from "../report/environment.ts";
 import { SCHEMA_VERSION, type RunResult, type SutResult } from "../report/result-schema.ts";
@@ -23,11 +22,13 @@ import { renderSummary } from "../report/summary.ts";
 import { writeRunOutputs, type WrittenFiles } from "../report/write.ts";
 import { generateStream, type GeneratedStream, type RestockEntry } from "../scenario/generate.ts";
 import type { Scenario } from "../scenario/schema.ts";
-import { loadManifest, type Manifest } from "../sut/manifest.ts";
+import { HARNESS_READS, loadManifest, type Manifest } from "../sut/manifest.ts";
+import { numberSetting } from "../sut/settings.ts";
 import { InstanceGroup } from "../sut/instances.ts";
 import { createContractTopics, kafkaClient, probeCluster, sendStock } from "./kafka.ts";
 import { Progress } from "./progress.ts";
-import { evaluatedResult, exitCodeFor, runVerdict, unknownResult, type SutBase } from "./results.ts";
+import { judgeStage, recordFile, SutJudging } from "./judge.ts";
+import { exitCodeFor, runVerdict, unknownResult, type SutBase } from "./results.ts";
 
 export interface BenchOptions {
   /** SUT names (folders under systems-under-test/) or folders holding a sut.json. */
@@ -137,7 +138,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
       type: "run-start", runId, seed: o.seed, scenario: o.scenario as RunResult["scenario"], kafka,
       connection: describeConnection(connection), suts: o.suts, driver, faults: o.faults?.text, command: o.command,
     });
-    progress.log(`run ${runId}: scenario ${o.scenario.name} (seed ${o.seed}): ${stream.orders.length} orders on ${stream.productIds.length} products; SUTs: ${o.suts.join(", ")}`);
+    progress.log(`run ${runId}: scenario ${o.scenario.name} (seed ${o.seed}): ${stream.table.length} orders on ${stream.productIds.length} products; SUTs: ${o.suts.join(", ")}`);
 
     const suts: SutResult[] = [];
     for (const item of o.suts) {
@@ -206,198 +207,259 @@ function firstLine(s: string): string {
   return s.split("\n")[0] ?? s;
 }
 
-async function runOneSut(c: SutContext): Promise<SutResult> {
-  const { o, history, progress, stream, connection } = c;
-  const startedAtMs = Date.now();
-  let manifest: Manifest;
+/** One SUT's run, its parts and what must be stopped at the end. */
+interface SutRun {
+  c: SutContext;
+  manifest: Manifest;
+  name: string;
+  ns: string;
+  b: SutBase;
+  group: InstanceGroup;
+  logs: string[];
+  stockProducer: ReturnType<typeof idempotentProducer>;
+  judging?: SutJudging;
+  gateway?: OrderGateway;
+  load?: LoadHandle;
+  nemesis?: NemesisHandle;
+  ticker?: NodeJS.Timeout;
+  say(line: string): void;
+}
+
+/** The manifest (with the caller's expected violations), or the reason it cannot be read. */
+function resolveManifest(c: SutContext): Manifest | { error: string; name: string } {
   try {
-    manifest = loadManifest(c.item);
+    const m = loadManifest(c.item);
+    const override = c.o.expectedViolations?.[m.name];
+    return override ? { ...m, expectedViolations: [...override] } : m;
   } catch (e) {
-    const name = c.item.replace(/[^a-z0-9-]/g, "-").slice(0, 40) || "sut";
-    const fake = { name, description: "", command: ["?"], instances: 0, confirms: false, claims: [], expectedViolations: [], env: {}, startTimeoutSec: 0, dir: "" } as Manifest;
-    return unknownResult({ manifest: fake, ns: `oversell.${c.runId}.${name}`, instances: 0, startedAtMs }, `manifest: ${(e as Error).message}`);
+    return { error: `manifest: ${(e as Error).message}`, name: c.item.replace(/[^a-z0-9-]/g, "-").slice(0, 40) || "sut" };
   }
-  const name = manifest.name;
-  const expectedOverride = o.expectedViolations?.[name];
-  if (expectedOverride) manifest = { ...manifest, expectedViolations: [...expectedOverride] };
-  const ns = `oversell.${c.runId}.${name}`;
-  const topics = topicsFor(ns);
-  const instances = o.instances ?? manifest.instances;
-  const b: SutBase = { manifest, ns, instances, startedAtMs };
-  const logDir = join(c.runDir, "logs");
-  const group = new InstanceGroup({ manifest, ns, connection, logDir, env: o.settings?.[name] });
-  const logs = Array.from({ length: instances }, (_, i) => relative(c.runDir, group.logFile(i)));
-  let watch: DecisionWatch | undefined;
-  let gateway: OrderGateway | undefined;
-  let load: LoadHandle | undefined;
-  let nemesis: NemesisHandle | undefined;
-  const stockProducer = idempotentProducer(kafkaClient(connection, "oversell-stock"));
-  let ticker: NodeJS.Timeout | undefined;
-  const say = (line: string) => progress.log(`[${name}] ${line}`);
+}
+
+async function runOneSut(c: SutContext): Promise<SutResult> {
+  const startedAtMs = Date.now();
+  const manifest = resolveManifest(c);
+  if ("error" in manifest) {
+    const sut = { name: manifest.name, description: "", confirms: false, claims: [], expectedViolations: [] };
+    return unknownResult({ sut, ns: `oversell.${c.runId}.${manifest.name}`, instances: 0, startedAtMs }, manifest.error);
+  }
+  const r = newSutRun(c, manifest, startedAtMs);
   try {
-    if (manifest.build) {
-      progress.update(`[${name}] building (${manifest.build.join(" ")}) ...`);
-      InstanceGroup.build(manifest);
-    }
-    progress.update(`[${name}] topics and stock ...`);
-    await createContractTopics(connection, ns, o.scenario.kafka.partitions, c.replication);
-    await stockProducer.connect();
-    history.mark({
-      type: "sut-start", sut: name, ns, instances, confirms: manifest.confirms, claims: manifest.claims,
-      expectedViolations: manifest.expectedViolations, description: manifest.description,
-      reservationTtlMs: manifest.reservationTtlMs, partitions: o.scenario.kafka.partitions,
-    });
-    try {
-      await sendStock(stockProducer, ns, "StockSet", stream.initialStock);
-      history.mark({ type: "stock", sut: name, event: "StockSet", items: stream.initialStock, status: "acked" });
-    } catch (e) {
-      history.mark({ type: "stock", sut: name, event: "StockSet", items: stream.initialStock, status: "failed", error: (e as Error).message });
-      throw e;
-    }
-
-    progress.update(`[${name}] starting ${instances} instance(s) ...`);
-    try {
-      await group.startAll(instances);
-    } catch (e) {
-      const msg = (e as Error).message;
-      say(`did not start:\n${msg}`);
-      return unknownResult(b, `did not start: ${firstLine(msg)}`, { logs });
-    }
-    say(`${instances} instance(s) ready`);
-
-    watch = startDecisionWatch({ connection, ns, confirms: manifest.confirms });
-    if (!(await watch.waitReady(WATCH_READY_MS))) say(`decision reader not assigned after ${WATCH_READY_MS / 1000} s; starting the load anyway`);
-    if (c.driver === "http") gateway = await OrderGateway.start({ connection, ns, confirms: manifest.confirms });
-
-    // The open-loop clock starts a moment from now so the first batch is not late by construction.
-    const t0 = Date.now() + 300;
-    history.mark({ type: "load-start", sut: name, loadStartMs: t0, orders: stream.orders.length, driver: c.driver });
-    const callbacks = {
-      onSent: (g: GeneratedStream["orders"][number], intendedAtMs: number, sentAtMs: number) =>
-        history.write({
-          type: "sent", sut: name, seq: g.seq, orderId: g.orderId, productId: g.productId, quantity: g.quantity, valid: g.valid,
-          kind: g.kind, invalidKind: g.invalidKind, duplicateSend: g.duplicateSend, intendedAtMs, sentAtMs,
-        }),
-      onAck: (g: GeneratedStream["orders"][number], a: { partition?: number; offset?: string; ackAtMs: number }) =>
-        history.write({ type: "ack", sut: name, seq: g.seq, orderId: g.orderId, partition: a.partition, offset: a.offset, ackAtMs: a.ackAtMs }),
-      onError: (g: GeneratedStream["orders"][number], e: { status: "failed" | "unknown"; error: string; atMs: number }) =>
-        history.write({ type: "send-error", sut: name, seq: g.seq, orderId: g.orderId, status: e.status, error: e.error, atMs: e.atMs }),
-    };
-    load = c.driver === "http"
-      ? await startHttpLoad({
-          url: gateway!.url, orders: stream.orders, t0, ackTimeoutMs: ACK_TIMEOUT_MS, ...callbacks,
-          // Every accepted order is long-polled until the drain deadline at the latest.
-          decisions: { timeoutMs: stream.durationMs + o.scenario.drainTimeoutMs },
-        })
-      : await startKafkaLoad({ connection, ns, orders: stream.orders, t0, ackTimeoutMs: ACK_TIMEOUT_MS, ...callbacks });
-    const restocks = runRestocks(stream.restocks, t0, async (due) => {
-      const intendedAtMs = t0 + due[0]!.offsetMs;
-      const items = due.map((r) => ({ productId: r.productId, quantity: r.quantity }));
-      try {
-        await sendStock(stockProducer, ns, "StockAdded", items);
-        history.write({ type: "stock", sut: name, event: "StockAdded", items, intendedAtMs, status: "acked" });
-      } catch (err) {
-        history.mark({ type: "stock", sut: name, event: "StockAdded", items, intendedAtMs, status: "failed", error: (err as Error).message });
-      }
-    });
-    if (o.faults && o.faults.specs.length > 0) {
-      nemesis = runNemesis(o.faults.specs, {
-        instances: group, cluster: c.cluster, proxies: c.proxies, topic: topics.orders,
-        loadStartMs: t0, loadDurationMs: Math.max(stream.durationMs, 1000),
-        record: (ev) => history.mark({ type: ev.type, sut: name, kind: ev.kind, target: ev.target, atMs: ev.atMs, detail: ev.detail }),
-        log: (l) => say(l),
-      });
-    }
-
-    const loadHandle = load;
-    ticker = setInterval(() => {
-      const s = loadHandle.stats;
-      const el = (Math.max(0, Date.now() - t0) / 1000).toFixed(1);
-      progress.update(`[${name}] load ${el} s: sent ${s.sent}/${s.planned}, acked ${s.acked}${s.failed + s.unknown ? `, errors ${s.failed + s.unknown}` : ""}, decisions seen ${watch!.seen()}`);
-    }, 250);
-    ticker.unref();
-    const loadStats = await load.done;
-    await restocks;
-    history.mark({ type: "load-end", sut: name, sent: loadStats.sent, acked: loadStats.acked, failed: loadStats.failed, unknown: loadStats.unknown });
-    say(`load done: ${loadStats.sent} sent, ${loadStats.acked} acked${loadStats.failed ? `, ${loadStats.failed} refused` : ""}${loadStats.unknown ? `, ${loadStats.unknown} unknown` : ""}; max send delay ${loadStats.maxSendDelayMs} ms`);
-
-    let faults: FaultWindow[] = [];
-    const warnings: string[] = [];
-    if (nemesis) {
-      progress.update(`[${name}] waiting for faults to heal ...`);
-      try {
-        faults = await nemesis.healed();
-      } catch (e) {
-        faults = e instanceof NemesisError ? e.windows : [];
-        warnings.push((e as Error).message);
-        say((e as Error).message);
-      }
-    }
-    clearInterval(ticker);
-
-    // The checker reads the history as written, so bench and `npm run check` judge the same input.
-    history.flush();
-    const h = sutHistory(readHistory(history.file).events, name, stream)!;
-    const unknownIds = h.orders.filter((x) => x.status === "unknown").map((x) => x.orderId);
-    if (unknownIds.length > 0) {
-      progress.update(`[${name}] looking for ${unknownIds.length} unacknowledged order(s) in ${topics.orders} ...`);
-      const found = await findOrdersInTopic(connection, ns, unknownIds, 20_000);
-      for (const x of h.orders) if (x.status === "unknown") x.inTopic = found.has(x.orderId);
-    }
-
-    const deadline = Date.now() + o.scenario.drainTimeoutMs;
-    const res = await watch.done(deadline, {
-      orders: h.orders,
-      onProgress: (decided, expected) =>
-        progress.update(`[${name}] drain: ${decided}/${expected} decided, ${Math.max(0, Math.round((deadline - Date.now()) / 1000))} s left`),
-    });
-    const sutRunning = group.running().length > 0;
-    history.mark({ type: "drain-end", sut: name, complete: res.drainComplete, undecided: res.undecided.length, sutRunning });
-    const crashes = group.crashes().map((x) => ({ instance: `instance-${x.index}`, code: x.code ?? null }));
-    if (!res.drainComplete) say(`drain deadline passed with ${res.undecided.length} order(s) undecided`);
-
-    const input: CheckInput = {
-      confirms: manifest.confirms,
-      claims: manifest.claims as Invariant[],
-      products: h.products,
-      orders: h.orders,
-      decisions: res.decisions,
-      malformedDecisions: res.malformedDecisions,
-      abortedDecisions: res.abortedDecisions,
-      reservationTtlMs: manifest.reservationTtlMs,
-      drainEndedAtMs: res.drainEndedAtMs,
-      drainComplete: res.drainComplete,
-      expectedViolations: manifest.expectedViolations as Invariant[],
-      sutRunning,
-      faults,
-    };
-    const ev = evaluate(input);
-    const client = await load.clientDecisions?.settle(Date.now() + 5_000); // http driver: the client's view
-    const r = evaluatedResult(b, ev, {
-      faults, crashes: crashes.length ? crashes : undefined, logs,
-      warnings: [...warnings, ...res.warnings].length ? [...warnings, ...res.warnings] : undefined,
-    });
-    if (client) {
-      r.latencyUs.httpDecision = client.latencyUs;
-      const { open: _open, ...polls } = client.polls;
-      r.httpPolls = polls;
-    }
-    return r;
+    await prepareSut(r);
+    const failed = await startInstances(r);
+    if (failed) return failed;
+    await startJudging(r);
+    const { faults, warnings } = await runLoad(r);
+    return await judgeAfterLoad(r, faults, warnings);
   } catch (e) {
     const msg = (e as Error).message;
-    history.mark({ type: "error", sut: name, message: msg });
-    say(`error: ${msg}`);
-    return unknownResult(b, `error: ${firstLine(msg)}`, { logs });
+    c.history.mark({ type: "error", sut: r.name, message: msg });
+    r.say(`error: ${msg}`);
+    return unknownResult(r.b, `error: ${firstLine(msg)}`, { logs: r.logs });
   } finally {
-    if (ticker) clearInterval(ticker);
-    load?.abort();
-    if (nemesis) await nemesis.abort().catch(() => []);
-    progress.update(`[${name}] stopping ...`);
-    await watch?.stop().catch(() => {});
-    await gateway?.close().catch(() => {});
-    await group.stopAll(10_000).catch(() => {});
-    await stockProducer.disconnect().catch(() => {});
+    await stopSut(r);
   }
+}
+
+function newSutRun(c: SutContext, declared: Manifest, startedAtMs: number): SutRun {
+  const name = declared.name;
+  // The harness reads the same declared settings the SUT does (with this run's --set overrides).
+  const overrides = c.o.settings?.[name];
+  const manifest: Manifest = {
+    ...declared,
+    reservationTtlMs: numberSetting(declared, HARNESS_READS.reservationTtlMs, overrides) ?? declared.reservationTtlMs,
+    sessionTimeoutMs: numberSetting(declared, HARNESS_READS.sessionTimeoutMs, overrides) ?? declared.sessionTimeoutMs,
+  };
+  const ns = `oversell.${c.runId}.${name}`;
+  const instances = c.o.instances ?? manifest.instances;
+  const group = new InstanceGroup({ manifest, ns, connection: c.connection, logDir: join(c.runDir, "logs"), env: c.o.settings?.[name] });
+  return {
+    c, manifest, name, ns, group,
+    b: { sut: manifest, ns, instances, startedAtMs },
+    logs: Array.from({ length: instances }, (_, i) => relative(c.runDir, group.logFile(i))),
+    stockProducer: idempotentProducer(kafkaClient(c.connection, "oversell-stock")),
+    say: (line) => c.progress.log(`[${name}] ${line}`),
+  };
+}
+
+/** Build, topics, the sut-start line and the initial stock. */
+async function prepareSut(r: SutRun): Promise<void> {
+  const { c, manifest, name } = r;
+  if (manifest.build) {
+    c.progress.update(`[${name}] building (${manifest.build.join(" ")}) ...`);
+    InstanceGroup.build(manifest);
+  }
+  c.progress.update(`[${name}] topics and stock ...`);
+  await createContractTopics(c.connection, r.ns, c.o.scenario.kafka.partitions, c.replication);
+  await r.stockProducer.connect();
+  c.history.mark({
+    type: "sut-start", sut: name, ns: r.ns, instances: r.b.instances, confirms: manifest.confirms, claims: manifest.claims,
+    expectedViolations: manifest.expectedViolations, description: manifest.description,
+    reservationTtlMs: manifest.reservationTtlMs, partitions: c.o.scenario.kafka.partitions,
+  });
+  const items = c.stream.initialStock;
+  try {
+    await sendStock(r.stockProducer, r.ns, c.o.scenario.kafka.partitions, "StockSet", items);
+    c.history.mark({ type: "stock", sut: name, event: "StockSet", items, status: "acked" });
+  } catch (e) {
+    c.history.mark({ type: "stock", sut: name, event: "StockSet", items, status: "failed", error: (e as Error).message });
+    throw e;
+  }
+}
+
+/** The SUT's instances; a result (unknown) if they did not start. */
+async function startInstances(r: SutRun): Promise<SutResult | undefined> {
+  r.c.progress.update(`[${r.name}] starting ${r.b.instances} instance(s) ...`);
+  try {
+    await r.group.startAll(r.b.instances);
+  } catch (e) {
+    const msg = (e as Error).message;
+    r.say(`did not start:\n${msg}`);
+    return unknownResult(r.b, `did not start: ${firstLine(msg)}`, { logs: r.logs });
+  }
+  r.say(`${r.b.instances} instance(s) ready`);
+  return undefined;
+}
+
+/** The decision reader starts before the load, so "seen" is when a decision became visible. */
+async function startJudging(r: SutRun): Promise<void> {
+  r.judging = new SutJudging(r.c.stream, { name: r.name, ns: r.ns, confirms: r.manifest.confirms });
+  const watch = r.judging.watchTopic(r.c.connection, recordFile(r.c.runDir, r.name));
+  if (!(await watch.waitReady(WATCH_READY_MS))) r.say(`decision reader not assigned after ${WATCH_READY_MS / 1000} s; starting the load anyway`);
+}
+
+/** History lines of each order: written as the driver reports, nothing kept here. */
+function historyCallbacks(history: HistoryWriter, sut: string): LoadCallbacks {
+  return {
+    onSent: (g, intendedAtMs, sentAtMs) => history.write({
+      type: "sent", sut, seq: g.seq, orderId: g.orderId, productId: g.productId, quantity: g.quantity, valid: g.valid,
+      kind: g.kind, invalidKind: g.invalidKind, duplicateSend: g.duplicateSend, intendedAtMs, sentAtMs,
+    }),
+    onAck: (g, a) => history.write({ type: "ack", sut, seq: g.seq, orderId: g.orderId, partition: a.partition, offset: a.offset, ackAtMs: a.ackAtMs }),
+    onError: (g, e) => history.write({ type: "send-error", sut, seq: g.seq, orderId: g.orderId, status: e.status, error: e.error, atMs: e.atMs }),
+  };
+}
+
+/** The open-loop load, restocks and faults; returns the fault windows once healed. */
+async function runLoad(r: SutRun): Promise<{ faults: FaultWindow[]; warnings: string[] }> {
+  const { c, name } = r;
+  if (c.driver === "http") r.gateway = await OrderGateway.start({ connection: c.connection, ns: r.ns, confirms: r.manifest.confirms });
+  // The open-loop clock starts a moment from now so the first batch is not late by construction.
+  const t0 = Date.now() + 300;
+  const orders = c.stream.table;
+  c.history.mark({ type: "load-start", sut: name, loadStartMs: t0, orders: orders.length, driver: c.driver });
+  const callbacks = historyCallbacks(c.history, name);
+  r.load = c.driver === "http"
+    ? await startHttpLoad({
+        url: r.gateway!.url, orders, t0, ackTimeoutMs: ACK_TIMEOUT_MS, ...callbacks,
+        // Every accepted order is long-polled until the drain deadline at the latest.
+        decisions: { timeoutMs: c.stream.durationMs + c.o.scenario.drainTimeoutMs },
+      })
+    : await startKafkaLoad({ connection: c.connection, ns: r.ns, orders, t0, ackTimeoutMs: ACK_TIMEOUT_MS, ...callbacks });
+  const restocks = scheduleRestocks(r, t0);
+  startNemesis(r, t0);
+  r.ticker = loadTicker(r, t0);
+  const loadStats = await r.load.done;
+  await restocks;
+  c.history.mark({
+    type: "load-end", sut: name, sent: loadStats.sent, acked: loadStats.acked, failed: loadStats.failed, unknown: loadStats.unknown,
+    harnessBound: loadStats.harnessBound || undefined, harnessBoundReason: loadStats.harnessBoundReason,
+  });
+  const errs = `${loadStats.failed ? `, ${loadStats.failed} refused` : ""}${loadStats.unknown ? `, ${loadStats.unknown} unknown` : ""}`;
+  r.say(`load done: ${loadStats.sent} sent, ${loadStats.acked} acked${errs}; max send delay ${loadStats.maxSendDelayMs} ms`);
+  const healed = await healFaults(r);
+  clearInterval(r.ticker);
+  return healed;
+}
+
+function scheduleRestocks(r: SutRun, t0: number): Promise<void> {
+  const { c, name } = r;
+  return runRestocks(c.stream.restocks, t0, async (due) => {
+    const intendedAtMs = t0 + due[0]!.offsetMs;
+    const items = due.map((x) => ({ productId: x.productId, quantity: x.quantity }));
+    try {
+      await sendStock(r.stockProducer, r.ns, c.o.scenario.kafka.partitions, "StockAdded", items);
+      c.history.write({ type: "stock", sut: name, event: "StockAdded", items, intendedAtMs, status: "acked" });
+    } catch (err) {
+      c.history.mark({ type: "stock", sut: name, event: "StockAdded", items, intendedAtMs, status: "failed", error: (err as Error).message });
+    }
+  });
+}
+
+function startNemesis(r: SutRun, t0: number): void {
+  const { c, name } = r;
+  if (!c.o.faults || c.o.faults.specs.length === 0) return;
+  r.nemesis = runNemesis(c.o.faults.specs, {
+    instances: r.group, cluster: c.cluster, proxies: c.proxies, topic: topicsFor(r.ns).orders,
+    loadStartMs: t0, loadDurationMs: Math.max(c.stream.durationMs, 1000), sessionTimeoutMs: r.manifest.sessionTimeoutMs,
+    record: (ev) => c.history.mark({ type: ev.type, sut: name, kind: ev.kind, target: ev.target, atMs: ev.atMs, detail: ev.detail }),
+    log: (l) => r.say(l),
+  });
+}
+
+function loadTicker(r: SutRun, t0: number): NodeJS.Timeout {
+  const load = r.load!, judging = r.judging!;
+  const ticker = setInterval(() => {
+    const s = load.stats;
+    const el = (Math.max(0, Date.now() - t0) / 1000).toFixed(1);
+    const errs = s.failed + s.unknown ? `, errors ${s.failed + s.unknown}` : "";
+    r.c.progress.update(`[${r.name}] load ${el} s: sent ${s.sent}/${s.planned}, acked ${s.acked}${errs}, decisions seen ${judging.judge.decisions}`);
+  }, 250);
+  ticker.unref();
+  return ticker;
+}
+
+async function healFaults(r: SutRun): Promise<{ faults: FaultWindow[]; warnings: string[] }> {
+  if (!r.nemesis) return { faults: [], warnings: [] };
+  r.c.progress.update(`[${r.name}] waiting for faults to heal ...`);
+  try {
+    return { faults: await r.nemesis.healed(), warnings: [] };
+  } catch (e) {
+    r.say((e as Error).message);
+    return { faults: e instanceof NemesisError ? e.windows : [], warnings: [(e as Error).message] };
+  }
+}
+
+/** The judge stage (shared with check): history, look-ups, drain, verdict. */
+async function judgeAfterLoad(r: SutRun, faults: FaultWindow[], warnings: string[]): Promise<SutResult> {
+  const { c, name } = r;
+  // The judge reads the history as written, so bench and `npm run check` judge the same input.
+  c.history.flush();
+  const meta = (await readRunHistory(c.history.file)).suts.find((m) => m.sut === name)!;
+  const deadline = Date.now() + c.o.scenario.drainTimeoutMs;
+  const res = await judgeStage(r.judging!, {
+    base: r.b, historyFile: c.history.file, meta, reservationTtlMs: r.manifest.reservationTtlMs, faults, warnings, logs: r.logs,
+    crashes: () => r.group.crashes().map((x) => ({ instance: `instance-${x.index}`, code: x.code ?? null })),
+    source: {
+      kind: "live", connection: c.connection, file: recordFile(c.runDir, name), deadlineMs: deadline,
+      onProgress: (decided, expected) =>
+        c.progress.update(`[${name}] drain: ${decided}/${expected} decided, ${Math.max(0, Math.round((deadline - Date.now()) / 1000))} s left`),
+      afterDrain: (d) => {
+        const sutRunning = r.group.running().length > 0;
+        c.history.mark({ type: "drain-end", sut: name, complete: d.drainComplete, undecided: d.undecided, sutRunning });
+        if (!d.drainComplete) r.say(`drain deadline passed with ${d.undecided} order(s) undecided`);
+        return sutRunning;
+      },
+    },
+  });
+  const client = await r.load?.clientDecisions?.settle(Date.now() + 5_000); // http driver: the client's view
+  if (client) {
+    res.latencyUs.httpDecision = client.latencyUs;
+    const { open: _open, ...polls } = client.polls;
+    res.httpPolls = polls;
+  }
+  return res;
+}
+
+async function stopSut(r: SutRun): Promise<void> {
+  if (r.ticker) clearInterval(r.ticker);
+  r.load?.abort();
+  if (r.nemesis) await r.nemesis.abort().catch(() => []);
+  r.c.progress.update(`[${r.name}] stopping ...`);
+  await r.judging?.stop();
+  await r.gateway?.close().catch(() => {});
+  await r.group.stopAll(10_000).catch(() => {});
+  await r.stockProducer.disconnect().catch(() => {});
 }
 
 /** Restocks at their time, grouped by time (StockAdded for each product). */

@@ -5,6 +5,7 @@ import { kafkaClient } from "../kafka/client.ts";
 import type { Connection } from "../kafka/connection.ts";
 import { encode } from "../../systems-under-test/contract/events.ts";
 import { NAMESPACE_PATTERN, topicsFor } from "../../systems-under-test/contract/topics.ts";
+import { sendPerPartition } from "../../systems-under-test/contract/one-partition-sends.ts";
 
 // The harness's one client factory (harness/kafka/client.ts), re-exported for the run's stages.
 export { kafkaClient } from "../kafka/client.ts";
@@ -42,15 +43,15 @@ export interface StockItem {
 }
 
 /** StockSet / StockAdded events keyed by productId, acks from all in-sync replicas. */
-export async function sendStock(producer: Producer, ns: string, type: "StockSet" | "StockAdded", items: StockItem[]): Promise<void> {
+/** One send per partition (see contract/one-partition-sends.ts: a multi-broker send can lose records). */
+export async function sendStock(
+  producer: Producer, ns: string, partitions: number, type: "StockSet" | "StockAdded", items: StockItem[],
+): Promise<void> {
   const topic = topicsFor(ns).stock;
   for (let i = 0; i < items.length; i += 1000) {
     const chunk = items.slice(i, i + 1000);
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: chunk.map((it) => ({ key: it.productId, value: encode({ type, productId: it.productId, quantity: it.quantity }) })),
-    });
+    const messages = chunk.map((it) => ({ key: it.productId, value: encode({ type, productId: it.productId, quantity: it.quantity }) }));
+    await sendPerPartition((r) => producer.send(r), [{ topic, messages }], () => partitions);
   }
 }
 

@@ -3,17 +3,26 @@
 import { ALL_CHECKS, type Evaluation } from "../checker/index.ts";
 import type { SutResult } from "../report/result-schema.ts";
 import { matchesExpectation } from "../report/summary.ts";
-import type { Manifest } from "../sut/manifest.ts";
+import type { Invariant } from "../checker/types.ts";
+
+/** What a result says about the SUT: from its sut.json, or from the history's sut-start line. */
+export interface SutIdentity {
+  name: string;
+  description: string;
+  confirms: boolean;
+  claims: readonly Invariant[];
+  expectedViolations: readonly Invariant[];
+}
 
 export interface SutBase {
-  manifest: Manifest;
+  sut: SutIdentity;
   ns: string;
   instances: number;
   startedAtMs: number;
 }
 
 function base(b: SutBase): Pick<SutResult, "name" | "namespace" | "instances" | "claims" | "expectedViolations" | "description" | "confirms" | "expected" | "startedAtMs" | "durationMs"> {
-  const m = b.manifest;
+  const m = b.sut;
   return {
     name: m.name,
     namespace: b.ns,

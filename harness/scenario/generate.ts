@@ -36,16 +36,88 @@ export interface RestockEntry extends StockPlanEntry {
   offsetMs: number;
 }
 
+/** What a load driver reads of the stream: a length and one transient order at a time. */
+export interface OrderList {
+  readonly length: number;
+  at(i: number): GeneratedOrder;
+}
+
 export interface GeneratedStream {
   scenario: Scenario;
   seed: number;
   productIds: string[];
   initialStock: StockPlanEntry[];
   restocks: RestockEntry[];
-  /** Sorted by offsetMs. */
-  orders: GeneratedOrder[];
+  /** Sorted by offsetMs; compact (a few bytes an order). The harness reads orders through this. */
+  table: OrderTable;
+  /** The same orders as objects, built on first use: for tests and small streams, never for a run. */
+  readonly orders: GeneratedOrder[];
   /** Offset of the last scheduled event (order or restock). */
   durationMs: number;
+}
+
+/** The orderId (and record key) of stream index seq: `o` and seq zero-padded to `width` digits. */
+export function orderIdFor(seq: number, width: number): string {
+  return `o${pad(seq, width)}`;
+}
+
+/**
+ * The generated orders in typed columns (product index, quantity, intended offset, customer), with the rare
+ * mixed-in orders (invalid kinds, retries) kept whole in a sparse map. at(i) builds a fresh order.
+ */
+export class OrderTable implements OrderList {
+  readonly length: number;
+  readonly offsetMs: Float64Array;
+  readonly product: Uint32Array;
+  readonly quantity: Float64Array;
+  readonly customer: Uint32Array;
+  /** Mixed-in orders by index (kind is not "normal"). */
+  readonly special = new Map<number, GeneratedOrder>();
+
+  constructor(readonly productIds: readonly string[], readonly idWidth: number, offsets: ArrayLike<number>) {
+    this.length = offsets.length;
+    this.offsetMs = Float64Array.from(offsets);
+    this.product = new Uint32Array(this.length);
+    this.quantity = new Float64Array(this.length);
+    this.customer = new Uint32Array(this.length);
+  }
+
+  orderId(i: number): string {
+    return orderIdFor(i, this.idWidth);
+  }
+
+  at(i: number): GeneratedOrder {
+    const s = this.special.get(i);
+    if (s) return { ...s, ...(s.body ? { body: { ...s.body } } : {}) };
+    const orderId = this.orderId(i);
+    const productId = this.productIds[this.product[i]!]!;
+    const quantity = this.quantity[i]!;
+    const customerId = `c${this.customer[i]!}`;
+    return {
+      seq: i, orderId, key: orderId, productId, quantity, customerId, offsetMs: this.offsetMs[i]!, kind: "normal",
+      valid: true, body: { type: "OrderPlaced", orderId, productId, quantity, customerId },
+    };
+  }
+
+  *[Symbol.iterator](): IterableIterator<GeneratedOrder> {
+    for (let i = 0; i < this.length; i++) yield this.at(i);
+  }
+
+  /**
+   * The table read like an array (orders[i], a fresh order per read), for a driver that indexes; a driver
+   * that reads through length and at(i) takes the table itself.
+   */
+  asIndexed(): readonly GeneratedOrder[] {
+    return new Proxy(this, {
+      get: (t, key, recv) => (typeof key === "string" && key.length > 0 && key.charCodeAt(0) <= 57 && /^\d+$/.test(key)
+        ? (Number(key) < t.length ? t.at(Number(key)) : undefined)
+        : Reflect.get(t, key, recv)),
+    }) as unknown as readonly GeneratedOrder[];
+  }
+
+  toArray(): GeneratedOrder[] {
+    return Array.from({ length: this.length }, (_, i) => this.at(i));
+  }
 }
 
 /** Value size of a near-size-limit order: under the broker's default max.message.bytes (1048588) with room for batch overhead. */
@@ -172,46 +244,51 @@ export function generateStream(s: Scenario, seed: number = s.seed ?? 1): Generat
     productOf = Array.from({ length: n }, () => rDemand.int(0, s.products.count - 1));
   }
 
-  const ow = Math.max(6, String(n - 1).length);
-  const orders: GeneratedOrder[] = offsets.map((offsetMs, i) => {
-    const orderId = `o${pad(i, ow)}`;
-    const productId = productIds[productOf[i]!]!;
-    const quantity = sample(d.quantity, rDemand);
-    const customerId = `c${rDemand.int(1, d.customers)}`;
-    return {
-      seq: i, orderId, key: orderId, productId, quantity, customerId, offsetMs, kind: "normal", valid: true,
-      body: { type: "OrderPlaced", orderId, productId, quantity, customerId },
-    };
-  });
+  const table = new OrderTable(productIds, Math.max(6, String(n - 1).length), offsets);
+  for (let i = 0; i < n; i++) {
+    table.product[i] = productOf[i]!;
+    table.quantity[i] = sample(d.quantity, rDemand);
+    table.customer[i] = rDemand.int(1, d.customers);
+  }
+  productOf = [];
 
-  if (s.invalid && s.invalid.rate > 0 && n > 0) mixIn(orders, s.invalid.rate, s.invalid.kinds, new Set(productIds), rMix);
+  if (s.invalid && s.invalid.rate > 0 && n > 0) mixIn(table, s.invalid.rate, s.invalid.kinds, new Set(productIds), rMix);
 
-  const last = Math.max(orders.at(-1)?.offsetMs ?? 0, restocks.at(-1)?.offsetMs ?? 0);
-  return { scenario: s, seed, productIds, initialStock, restocks, orders, durationMs: last };
+  const last = Math.max(n > 0 ? table.offsetMs[n - 1]! : 0, restocks.at(-1)?.offsetMs ?? 0);
+  let orders: GeneratedOrder[] | undefined;
+  return {
+    scenario: s, seed, productIds, initialStock, restocks, table,
+    get orders() {
+      return (orders ??= table.toArray());
+    },
+    durationMs: last,
+  };
 }
 
 /** Replaces exactly round(rate * n) orders by mixed-in kinds, cycling through the kinds in a seeded order. */
-function mixIn(orders: GeneratedOrder[], rate: number, kinds: readonly MixKind[], known: Set<string>, rng: Rng): void {
-  const m = Math.round(rate * orders.length);
-  const slots = rng.shuffle(orders.map((_, i) => i)).slice(0, m).sort((a, b) => a - b);
+function mixIn(table: OrderTable, rate: number, kinds: readonly MixKind[], known: Set<string>, rng: Rng): void {
+  const m = Math.round(rate * table.length);
+  const slots = rng.shuffle(Array.from({ length: table.length }, (_, i) => i)).slice(0, m).sort((a, b) => a - b);
   const cycle = rng.shuffle([...kinds]);
+  const kindAt = (k: number) => table.special.get(k)?.kind ?? "normal";
   slots.forEach((slot, j) => {
     let kind = cycle[j % cycle.length]!;
     // Which occurrence of its kind this is: variants of a kind take turns (j alone would repeat one).
     const nth = Math.floor(j / cycle.length);
-    const o = orders[slot]!;
+    const o = table.at(slot);
     if (kind === "retry") {
       // An earlier order that went out normally, resent unchanged.
       let k = slot - 1;
-      while (k >= 0 && orders[k]!.kind !== "normal") k--;
+      while (k >= 0 && kindAt(k) !== "normal") k--;
       if (k >= 0) {
-        const orig = orders[k]!;
-        orders[slot] = { ...orig, seq: o.seq, offsetMs: o.offsetMs, kind: "retry", duplicateSend: true, body: { ...orig.body } };
+        const orig = table.at(k);
+        table.special.set(slot, { ...orig, seq: o.seq, offsetMs: o.offsetMs, kind: "retry", duplicateSend: true, body: { ...orig.body } });
         return;
       }
       kind = kinds.find((x) => x !== "retry") ?? "bad-json";
     }
     mutate(o, kind, known, nth);
+    table.special.set(slot, o);
   });
 }
 

@@ -10,17 +10,9 @@ import {
 } from "../../systems-under-test/contract/settings.ts";
 import { formatIssues, InputError } from "../shared/zod-errors.ts";
 
-export const INVARIANTS = [
-  "oversell",
-  "duplicate",
-  "conflict",
-  "lost",
-  "phantom",
-  "false-rejection",
-  "stuck",
-  "invalid-accepted",
-] as const;
-export type Invariant = (typeof INVARIANTS)[number];
+import { INVARIANTS, type Invariant } from "../checker/types.ts";
+
+export { INVARIANTS, type Invariant };
 
 export const manifestSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/, "lower-case letters, digits and '-'"),

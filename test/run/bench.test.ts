@@ -3,6 +3,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { runCli, stopLiveClis } from "../support/cli.ts";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { resultSchema, type RunResult } from "../../harness/report/result-schema.ts";
@@ -81,12 +82,33 @@ describe("bench end to end", () => {
     expect(lines.filter((l) => l.type === "ack").length).toBe(120 * suts.length);
     expect(lines.at(-1).type).toBe("run-end");
 
-    // Judge it again from the topics (still on the test broker) and the history.
+    // Judge it again offline, from the run folder alone: the same verdicts, counts and latencies.
     const c = await run("harness/cli/check.ts", [out, "--no-progress"], 120_000);
     expect(c.code, `${c.stdout}\n${c.stderr}`).toBe(0);
     const again = resultSchema.parse(JSON.parse(readFileSync(join(out, "check.json"), "utf8")));
-    expect(again.suts.map((s) => [s.name, s.verdict])).toEqual(result.suts.map((s) => [s.name, s.verdict]));
-    expect(again.suts.find((s) => s.name === "naive")!.violations.oversell!.count).toBe(naive.violations.oversell!.count);
+    const judged = (r: typeof result, latency = true) => r.suts.map((s) => ({
+      name: s.name, verdict: s.verdict, orders: s.orders, units: s.units, products: s.products,
+      violations: Object.fromEntries(Object.entries(s.violations).map(([k, v]) => [k, v.count])),
+      poison: { invalid: s.poison?.invalid, validUndecided: s.poison?.validUndecided, after: s.poison?.afterPoison.count },
+      // A re-read from the topics times decisions by their record timestamps: latencies differ, counts do not.
+      ...(latency ? { decision: s.latencyUs.decision, series: s.series, poisonLatency: s.poison } : {}),
+    }));
+    expect(judged(again)).toEqual(judged(result));
+    for (const sut of suts) expect(existsSync(join(out, `${sut}.decisions.ndjson.gz`))).toBe(true);
+
+    // From the topics again (still on the test broker): the same verdicts and counts.
+    const t = await run("harness/cli/check.ts", [out, "--from-topics", "--bootstrap", bootstrap, "--no-progress"], 120_000);
+    expect(t.code, `${t.stdout}\n${t.stderr}`).toBe(0);
+    const fromTopics = resultSchema.parse(JSON.parse(readFileSync(join(out, "check.json"), "utf8")));
+    expect(judged(fromTopics, false)).toEqual(judged(result, false));
+
+    // A damaged record is refused with its file and line, not judged.
+    const record = join(out, "naive.decisions.ndjson.gz");
+    const text = gunzipSync(readFileSync(record)).toString("utf8");
+    writeFileSync(record, gzipSync(text.slice(0, Math.floor(text.length / 2))));
+    const d = await run("harness/cli/check.ts", [out, "--no-progress"], 60_000);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/naive\.decisions\.ndjson\.gz:\d+: /);
   }, 420_000);
 
   it("a SUT that exits at once: its last output is shown, verdict unknown with a reason, exit 2", async () => {

@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readHistory, runStart, sutHistory } from "../../harness/history/read.ts";
+import { readHistory, readRunHistory, runStart, sutHistory } from "../../harness/history/read.ts";
 import { HistoryWriter } from "../../harness/history/writer.ts";
 import { BUILTIN_SCENARIOS, generateStream, validateScenario } from "../../harness/scenario/index.ts";
 
@@ -42,5 +42,15 @@ describe("history", () => {
     expect(x.orders[3]!.status).toBe("unsent"); // known only from the regenerated stream
     expect(x.orders[3]!.intendedAtMs).toBe(1000 + stream.orders[3]!.offsetMs);
     expect(x.products).toEqual(stream.initialStock.map((s) => ({ productId: s.productId, initial: s.quantity, restocked: 0 })));
+  });
+
+  it("a line that is not a history event is an error naming the file and line; streamed reading agrees", async () => {
+    const file = join(mkdtempSync(join(tmpdir(), "oversell-hist-")), "history.ndjson");
+    const h = new HistoryWriter(file);
+    h.mark({ type: "sut-start", sut: "x", ns: "oversell.r1.x", instances: 1, confirms: false, claims: [], expectedViolations: [], partitions: 1 });
+    h.close();
+    appendFileSync(file, '{"t":1,"type":"ack","sut":"x","seq":"three","orderId":"o1","ackAtMs":5}\n{"t":2,"type":"run-end","verdict":"pass"}\n');
+    expect(() => readHistory(file)).toThrow(/history\.ndjson:2: not a history line: seq: /);
+    await expect(readRunHistory(file)).rejects.toThrow(/history\.ndjson:2: not a history line: seq: /);
   });
 });

@@ -6,7 +6,7 @@
 //   await run.start();                      // N instances, each printed READY
 //   const sent = await run.placeOrders([{ productId: "p1" }, { productId: "p1" }]);
 //   const log = await run.waitForDecisions((l) => l.decidedAll(sent.map((o) => o.orderId)), 60_000);
-//   summarize(log, { p1: 1 }, sent);        // units sold vs stock, duplicates, undecided
+//   summarize(log, { p1: 1 }, sent);        // the harness checker on it: oversell, duplicates, undecided
 //   await run.stop();                       // afterAll-safe, idempotent
 //
 // It never imports vitest, so scripts (scripts/sut-burst.ts) can use it too.
@@ -28,6 +28,7 @@ import {
   type Decision,
   type OrderPlaced,
 } from "../../systems-under-test/contract/index.ts";
+import { ALL_CHECKS, evaluate, type CheckInput, type CheckName, type Evaluation } from "../../harness/checker/index.ts";
 import { loadManifest, type Manifest } from "../../harness/sut/manifest.ts";
 import { InstanceGroup } from "../../harness/sut/instances.ts";
 
@@ -95,64 +96,60 @@ export function isTerminal(d: Decision, confirms = false): boolean {
 export interface RunSummary {
   orders: number;
   decided: number;
+  /** orderIds without a terminal decision (a confirming SUT's OrderReserved is not terminal). */
   undecided: string[];
-  /** orderIds with more than one terminal decision (any mix). */
+  /** orderIds the checker flags `duplicate` (any decision type twice; up to 10 examples, see violations for the count). */
   duplicates: string[];
-  /** orderIds with two different terminal outcomes. */
+  /** orderIds the checker flags `conflict` (up to 10 examples). */
   conflicts: string[];
   stockTotal: number;
   unitsSold: number;
-  /** Products where units sold exceed stock, with the figures. */
+  /** Products where units sold (+ held) exceed stock, as the checker counts them. */
   oversold: { productId: string; stock: number; sold: number }[];
+  /** Orders sold: reserved (confirms: confirmed). */
   reserved: number;
   rejected: Record<string, number>;
+  /** The product's checker on this log: every check's count, and the full evaluation. */
+  violations: Record<CheckName, number>;
+  evaluation: Evaluation;
 }
 
 /**
- * Units sold vs stock, duplicates and undecided orders. Sold = reserved (or confirmed when
- * `confirms`), counted once per order; releases (cancel/expiry) return units for confirming SUTs.
+ * The harness's own checker (evaluate()) on what a test read: units sold vs stock, duplicates, conflicts,
+ * phantoms, as a bench would judge them. Decisions are taken in arrival order (one partition, seen = index).
  */
-export function summarize(log: DecisionLog, stock: Record<string, number>, orders: Pick<OrderPlaced, "orderId">[], confirms = false): RunSummary {
-  const soldBy = new Map<string, number>();
-  const undecided: string[] = [];
-  const duplicates: string[] = [];
-  const conflicts: string[] = [];
+export function summarize(log: DecisionLog, stock: Record<string, number>, orders: Pick<OrderPlaced, "orderId" | "productId" | "quantity">[], confirms = false): RunSummary {
+  const T0 = 1_000_000;
+  const input: CheckInput = {
+    confirms, claims: ["oversell", "duplicate", "conflict", "phantom", "invalid-accepted"], expectedViolations: [],
+    products: Object.entries(stock).map(([productId, initial]) => ({ productId, initial, restocked: 0 })),
+    orders: orders.map((o) => ({ orderId: o.orderId, productId: o.productId, quantity: o.quantity, valid: true, intendedAtMs: T0, sentAtMs: T0, ackAtMs: T0, status: "acked" })),
+    decisions: log.all.map((event, i) => ({ event, seenAtMs: T0 + i, recordTimestampMs: T0 + i, partition: 0, offset: String(i) })),
+    malformedDecisions: log.malformed, abortedDecisions: [], drainEndedAtMs: T0 + log.all.length, drainComplete: true, sutRunning: true, faults: [],
+  };
+  const ev = evaluate(input);
+  const undecided = orders.filter((o) => log.terminal(o.orderId, confirms).length === 0).map((o) => o.orderId);
   const rejected: Record<string, number> = {};
-  let reserved = 0;
-  for (const { orderId } of orders) {
-    const t = log.terminal(orderId, confirms);
-    if (t.length === 0) undecided.push(orderId);
-    if (t.length > 1) duplicates.push(orderId);
-    if (new Set(t.map((d) => d.type)).size > 1) conflicts.push(orderId);
-    const sale = t.find((d) => d.type === (confirms ? "OrderConfirmed" : "OrderReserved"));
-    // Every sale counts, even a duplicated one: that is what the customer was told.
-    for (const d of t) {
-      if (d.type === (confirms ? "OrderConfirmed" : "OrderReserved")) {
-        soldBy.set(d.productId, (soldBy.get(d.productId) ?? 0) + d.quantity);
-        reserved++;
-      }
+  for (const o of orders) {
+    const t = log.terminal(o.orderId, confirms);
+    const rej = t.find((d) => d.type === "OrderRejected");
+    if (rej && !t.some((d) => d.type === (confirms ? "OrderConfirmed" : "OrderReserved")) && "reason" in rej) {
+      rejected[String(rej.reason)] = (rejected[String(rej.reason)] ?? 0) + 1;
     }
-    if (!sale) {
-      const rej = t.find((d) => d.type === "OrderRejected");
-      if (rej && "reason" in rej) rejected[String(rej.reason)] = (rejected[String(rej.reason)] ?? 0) + 1;
-    }
-  }
-  const oversold: RunSummary["oversold"] = [];
-  for (const [productId, sold] of soldBy) {
-    const s = stock[productId] ?? 0;
-    if (sold > s) oversold.push({ productId, stock: s, sold });
   }
   return {
     orders: orders.length,
     decided: orders.length - undecided.length,
     undecided,
-    duplicates,
-    conflicts,
-    stockTotal: Object.values(stock).reduce((a, b) => a + b, 0),
-    unitsSold: [...soldBy.values()].reduce((a, b) => a + b, 0),
-    oversold,
-    reserved,
+    duplicates: ev.violations.duplicate.examples.map((x) => x.id),
+    conflicts: ev.violations.conflict.examples.map((x) => x.id),
+    stockTotal: ev.units.stock,
+    unitsSold: ev.units.sold,
+    oversold: ev.products.filter((p) => p.sold + p.held > p.stock).map((p) => ({ productId: p.productId, stock: p.stock, sold: p.sold + p.held })),
+    reserved: confirms ? ev.orders.confirmed : ev.orders.reserved,
     rejected,
+    violations: Object.fromEntries(ALL_CHECKS.map((c) => [c, ev.violations[c].count])) as Record<CheckName, number>,
+    evaluation: ev,
   };
 }
 

@@ -1,0 +1,138 @@
+// Latency, throughput and the per-second series of one judged run, from the book and the fates.
+// Histograms take each value as it is read; the per-second percentiles are exact (nearest rank) over
+// one reusable array, sorted bucket by bucket.
+import type { Evaluation } from "./evaluation.ts";
+import type { Judge } from "./judge.ts";
+import { LatencyRecorder } from "./latency.ts";
+import { nearestRank } from "./latency.ts";
+import { MAX_SERIES_BUCKETS, STATUS_CODE } from "./rules.ts";
+
+type Stats = Pick<Evaluation, "latencyUs" | "throughput" | "series" | "seriesStartMs">;
+
+/** Spans shorter than a second count as one: a burst is reported as orders in its first second. */
+const perSec = (n: number, spanMs: number) => (n === 0 ? 0 : n / (Math.max(spanMs, 1000) / 1000));
+
+interface Buckets {
+  t0: number;
+  offered: Uint32Array;
+  acked: Uint32Array;
+  decided: Uint32Array;
+  /** Orders with a decision latency, by intended second. */
+  latN: Uint32Array;
+  last: number;
+}
+
+function bucketIndex(b: Buckets, t: number): number {
+  const i = Math.floor((t - b.t0) / 1000);
+  if (!Number.isFinite(i) || i < 0 || i >= MAX_SERIES_BUCKETS) return -1;
+  if (i > b.last) b.last = i;
+  return i;
+}
+
+/** First intended send of the offered (non-retry) rows, else of all rows, and the last offered. */
+function intendedSpan(j: Judge): { t0: number; lastIntended: number; offered: number } {
+  const book = j.book;
+  let t0 = Infinity, last = -Infinity, any = Infinity, offered = 0;
+  for (let i = 0; i < book.size; i++) {
+    const t = book.intended[i]!;
+    if (t < any) any = t;
+    if (book.duplicateSend(i)) continue;
+    offered++;
+    if (t < t0) t0 = t;
+    if (t > last) last = t;
+  }
+  if (offered === 0) t0 = any;
+  if (book.size === 0) t0 = 0;
+  return { t0, lastIntended: offered > 0 ? last : t0, offered };
+}
+
+function sendSide(j: Judge, b: Buckets, sendDelay: LatencyRecorder, ack: LatencyRecorder): void {
+  const book = j.book;
+  for (let i = 0; i < book.size; i++) {
+    const sent = book.sentAt[i]!, acked = book.ackAt[i]!;
+    if (!Number.isNaN(sent)) sendDelay.recordMs(sent - book.intended[i]!);
+    if (!Number.isNaN(sent) && !Number.isNaN(acked)) ack.recordMs(acked - sent);
+    if (book.duplicateSend(i)) continue;
+    const k = bucketIndex(b, book.intended[i]!);
+    if (k >= 0) b.offered[k]!++;
+  }
+}
+
+export function statistics(j: Judge): Stats {
+  const book = j.book, f = j.fates;
+  const decision = new LatencyRecorder(), reserve = new LatencyRecorder();
+  const ack = new LatencyRecorder(), sendDelay = new LatencyRecorder();
+  const { t0, lastIntended, offered } = intendedSpan(j);
+  const n = MAX_SERIES_BUCKETS;
+  const b: Buckets = {
+    t0, offered: new Uint32Array(n), acked: new Uint32Array(n), decided: new Uint32Array(n), latN: new Uint32Array(n), last: -1,
+  };
+  sendSide(j, b, sendDelay, ack);
+
+  let acked = 0, lastAck = t0, decided = 0, lastDecision = t0;
+  // Latency per order, by the second it was intended in; placed into `sorted` by a counting sort afterwards.
+  const lat = new Float64Array(book.size), latBucket = new Int32Array(book.size).fill(-1);
+  for (let v = 0; v < book.size; v++) {
+    if (book.view[v] !== v) continue;
+    const s = book.summary(v);
+    if (s.status === STATUS_CODE.acked) {
+      acked++;
+      if (!Number.isNaN(s.firstAck)) {
+        lastAck = Math.max(lastAck, s.firstAck);
+        const k = bucketIndex(b, s.firstAck);
+        if (k >= 0) b.acked[k]!++;
+      }
+    }
+    if (!s.sent || !(f.flags[v]! & 1)) continue;
+    if (j.hasReserved(v)) reserve.recordMs(f.res[v]! - s.intended);
+    if (!j.hasTerminal(v)) continue;
+    decided++;
+    const ms = f.term[v]! - s.intended;
+    decision.recordMs(ms);
+    lastDecision = Math.max(lastDecision, f.term[v]!);
+    const dk = bucketIndex(b, f.term[v]!);
+    if (dk >= 0) b.decided[dk]!++;
+    const ik = bucketIndex(b, s.intended);
+    if (ik >= 0) {
+      b.latN[ik]!++;
+      lat[v] = Math.max(0, Math.round(ms * 1000));
+      latBucket[v] = ik;
+    }
+  }
+
+  const latencyUs: Evaluation["latencyUs"] = { decision: decision.summary(true), ack: ack.summary(), sendDelay: sendDelay.summary() };
+  if (j.confirms) latencyUs.reserve = reserve.summary();
+  return {
+    latencyUs,
+    throughput: {
+      offeredPerSec: perSec(offered, lastIntended - t0),
+      ackedPerSec: perSec(acked, lastAck - t0),
+      decidedPerSec: perSec(decided, lastDecision - t0),
+    },
+    series: series(b, lat, latBucket),
+    ...(book.size > 0 ? { seriesStartMs: t0 } : {}),
+  };
+}
+
+function series(b: Buckets, lat: Float64Array, latBucket: Int32Array): Evaluation["series"] {
+  const start = new Uint32Array(b.last + 2);
+  for (let i = 0; i <= b.last; i++) start[i + 1] = start[i]! + b.latN[i]!;
+  const sorted = new Float64Array(start[b.last + 1] ?? 0);
+  const fill = start.slice();
+  for (let v = 0; v < latBucket.length; v++) {
+    const k = latBucket[v]!;
+    if (k >= 0) sorted[fill[k]!++] = lat[v]!;
+  }
+  const out: Evaluation["series"] = [];
+  for (let i = 0; i <= b.last; i++) {
+    const row: Evaluation["series"][number] = { tSec: i, offered: b.offered[i]!, acked: b.acked[i]!, decided: b.decided[i]! };
+    if (b.latN[i]! > 0) {
+      const s = sorted.subarray(start[i]!, start[i + 1]!).sort();
+      row.p50Us = nearestRank(s, 50);
+      row.p99Us = nearestRank(s, 99);
+      row.maxUs = s[s.length - 1]!;
+    }
+    out.push(row);
+  }
+  return out;
+}

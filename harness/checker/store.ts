@@ -1,0 +1,163 @@
+// The run folder's record of what the checker read for one SUT: `<sut>.decisions.ndjson.gz`, one line per
+// committed decision (with when it was seen), malformed record and aborted decision, the orders found in
+// <ns>.orders, and an end line with how the drain ended. `npm run check` re-judges from it with no broker.
+// Read back streamed and checked with zod: a truncated or edited file is an error naming the file and line.
+import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { createGunzip, createGzip, type Gzip } from "node:zlib";
+import { z } from "zod";
+import type { Decision } from "../../systems-under-test/contract/events.ts";
+import { InputError } from "../shared/zod-errors.ts";
+import { decodeDecisionValue } from "./decode.ts";
+import type { DecisionSink } from "./collect.ts";
+
+export const STORE_VERSION = 1;
+export const storeFile = (sut: string) => `${sut}.decisions.ndjson.gz`;
+
+const headerLine = z.object({ type: z.literal("header"), version: z.literal(STORE_VERSION), sut: z.string(), ns: z.string(), confirms: z.boolean() });
+const decisionLine = z.object({
+  type: z.literal("d"), p: z.number().int().nonnegative(), o: z.string().regex(/^\d+$/), seen: z.number(), ts: z.number(), e: z.unknown(),
+});
+const malformedLine = z.object({ type: z.literal("malformed"), p: z.number().int().nonnegative(), o: z.string(), reason: z.string() });
+const abortedLine = z.object({ type: z.literal("aborted"), e: z.unknown() });
+const inTopicLine = z.object({ type: z.literal("in-topic"), orderIds: z.array(z.string()) });
+export const endLine = z.object({
+  type: z.literal("end"), drainEndedAtMs: z.number(), drainComplete: z.boolean(), undecided: z.number().int().nonnegative(),
+  warnings: z.array(z.string()), decisions: z.number().int().nonnegative(), malformed: z.number().int().nonnegative(),
+});
+export type StoreHeader = z.infer<typeof headerLine>;
+export type StoreEnd = z.infer<typeof endLine>;
+const LINES: Record<string, z.ZodType> = { header: headerLine, d: decisionLine, malformed: malformedLine, aborted: abortedLine, "in-topic": inTopicLine, end: endLine };
+
+/** Writes the record as decisions arrive (gzip level 1: cheap next to reading them). Also a DecisionSink. */
+export class DecisionStore implements DecisionSink {
+  private readonly gzip: Gzip;
+  private readonly out: WriteStream;
+  private buffer: string[] = [];
+  private decisions = 0;
+  private malformedCount = 0;
+
+  constructor(readonly file: string, header: Omit<StoreHeader, "type" | "version">, private readonly next?: DecisionSink) {
+    this.gzip = createGzip({ level: 1 });
+    this.out = createWriteStream(file);
+    this.gzip.pipe(this.out);
+    this.line(JSON.stringify({ type: "header", version: STORE_VERSION, ...header }));
+  }
+
+  private line(text: string): void {
+    this.buffer.push(text);
+    if (this.buffer.length >= 4096) this.flush();
+  }
+
+  private flush(): void {
+    if (this.buffer.length === 0) return;
+    this.gzip.write(`${this.buffer.join("\n")}\n`);
+    this.buffer = [];
+  }
+
+  decision(d: Decision, partition: number, offset: string, seenAtMs: number, recordTimestampMs: number, raw: string): void {
+    this.decisions++;
+    // The value is JSON already; a value spread over lines is written again on one.
+    const e = raw.includes("\n") || raw.includes("\r") ? JSON.stringify(d) : raw;
+    this.line(`{"type":"d","p":${partition},"o":"${offset}","seen":${seenAtMs},"ts":${recordTimestampMs},"e":${e}}`);
+    this.next?.decision(d, partition, offset, seenAtMs, recordTimestampMs, raw);
+  }
+
+  malformed(partition: number, offset: string, reason: string): void {
+    this.malformedCount++;
+    this.line(JSON.stringify({ type: "malformed", p: partition, o: offset, reason }));
+    this.next?.malformed(partition, offset, reason);
+  }
+
+  inTopic(orderIds: Iterable<string>): void {
+    let chunk: string[] = [];
+    for (const id of orderIds) {
+      chunk.push(id);
+      if (chunk.length === 10_000) {
+        this.line(JSON.stringify({ type: "in-topic", orderIds: chunk }));
+        chunk = [];
+      }
+    }
+    if (chunk.length > 0) this.line(JSON.stringify({ type: "in-topic", orderIds: chunk }));
+  }
+
+  /** The aborted decisions and how the drain ended; then the file is complete. */
+  async close(end: { aborted: Decision[] } & Omit<StoreEnd, "type" | "decisions" | "malformed">): Promise<void> {
+    for (const d of end.aborted) this.line(JSON.stringify({ type: "aborted", e: d }));
+    const { aborted: _a, ...rest } = end;
+    this.line(JSON.stringify({ type: "end", ...rest, decisions: this.decisions, malformed: this.malformedCount }));
+    this.flush();
+    this.gzip.end();
+    await once(this.out, "close");
+  }
+
+  /** Error paths: close without an end line (the file then reads as incomplete). */
+  abandon(): void {
+    this.flush();
+    this.gzip.end();
+  }
+}
+
+export interface StoreReader {
+  decision(d: Decision, partition: number, offset: string, seenAtMs: number, recordTimestampMs: number): void;
+  malformed?(partition: number, offset: string, reason: string): void;
+  aborted?(d: Decision): void;
+  inTopic?(orderIds: string[]): void;
+}
+
+function bad(file: string, line: number, why: string): InputError {
+  return new InputError(`${file}:${line}: ${why} (an edited or damaged run record; re-judge with --from-topics if the topics are still on a broker)`);
+}
+
+function decisionOf(file: string, n: number, e: unknown): Decision {
+  const r = decodeDecisionValue(e);
+  if (!r.ok) throw bad(file, n, `not a decision: ${r.reason}`);
+  return r.value;
+}
+
+/** Streams a stored record into `to`; returns its header and end line. */
+export async function readStore(file: string, to: StoreReader): Promise<{ header: StoreHeader; end: StoreEnd }> {
+  const input = createReadStream(file).pipe(createGunzip());
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  let n = 0, header: StoreHeader | undefined, end: StoreEnd | undefined, decisions = 0;
+  try {
+    for await (const text of lines) {
+      n++;
+      if (end) throw bad(file, n, "a line after the end line");
+      let raw: unknown;
+      try {
+        raw = JSON.parse(text);
+      } catch {
+        throw bad(file, n, "not JSON (truncated?)");
+      }
+      const type = (raw as { type?: unknown } | null)?.type;
+      const schema = typeof type === "string" ? LINES[type] : undefined;
+      if (!schema) throw bad(file, n, `unknown line type ${JSON.stringify(type)}`);
+      const r = schema.safeParse(raw);
+      if (!r.success) throw bad(file, n, r.error.issues.map((i) => `${i.path.join(".") || "line"}: ${i.message}`).join("; "));
+      const line = r.data as { type: string };
+      if (n === 1 && line.type !== "header") throw bad(file, n, "the first line must be the header");
+      switch (line.type) {
+        case "header": header = line as StoreHeader; break;
+        case "d": {
+          const l = line as z.infer<typeof decisionLine>;
+          decisions++;
+          to.decision(decisionOf(file, n, l.e), l.p, l.o, l.seen, l.ts);
+          break;
+        }
+        case "malformed": { const l = line as z.infer<typeof malformedLine>; to.malformed?.(l.p, l.o, l.reason); break; }
+        case "aborted": to.aborted?.(decisionOf(file, n, (line as z.infer<typeof abortedLine>).e)); break;
+        case "in-topic": to.inTopic?.((line as z.infer<typeof inTopicLine>).orderIds); break;
+        case "end": end = line as StoreEnd; break;
+      }
+    }
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw bad(file, n + 1, `cannot be read: ${(e as Error).message}`);
+  }
+  if (!header) throw bad(file, 1, "empty record");
+  if (!end) throw bad(file, n, "ends before its end line (truncated: the run stopped while writing it?)");
+  if (end.decisions !== decisions) throw bad(file, n, `the end line counts ${end.decisions} decisions, the file holds ${decisions}`);
+  return { header, end };
+}
