@@ -6,7 +6,11 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
 const quiet = process.argv.includes("--quiet");
-const versions = (process.env.OVERSELL_KAFKA_VERSIONS ?? process.env.OVERSELL_KAFKA_VERSION ?? DEFAULT_KAFKA_VERSION).split(",");
+const versions = (
+  process.env.OVERSELL_KAFKA_VERSIONS ??
+  process.env.OVERSELL_KAFKA_VERSION ??
+  DEFAULT_KAFKA_VERSION
+).split(",");
 try {
   for (const v of versions) {
     requireJava(v);
@@ -26,7 +30,11 @@ function ensureChromium(): void {
     if (!quiet) console.log(`[setup] chromium: ${bin}`);
     return;
   }
-  const apt = (args: string[]) => execFileSync("apt-get", args, { stdio: quiet ? "pipe" : "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  const apt = (args: string[]) =>
+    execFileSync("apt-get", args, {
+      stdio: quiet ? "pipe" : "inherit",
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
   console.log("[setup] installing chromium (apt-get install -y chromium)");
   try {
     try {
@@ -37,7 +45,9 @@ function ensureChromium(): void {
       apt(["install", "-y", "chromium"]);
     }
   } catch (e) {
-    throw new Error(`could not install chromium with apt-get (${(e as Error).message.split("\n")[0]}); install it by hand ("apt-get install -y chromium", as root) so that ${bin} exists`);
+    throw new Error(
+      `could not install chromium with apt-get (${(e as Error).message.split("\n")[0]}); install it by hand ("apt-get install -y chromium", as root) so that ${bin} exists`,
+    );
   }
   if (!existsSync(bin)) throw new Error(`apt-get installed chromium but ${bin} is still missing`);
   console.log(`[setup] chromium: ${bin}`);

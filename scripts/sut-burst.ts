@@ -26,18 +26,31 @@ const program = new Command("sut-burst")
   .option("--bootstrap <list>", "an existing cluster instead of an embedded one")
   .parse();
 
-const opts = program.opts<{ orders: number; products: number; instances: number; seed: number; deadline: number; bootstrap?: string }>();
+const opts = program.opts<{
+  orders: number;
+  products: number;
+  instances: number;
+  seed: number;
+  deadline: number;
+  bootstrap?: string;
+}>();
 const known = listSuts();
-const suts = (program.args[0] ?? ["naive", "keyed-transactional", "saga"].filter((s) => known.includes(s)).join(",")).split(",").filter(Boolean);
+const suts = (program.args[0] ?? ["naive", "keyed-transactional", "saga"].filter((s) => known.includes(s)).join(","))
+  .split(",")
+  .filter(Boolean);
 for (const s of suts) loadManifest(s); // fail early on a typo
 
 const rand = rng(opts.seed);
 const stock: Record<string, number> = {};
 for (let i = 0; i < opts.products; i++) stock[`p-${i}`] = 1 + Math.floor(rand() * 3);
-const specs: OrderSpec[] = Array.from({ length: opts.orders }, (_, i) => ({ orderId: `o-${i}`, productId: `p-${Math.floor(rand() * opts.products)}` }));
+const specs: OrderSpec[] = Array.from({ length: opts.orders }, (_, i) => ({
+  orderId: `o-${i}`,
+  productId: `p-${Math.floor(rand() * opts.products)}`,
+}));
 
 let cluster: EmbeddedCluster | undefined;
-const runId = new Date().toISOString().replace(/[-:]/g, "").slice(0, 15) + "-" + Math.floor(rand() * 0xffff).toString(16);
+const runId =
+  new Date().toISOString().replace(/[-:]/g, "").slice(0, 15) + "-" + Math.floor(rand() * 0xffff).toString(16);
 const rows: string[][] = [];
 try {
   let connection: Connection;
@@ -46,7 +59,9 @@ try {
     cluster = await EmbeddedCluster.start({ brokers: 1, log: (l) => console.error(`[kafka] ${l}`) });
     connection = cluster.connection;
   }
-  console.error(`burst: ${opts.orders} orders over ${opts.products} products, total stock ${Object.values(stock).reduce((a, b) => a + b, 0)}, ${opts.instances} instances per SUT, seed ${opts.seed}`);
+  console.error(
+    `burst: ${opts.orders} orders over ${opts.products} products, total stock ${Object.values(stock).reduce((a, b) => a + b, 0)}, ${opts.instances} instances per SUT, seed ${opts.seed}`,
+  );
   for (const sut of suts) {
     const run = await SutRun.create({ sut, connection, ns: `oversell.${runId}.${sut}` });
     try {
@@ -83,7 +98,18 @@ try {
   await cluster?.stop();
 }
 
-const header = ["sut", "orders", "decided", "undecided", "duplicates", "conflicts", "sold/stock", "oversold products", "rejected", "all decided in"];
+const header = [
+  "sut",
+  "orders",
+  "decided",
+  "undecided",
+  "duplicates",
+  "conflicts",
+  "sold/stock",
+  "oversold products",
+  "rejected",
+  "all decided in",
+];
 const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ");
 console.log(line(header));

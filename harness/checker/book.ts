@@ -7,7 +7,9 @@ import { orderIdFor } from "../scenario/generate.ts";
 import { isOwed, STATUS_CODE, STATUS_NAMES } from "./rules.ts";
 import type { SentOrder } from "./types.ts";
 
-const VALID = 1, DUPLICATE_SEND = 2, IN_TOPIC = 4;
+const VALID = 1,
+  DUPLICATE_SEND = 2,
+  IN_TOPIC = 4;
 
 /** Product ids as small integers (a product id string is stored once). */
 export class Interner {
@@ -38,7 +40,10 @@ interface OrderIds {
 
 /** Generated orderIds: `o` + the seq zero-padded (generate.ts); parsed, no map. */
 class SeqIds implements OrderIds {
-  constructor(private readonly book: OrderBook, private readonly width: number) {}
+  constructor(
+    private readonly book: OrderBook,
+    private readonly width: number,
+  ) {}
 
   idOf(view: number): string {
     return orderIdFor(view, this.width);
@@ -92,7 +97,10 @@ export class OrderBook {
   readonly products = new Interner();
   private ids: OrderIds;
 
-  constructor(readonly size: number, idWidth?: number) {
+  constructor(
+    readonly size: number,
+    idWidth?: number,
+  ) {
     this.intended = new Float64Array(size);
     this.sentAt = new Float64Array(size).fill(NaN);
     this.ackAt = new Float64Array(size).fill(NaN);
@@ -146,7 +154,14 @@ export class OrderBook {
     return book;
   }
 
-  private describe(i: number, productId: string, quantity: number, valid: boolean, kind: string | undefined, dup: boolean): void {
+  private describe(
+    i: number,
+    productId: string,
+    quantity: number,
+    valid: boolean,
+    kind: string | undefined,
+    dup: boolean,
+  ): void {
     this.product[i] = this.products.intern(productId);
     this.quantity[i] = quantity;
     this.flags[i] = (valid ? VALID : 0) | (dup ? DUPLICATE_SEND : 0);
@@ -243,7 +258,10 @@ export class OrderBook {
 
   /** Highest status over the orderId's sends, and whether any send left / is owed; min intended; first ack. */
   summary(v: number): { status: number; sent: boolean; owed: boolean; intended: number; firstAck: number } {
-    let status = this.status[v]!, owed = this.owed(v), intended = this.intended[v]!, firstAck = this.ackAt[v]!;
+    let status = this.status[v]!,
+      owed = this.owed(v),
+      intended = this.intended[v]!,
+      firstAck = this.ackAt[v]!;
     const xs = this.extras.get(v);
     if (xs) {
       for (const r of xs) {

@@ -21,7 +21,14 @@ const TICK_MS = 100;
 /** Where committed records go, in partition offset order, each once. */
 export interface DecisionSink {
   /** raw: the record value as text (JSON), for a record of what was read. */
-  decision(d: Decision, partition: number, offset: string, seenAtMs: number, recordTimestampMs: number, raw: string): void;
+  decision(
+    d: Decision,
+    partition: number,
+    offset: string,
+    seenAtMs: number,
+    recordTimestampMs: number,
+    raw: string,
+  ): void;
   malformed(partition: number, offset: string, reason: string): void;
 }
 
@@ -100,7 +107,11 @@ class MemorySink implements DecisionSink {
 }
 
 /** Committed records → sink, each (partition, offset) once even when a restarted consumer reads again. */
-function committedHandler(sink: DecisionSink, aborted: AbortedTracker | undefined, state: { count: number; lastAtMs: number; malformed: number }) {
+function committedHandler(
+  sink: DecisionSink,
+  aborted: AbortedTracker | undefined,
+  state: { count: number; lastAtMs: number; malformed: number },
+) {
   const last = new Map<number, number>();
   return (batch: Batch, now: number) => {
     const p = batch.partition;
@@ -131,15 +142,34 @@ export function startDecisionWatch(opts: DecisionWatchOptions): DecisionWatch {
   const memory = opts.sink ? undefined : new MemorySink(terminalDecisionTypes(opts.confirms));
   const sink = opts.sink ?? memory!;
   const warnings = new Set<string>();
-  const warn = (m: string) => { if (warnings.size < 20) warnings.add(m); };
+  const warn = (m: string) => {
+    if (warnings.size < 20) warnings.add(m);
+  };
   const state = { count: 0, lastAtMs: 0, malformed: 0 };
   const aborted = opts.trackAborted === false ? undefined : new AbortedTracker();
   const label = opts.ns.slice(0, 150);
-  const rc = new TopicReader(opts.connection, topic, false, `${label}.rc`, committedHandler(sink, aborted, state), warn,
-    (p, last) => aborted?.committedPassed(p, Number(last)));
-  const ru = aborted && new TopicReader(opts.connection, topic, true, `${label}.ru`, (batch) => {
-    for (const m of batch.messages) aborted.uncommittedRecord(batch.partition, Number(m.offset), m.value?.toString("utf8") ?? null);
-  }, warn);
+  const rc = new TopicReader(
+    opts.connection,
+    topic,
+    false,
+    `${label}.rc`,
+    committedHandler(sink, aborted, state),
+    warn,
+    (p, last) => aborted?.committedPassed(p, Number(last)),
+  );
+  const ru =
+    aborted &&
+    new TopicReader(
+      opts.connection,
+      topic,
+      true,
+      `${label}.ru`,
+      (batch) => {
+        for (const m of batch.messages)
+          aborted.uncommittedRecord(batch.partition, Number(m.offset), m.value?.toString("utf8") ?? null);
+      },
+      warn,
+    );
   rc.start();
   ru?.start();
 
@@ -150,21 +180,43 @@ export function startDecisionWatch(opts: DecisionWatchOptions): DecisionWatch {
   const done = async (deadlineMs: number, d: DoneOptions): Promise<CollectResult> => {
     const progress = owedProgress(d, memory);
     const ends = fetchEnds(opts.connection, topic, label, deadlineMs, () => stopping !== undefined, warn);
-    await drainLoop({ deadlineMs, quietMs: d.quietMs ?? DEFAULT_QUIET_MS, progress, d, opts, rc, ru, state, ends, stopping: () => stopping });
+    await drainLoop({
+      deadlineMs,
+      quietMs: d.quietMs ?? DEFAULT_QUIET_MS,
+      progress,
+      d,
+      opts,
+      rc,
+      ru,
+      state,
+      ends,
+      stopping: () => stopping,
+    });
     const drainEndedAtMs = Date.now();
-    if (!rc.joined) warn(`the read_committed consumer of ${topic} never joined its group: broker unreachable or topic missing`);
+    if (!rc.joined)
+      warn(`the read_committed consumer of ${topic} never joined its group: broker unreachable or topic missing`);
     await Promise.all([stop(), ends.close()]);
     const undecided = progress.undecided();
     const undecidedCount = progress.pending();
     return {
-      decisions: memory?.decisions ?? [], malformedDecisions: memory?.malformedList ?? [], abortedDecisions: aborted?.aborted ?? [],
-      drainEndedAtMs, drainComplete: undecidedCount === 0, undecided, undecidedCount, warnings: [...warnings],
+      decisions: memory?.decisions ?? [],
+      malformedDecisions: memory?.malformedList ?? [],
+      abortedDecisions: aborted?.aborted ?? [],
+      drainEndedAtMs,
+      drainComplete: undecidedCount === 0,
+      undecided,
+      undecidedCount,
+      warnings: [...warnings],
     };
   };
 
   return {
     ready: rc.ready,
-    waitReady: async (timeoutMs) => (await withTimeout(rc.ready.then(() => true), timeoutMs)) ?? false,
+    waitReady: async (timeoutMs) =>
+      (await withTimeout(
+        rc.ready.then(() => true),
+        timeoutMs,
+      )) ?? false,
     seen: () => state.count,
     done,
     stop,
@@ -191,7 +243,14 @@ interface EndOffsets {
 }
 
 /** The committed end of the topic as of now, fetched in the background (the broker may be away for a while). */
-function fetchEnds(connection: Connection, topic: string, label: string, deadlineMs: number, stopped: () => boolean, warn: (m: string) => void): EndOffsets {
+function fetchEnds(
+  connection: Connection,
+  topic: string,
+  label: string,
+  deadlineMs: number,
+  stopped: () => boolean,
+  warn: (m: string) => void,
+): EndOffsets {
   const admin = kafkaFor(connection, `oversell-checker.${label}.admin`).admin();
   let ends: Map<number, bigint> | undefined;
   const loop = (async () => {
@@ -205,7 +264,10 @@ function fetchEnds(connection: Connection, topic: string, label: string, deadlin
       }
     }
   })();
-  return { get: () => ends, close: () => Promise.all([withTimeout(admin.disconnect(), STOP_TIMEOUT_MS), withTimeout(loop, STOP_TIMEOUT_MS)]) };
+  return {
+    get: () => ends,
+    close: () => Promise.all([withTimeout(admin.disconnect(), STOP_TIMEOUT_MS), withTimeout(loop, STOP_TIMEOUT_MS)]),
+  };
 }
 
 interface DrainArgs {
@@ -249,7 +311,12 @@ async function drainLoop(a: DrainArgs): Promise<void> {
 
 /** Reads <ns>.decisions from the beginning until every owed order is decided (plus a quiet period) or the deadline. */
 export async function collectDecisions(opts: CollectOptions): Promise<CollectResult> {
-  const watch = startDecisionWatch({ connection: opts.connection, ns: opts.ns, confirms: opts.confirms, signal: opts.signal });
+  const watch = startDecisionWatch({
+    connection: opts.connection,
+    ns: opts.ns,
+    confirms: opts.confirms,
+    signal: opts.signal,
+  });
   try {
     return await watch.done(opts.deadlineMs, opts);
   } finally {
@@ -261,7 +328,12 @@ export async function collectDecisions(opts: CollectOptions): Promise<CollectRes
  * Which of orderIds are stored in <ns>.orders (matched by record key, else by the value's orderId).
  * Reads up to the committed end as of the call, or until all are found, or timeoutMs.
  */
-export async function findOrdersInTopic(connection: Connection, ns: string, orderIds: string[], timeoutMs: number): Promise<Set<string>> {
+export async function findOrdersInTopic(
+  connection: Connection,
+  ns: string,
+  orderIds: string[],
+  timeoutMs: number,
+): Promise<Set<string>> {
   const found = new Set<string>();
   if (orderIds.length === 0) return found;
   const wanted = new Set(orderIds);

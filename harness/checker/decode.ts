@@ -1,7 +1,13 @@
 // A decision record's value → Decision, fast: one JSON.parse and a hand check of the fields the contract
 // requires; anything the hand check does not accept goes through the contract's zod schema, which decides
 // (and gives the reason). The hand check only accepts what decisionSchema accepts.
-import { decisionSchema, parseJson, REJECT_REASONS, type Decision, type Parsed } from "../../systems-under-test/contract/events.ts";
+import {
+  decisionSchema,
+  parseJson,
+  REJECT_REASONS,
+  type Decision,
+  type Parsed,
+} from "../../systems-under-test/contract/events.ts";
 
 const TYPES = new Set(["OrderReserved", "OrderRejected", "OrderConfirmed", "OrderCancelled", "ReservationExpired"]);
 const REJECT = new Set<string>(REJECT_REASONS);
@@ -9,7 +15,9 @@ const REJECT = new Set<string>(REJECT_REASONS);
 function plainlyValid(v: unknown): v is Decision {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
   const d = v as Record<string, unknown>;
-  const type = d.type, orderId = d.orderId, productId = d.productId;
+  const type = d.type,
+    orderId = d.orderId,
+    productId = d.productId;
   if (typeof type !== "string" || !TYPES.has(type)) return false;
   if (typeof orderId !== "string" || orderId.length < 1 || orderId.length > 200) return false;
   if (typeof productId !== "string" || productId.length > 200) return false;

@@ -21,21 +21,31 @@ function offsetKey(d: ObservedDecision): bigint {
 function inReadOrder(ds: readonly ObservedDecision[]): ObservedDecision[] {
   return [...ds].sort((a, b) => {
     if (a.partition !== b.partition) return a.partition - b.partition;
-    const x = offsetKey(a), y = offsetKey(b);
+    const x = offsetKey(a),
+      y = offsetKey(b);
     return x < y ? -1 : x > y ? 1 : 0;
   });
 }
 
 export function contextOf(input: CheckInput): JudgeContext {
   return {
-    claims: input.claims, expectedViolations: input.expectedViolations, reservationTtlMs: input.reservationTtlMs,
-    stuckGraceMs: input.stuckGraceMs, drainEndedAtMs: input.drainEndedAtMs, drainComplete: input.drainComplete,
-    sutRunning: input.sutRunning, malformedDecisions: input.malformedDecisions.length, abortedDecisions: input.abortedDecisions,
+    claims: input.claims,
+    expectedViolations: input.expectedViolations,
+    reservationTtlMs: input.reservationTtlMs,
+    stuckGraceMs: input.stuckGraceMs,
+    drainEndedAtMs: input.drainEndedAtMs,
+    drainComplete: input.drainComplete,
+    sutRunning: input.sutRunning,
+    malformedDecisions: input.malformedDecisions.length,
+    abortedDecisions: input.abortedDecisions,
   };
 }
 
 export function evaluate(input: CheckInput): Evaluation {
-  const judge = new Judge(OrderBook.fromSentOrders(input.orders), { confirms: input.confirms, products: input.products });
+  const judge = new Judge(OrderBook.fromSentOrders(input.orders), {
+    confirms: input.confirms,
+    products: input.products,
+  });
   for (const d of inReadOrder(input.decisions)) judge.decide(d.event, d.partition, d.seenAtMs, d.recordTimestampMs);
   const judged = finish(judge, contextOf(input));
   const wanted = new Set(judged.pending.map((p) => p.id));

@@ -7,8 +7,17 @@ import type { Judge } from "./judge.ts";
 import { MISMATCH, OUT_OF_STOCK } from "./judge.ts";
 import { LatencyRecorder, type Percentiles } from "./latency.ts";
 import {
-  CANCELLED, CONFIRMED, DEFAULT_STUCK_GRACE_MS, EXPIRED, INFO_CHECKS, LIVENESS_CHECKS, MAX_EXAMPLES, MAX_PRODUCTS,
-  REJECTED, RESERVED, STATUS_CODE,
+  CANCELLED,
+  CONFIRMED,
+  DEFAULT_STUCK_GRACE_MS,
+  EXPIRED,
+  INFO_CHECKS,
+  LIVENESS_CHECKS,
+  MAX_EXAMPLES,
+  MAX_PRODUCTS,
+  REJECTED,
+  RESERVED,
+  STATUS_CODE,
 } from "./rules.ts";
 import { statistics } from "./statistics.ts";
 import { ALL_CHECKS, type CheckName, type Invariant, type ObservedDecision, type Violation } from "./types.ts";
@@ -68,7 +77,10 @@ const evidence = (ds: ObservedDecision[]) =>
 const typesOf = (ds: ObservedDecision[]) => ds.map((d) => d.event.type);
 
 function emptyViolations(): Record<CheckName, Violation> {
-  return Object.fromEntries(ALL_CHECKS.map((c) => [c, { count: 0, examples: [] }])) as unknown as Record<CheckName, Violation>;
+  return Object.fromEntries(ALL_CHECKS.map((c) => [c, { count: 0, examples: [] }])) as unknown as Record<
+    CheckName,
+    Violation
+  >;
 }
 
 /** Counts a violation; the first MAX_EXAMPLES get an example (built later from their decisions). */
@@ -90,7 +102,11 @@ export function finish(j: Judge, ctx: JudgeContext): Judged {
   for (let s = 0; s < j.slots; s++) if (j.fates.flags[s]! & 1) judgeOrder(j, s, tally, ctx);
   lost(j, tally, ctx);
   for (const d of ctx.abortedDecisions) {
-    tally.flag("aborted-read", d.orderId, () => ({ id: d.orderId, detail: `${d.type} seen with read_uncommitted, never committed`, events: [d] }));
+    tally.flag("aborted-read", d.orderId, () => ({
+      id: d.orderId,
+      detail: `${d.type} seen with read_uncommitted, never committed`,
+      events: [d],
+    }));
   }
   const sum = (k: "stock" | "sold" | "held") => products.reduce((a, p) => a + p[k], 0);
   const evaluation: Evaluation = {
@@ -131,7 +147,8 @@ function offsetOf(d: ObservedDecision): bigint {
 
 export function byObservation(a: ObservedDecision, b: ObservedDecision): number {
   if (a.partition === b.partition) {
-    const x = offsetOf(a), y = offsetOf(b);
+    const x = offsetOf(a),
+      y = offsetOf(b);
     return x < y ? -1 : x > y ? 1 : 0;
   }
   return a.seenAtMs - b.seenAtMs || a.partition - b.partition;
@@ -155,7 +172,8 @@ function oversell(j: Judge, tally: Tally, products: ProductRow[]): void {
     const over = p.sold + p.held - p.stock;
     if (over <= 0) continue;
     tally.flag("oversell", p.productId, () => {
-      const hs = holdersOf(j, p.productId, 20), total = j.holders[j.book.products.find(p.productId)] ?? 0;
+      const hs = holdersOf(j, p.productId, 20),
+        total = j.holders[j.book.products.find(p.productId)] ?? 0;
       const more = total > hs.length ? ` … +${total - hs.length}` : "";
       const detail = `S(p)=${p.stock} but sold ${p.sold} + held ${p.held} = ${p.sold + p.held} (${over} over); orders: ${hs.join(", ")}${more}`;
       return { id: p.productId, detail };
@@ -165,7 +183,9 @@ function oversell(j: Judge, tally: Tally, products: ProductRow[]): void {
 
 /** The first orders (by slot) whose accepted units count toward a product. */
 function holdersOf(j: Judge, productId: string, max: number): string[] {
-  const p = j.book.products.find(productId), f = j.fates, out: string[] = [];
+  const p = j.book.products.find(productId),
+    f = j.fates,
+    out: string[] = [];
   for (let s = 0; s < j.slots && out.length < max; s++) {
     if (f.accProduct[s] !== p || !(f.accQty[s]! > 0)) continue;
     const sold = j.sold(s);
@@ -186,23 +206,38 @@ function conflictOf(j: Judge, s: number): string | undefined {
 }
 
 function judgeOrder(j: Judge, s: number, tally: Tally, ctx: JudgeContext): void {
-  const id = j.orderIdOf(s), book = j.book, f = j.fates;
+  const id = j.orderIdOf(s),
+    book = j.book,
+    f = j.fates;
   const inBook = s < book.size;
   const sum = inBook ? book.summary(s) : undefined;
   const twice = DECISION_TYPES.map((t, i) => [t, j.count(s, i)] as const).filter(([, n]) => n > 1);
   if (twice.length > 0) {
     const sent = inBook && book.entries(s) > 1 ? ` (sent ${book.entries(s)}×)` : "";
-    tally.flag("duplicate", id, (ds) => ({ id, detail: `${twice.map(([t, n]) => `${n}× ${t}`).join(", ")}${sent}`, events: evidence(ds) }));
+    tally.flag("duplicate", id, (ds) => ({
+      id,
+      detail: `${twice.map(([t, n]) => `${n}× ${t}`).join(", ")}${sent}`,
+      events: evidence(ds),
+    }));
   }
   const conflict = conflictOf(j, s);
-  if (conflict) tally.flag("conflict", id, (ds) => ({ id, detail: `${conflict}: ${typesOf(ds).join(" → ")}`, events: evidence(ds) }));
+  if (conflict)
+    tally.flag("conflict", id, (ds) => ({
+      id,
+      detail: `${conflict}: ${typesOf(ds).join(" → ")}`,
+      events: evidence(ds),
+    }));
   phantom(j, s, id, sum?.sent ?? false, tally);
   const ref = inBook ? book.ref(s) : -1;
   const accepted = f.accProduct[s]! >= 0;
   if (inBook && !book.valid(ref) && accepted) {
     const how = j.count(s, RESERVED) > 0 ? "reserved" : "confirmed";
     const kind = book.invalidKind.get(ref) ?? "invalid";
-    tally.flag("invalid-accepted", id, (ds) => ({ id, detail: `invalid order (${kind}) was ${how}`, events: evidence(ds) }));
+    tally.flag("invalid-accepted", id, (ds) => ({
+      id,
+      detail: `invalid order (${kind}) was ${how}`,
+      events: evidence(ds),
+    }));
   }
   stuck(j, s, id, tally, ctx);
   if (inBook && book.valid(ref) && f.flags[s]! & OUT_OF_STOCK) falseRejection(j, s, ref, id, tally);
@@ -211,17 +246,24 @@ function judgeOrder(j: Judge, s: number, tally: Tally, ctx: JudgeContext): void 
 function phantom(j: Judge, s: number, id: string, sent: boolean, tally: Tally): void {
   const book = j.book;
   if (s >= book.size || !sent) {
-    const detail = s < book.size ? "decision for an order the harness never sent (status unsent)" : "decision for an orderId the harness never sent";
+    const detail =
+      s < book.size
+        ? "decision for an order the harness never sent (status unsent)"
+        : "decision for an orderId the harness never sent";
     tally.flag("phantom", id, (ds) => ({ id, detail, events: evidence(ds) }));
     return;
   }
   if (!(j.fates.flags[s]! & MISMATCH)) return;
-  const ref = book.ref(s), valid = book.valid(ref);
-  const op = book.products.names[book.product[ref]!]!, oq = book.quantity[ref]!;
+  const ref = book.ref(s),
+    valid = book.valid(ref);
+  const op = book.products.names[book.product[ref]!]!,
+    oq = book.quantity[ref]!;
   tally.flag("phantom", id, (ds) => {
-    const bad = ds.find(({ event: e }) => valid
-      ? e.productId !== op || e.quantity !== oq
-      : (e.productId !== "" && e.productId !== op) || (e.quantity !== 0 && e.quantity !== oq));
+    const bad = ds.find(({ event: e }) =>
+      valid
+        ? e.productId !== op || e.quantity !== oq
+        : (e.productId !== "" && e.productId !== op) || (e.quantity !== 0 && e.quantity !== oq),
+    );
     const what = bad ? `${bad.event.type} for ${bad.event.productId}×${bad.event.quantity}` : "a decision";
     return { id, detail: `${what}, but the order sent was ${op}×${oq}`, events: evidence(ds) };
   });
@@ -230,8 +272,10 @@ function phantom(j: Judge, s: number, id: string, sent: boolean, tally: Tally): 
 function stuck(j: Judge, s: number, id: string, tally: Tally, ctx: JudgeContext): void {
   if (!j.confirms || !j.heldOpen(s) || !j.hasReserved(s)) return;
   const f = j.fates;
-  const ttl = ctx.reservationTtlMs ?? 0, grace = ctx.stuckGraceMs ?? DEFAULT_STUCK_GRACE_MS;
-  const seen = f.res[s]!, ts = f.resTs[s]!;
+  const ttl = ctx.reservationTtlMs ?? 0,
+    grace = ctx.stuckGraceMs ?? DEFAULT_STUCK_GRACE_MS;
+  const seen = f.res[s]!,
+    ts = f.resTs[s]!;
   const reservedAt = ts > 0 ? Math.min(ts, seen) : seen;
   const openMs = ctx.drainEndedAtMs - reservedAt;
   if (openMs <= ttl + grace) return;
@@ -240,9 +284,11 @@ function stuck(j: Judge, s: number, id: string, tally: Tally, ctx: JudgeContext)
 }
 
 function falseRejection(j: Judge, s: number, ref: number, id: string, tally: Tally): void {
-  const p = j.book.product[ref]!, stock = j.stock[p];
+  const p = j.book.product[ref]!,
+    stock = j.stock[p];
   if (stock === undefined) return;
-  const soldP = j.soldUnits[p] ?? 0, q = j.book.quantity[ref]!;
+  const soldP = j.soldUnits[p] ?? 0,
+    q = j.book.quantity[ref]!;
   if (soldP + q > stock) return;
   const detail = `rejected OUT_OF_STOCK for ${j.book.products.names[p]}×${q}, but at the end sold ${soldP} of S(p)=${stock}`;
   tally.flag("false-rejection", id, (ds) => ({ id, detail, events: evidence(ds) }));
@@ -266,8 +312,13 @@ function lost(j: Judge, tally: Tally, ctx: JudgeContext): void {
   }
 }
 
-function verdictOf(violations: Record<CheckName, Violation>, ctx: JudgeContext): Pick<Evaluation, "verdict" | "expected" | "verdictReason" | "judged" | "missingExpected"> {
-  const judged = [...new Set<CheckName>([...ctx.claims, ...ctx.expectedViolations])].filter((c) => !INFO_CHECKS.includes(c));
+function verdictOf(
+  violations: Record<CheckName, Violation>,
+  ctx: JudgeContext,
+): Pick<Evaluation, "verdict" | "expected" | "verdictReason" | "judged" | "missingExpected"> {
+  const judged = [...new Set<CheckName>([...ctx.claims, ...ctx.expectedViolations])].filter(
+    (c) => !INFO_CHECKS.includes(c),
+  );
   judged.sort((a, b) => ALL_CHECKS.indexOf(a) - ALL_CHECKS.indexOf(b));
   const failing = judged.filter((c) => violations[c].count > 0);
   const missingExpected = ctx.expectedViolations.filter((c) => violations[c].count === 0);
@@ -275,7 +326,10 @@ function verdictOf(violations: Record<CheckName, Violation>, ctx: JudgeContext):
   const list = (cs: CheckName[]) => cs.map((c) => `${c} (${violations[c].count})`).join(", ");
   const base = { expected, judged, missingExpected };
   if (failing.length === 0) {
-    const why = missingExpected.length > 0 ? `no judged invariant violated; expected violation not observed: ${missingExpected.join(", ")}` : undefined;
+    const why =
+      missingExpected.length > 0
+        ? `no judged invariant violated; expected violation not observed: ${missingExpected.join(", ")}`
+        : undefined;
     return { ...base, verdict: "pass", ...(why ? { verdictReason: why } : {}) };
   }
   if (failing.every((c) => LIVENESS_CHECKS.includes(c)) && !ctx.drainComplete && !ctx.sutRunning) {
@@ -286,7 +340,19 @@ function verdictOf(violations: Record<CheckName, Violation>, ctx: JudgeContext):
 }
 
 function countOrders(j: Judge): Evaluation["orders"] {
-  const c = { sent: 0, acked: 0, decided: 0, reserved: 0, confirmed: 0, rejected: 0, cancelled: 0, expired: 0, invalid: 0, failed: 0, unknown: 0 };
+  const c = {
+    sent: 0,
+    acked: 0,
+    decided: 0,
+    reserved: 0,
+    confirmed: 0,
+    rejected: 0,
+    cancelled: 0,
+    expired: 0,
+    invalid: 0,
+    failed: 0,
+    unknown: 0,
+  };
   const book = j.book;
   for (let v = 0; v < book.size; v++) {
     if (book.view[v] !== v) continue;
@@ -312,12 +378,22 @@ function countOrders(j: Judge): Evaluation["orders"] {
  * (the next offset), vs the other valid orders. Records are placed by their ack (partition, offset).
  */
 function poisonImpact(j: Judge): Evaluation["poison"] {
-  const book = j.book, after = new LatencyRecorder(), other = new LatencyRecorder();
+  const book = j.book,
+    after = new LatencyRecorder(),
+    other = new LatencyRecorder();
   const behind = new Set<string>();
-  const part = book.ackPartition, off = book.ackOffset;
-  const stored = (i: number) => part !== undefined && off !== undefined && book.status[i] === STATUS_CODE.acked && part[i]! >= 0 && !Number.isNaN(off[i]!);
-  if (part && off) for (let i = 0; i < book.size; i++) if (stored(i) && !book.valid(i)) behind.add(`${part[i]}:${off[i]! + 1}`);
-  let invalid = 0, validUndecided = 0;
+  const part = book.ackPartition,
+    off = book.ackOffset;
+  const stored = (i: number) =>
+    part !== undefined &&
+    off !== undefined &&
+    book.status[i] === STATUS_CODE.acked &&
+    part[i]! >= 0 &&
+    !Number.isNaN(off[i]!);
+  if (part && off)
+    for (let i = 0; i < book.size; i++) if (stored(i) && !book.valid(i)) behind.add(`${part[i]}:${off[i]! + 1}`);
+  let invalid = 0,
+    validUndecided = 0;
   for (let i = 0; i < book.size; i++) {
     const v = book.view[i]!;
     const valid = book.valid(book.ref(v));

@@ -10,7 +10,10 @@ import type { ProductStock } from "./types.ts";
 const TYPES = 5;
 const COUNT_MAX = 65_535;
 /** Fate flags. */
-export const ANY = 1, MISMATCH = 2, OUT_OF_STOCK = 4, OWED = 8;
+export const ANY = 1,
+  MISMATCH = 2,
+  OUT_OF_STOCK = 4,
+  OWED = 8;
 
 /** One order's fate columns, growable (orderIds the harness never sent get slots past the book). */
 class Fates {
@@ -45,8 +48,19 @@ class Fates {
   grow(): void {
     const next = new Fates(Math.max(16, this.cap * 2));
     next.counts.set(this.counts);
-    for (const k of ["term", "termPart", "res", "resTs", "resPart", "conf", "confPart", "accProduct", "accQty", "flags"] as const) {
-      (next[k] as Float64Array).set(this[k] as Float64Array);
+    for (const k of [
+      "term",
+      "termPart",
+      "res",
+      "resTs",
+      "resPart",
+      "conf",
+      "confPart",
+      "accProduct",
+      "accQty",
+      "flags",
+    ] as const) {
+      (next[k] as Float64Array).set(this[k]);
     }
     Object.assign(this, next);
   }
@@ -83,7 +97,10 @@ export class Judge {
   private owing = false;
   private readonly terminal: number;
 
-  constructor(readonly book: OrderBook, opts: JudgeOptions) {
+  constructor(
+    readonly book: OrderBook,
+    opts: JudgeOptions,
+  ) {
     this.confirms = opts.confirms;
     this.terminal = terminalMask(opts.confirms);
     this.fates = new Fates(book.size);
@@ -155,7 +172,11 @@ export class Judge {
   private terminalSeen(s: number, partition: number, seenAtMs: number): void {
     const f = this.fates;
     const cur = f.term[s]!;
-    if (Number.isNaN(cur) || seenAtMs < cur || (seenAtMs === cur && earlier(seenAtMs, partition, cur, f.termPart[s]!))) {
+    if (
+      Number.isNaN(cur) ||
+      seenAtMs < cur ||
+      (seenAtMs === cur && earlier(seenAtMs, partition, cur, f.termPart[s]!))
+    ) {
       f.term[s] = seenAtMs;
       f.termPart[s] = partition;
     }
@@ -171,7 +192,8 @@ export class Judge {
   private mismatch(v: number, d: Decision): boolean {
     const ref = this.book.ref(v);
     const p = this.book.products.find(d.productId);
-    const sameProduct = p === this.book.product[ref], sameQty = d.quantity === this.book.quantity[ref];
+    const sameProduct = p === this.book.product[ref],
+      sameQty = d.quantity === this.book.quantity[ref];
     if (this.book.valid(ref)) return !sameProduct || !sameQty;
     return (d.productId !== "" && !sameProduct) || (d.quantity !== 0 && !sameQty);
   }
@@ -179,9 +201,7 @@ export class Judge {
   // ---- fate, read from the counts
 
   sold(s: number): boolean {
-    return this.confirms
-      ? this.count(s, CONFIRMED) > 0
-      : this.count(s, RESERVED) > 0 || this.count(s, CONFIRMED) > 0;
+    return this.confirms ? this.count(s, CONFIRMED) > 0 : this.count(s, RESERVED) > 0 || this.count(s, CONFIRMED) > 0;
   }
 
   released(s: number): boolean {
@@ -208,7 +228,8 @@ export class Judge {
   /** Adds (sign 1) or removes (-1) the units an order takes from its product's running sums. */
   private unitsOf(s: number, sign: 1 | -1): void {
     const f = this.fates;
-    const p = f.accProduct[s]!, q = f.accQty[s]!;
+    const p = f.accProduct[s]!,
+      q = f.accQty[s]!;
     if (p < 0 || this.stock[p] === undefined || !(q > 0)) return;
     const sold = this.sold(s);
     if (!sold && !this.heldOpen(s)) return;

@@ -38,10 +38,18 @@ export class LatencyRecorder {
     // A percentile never exceeds the exact max (the histogram reports a bucket's upper edge).
     const at = (p: number) => Math.min(this.h.getValueAtPercentile(p), this.max);
     const out: Percentiles = {
-      p50: at(50), p90: at(90), p99: at(99), p999: at(99.9), max: this.max,
-      count: this.n, mean: Math.round(this.sum / this.n),
+      p50: at(50),
+      p90: at(90),
+      p99: at(99),
+      p999: at(99.9),
+      max: this.max,
+      count: this.n,
+      mean: Math.round(this.sum / this.n),
     };
-    if (withCurve) out.curve = CURVE_PERCENTILES.map((percentile) => ({ percentile, us: at(percentile) })).concat([{ percentile: 100, us: this.max }]);
+    if (withCurve)
+      out.curve = CURVE_PERCENTILES.map((percentile) => ({ percentile, us: at(percentile) })).concat([
+        { percentile: 100, us: this.max },
+      ]);
     return out;
   }
 }

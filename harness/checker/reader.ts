@@ -18,7 +18,16 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   return new Promise((resolve) => {
     const t = setTimeout(() => resolve(undefined), ms);
-    p.then((v) => { clearTimeout(t); resolve(v); }, () => { clearTimeout(t); resolve(undefined); });
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      () => {
+        clearTimeout(t);
+        resolve(undefined);
+      },
+    );
   });
 }
 
@@ -82,7 +91,8 @@ export class TopicReader {
       this.markReady();
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-      const p = e.payload.partition, last = BigInt(e.payload.lastOffset);
+      const p = e.payload.partition,
+        last = BigInt(e.payload.lastOffset);
       if ((this.position.get(p) ?? -1n) < last) {
         this.position.set(p, last);
         this.onPassed?.(p, last);

@@ -15,9 +15,11 @@ export const EXPIRED = TYPE_INDEX.ReservationExpired;
 /** Terminal decision types: what ends an order's life (OrderReserved only for non-confirming SUTs). */
 export function terminalDecisionTypes(confirms: boolean): ReadonlySet<DecisionType> {
   // confirms:false: OrderReserved is final; any other type is a decision too (a protocol breach shows as a conflict).
-  return new Set<DecisionType>(confirms
-    ? ["OrderConfirmed", "OrderCancelled", "ReservationExpired", "OrderRejected"]
-    : ["OrderReserved", "OrderRejected", "OrderConfirmed", "OrderCancelled", "ReservationExpired"]);
+  return new Set<DecisionType>(
+    confirms
+      ? ["OrderConfirmed", "OrderCancelled", "ReservationExpired", "OrderRejected"]
+      : ["OrderReserved", "OrderRejected", "OrderConfirmed", "OrderCancelled", "ReservationExpired"],
+  );
 }
 
 /** The same rule as a mask over TYPE_INDEX bits. */
@@ -29,7 +31,12 @@ export function terminalMask(confirms: boolean): number {
 
 /** Send statuses by rank: a later, higher status of one orderId wins (acked > unknown > failed > unsent). */
 export const STATUS_NAMES = ["unsent", "failed", "unknown", "acked"] as const satisfies readonly SentOrder["status"][];
-export const STATUS_CODE: Readonly<Record<SentOrder["status"], number>> = { unsent: 0, failed: 1, unknown: 2, acked: 3 };
+export const STATUS_CODE: Readonly<Record<SentOrder["status"], number>> = {
+  unsent: 0,
+  failed: 1,
+  unknown: 2,
+  acked: 3,
+};
 
 /** Owed a decision: acknowledged, or timed out but found in <ns>.orders. */
 export function isOwed(status: SentOrder["status"], inTopic: boolean | undefined): boolean {

@@ -32,7 +32,10 @@ function bucketIndex(b: Buckets, t: number): number {
 /** First intended send of the offered (non-retry) rows, else of all rows, and the last offered. */
 function intendedSpan(j: Judge): { t0: number; lastIntended: number; offered: number } {
   const book = j.book;
-  let t0 = Infinity, last = -Infinity, any = Infinity, offered = 0;
+  let t0 = Infinity,
+    last = -Infinity,
+    any = Infinity,
+    offered = 0;
   for (let i = 0; i < book.size; i++) {
     const t = book.intended[i]!;
     if (t < any) any = t;
@@ -49,7 +52,8 @@ function intendedSpan(j: Judge): { t0: number; lastIntended: number; offered: nu
 function sendSide(j: Judge, b: Buckets, sendDelay: LatencyRecorder, ack: LatencyRecorder): void {
   const book = j.book;
   for (let i = 0; i < book.size; i++) {
-    const sent = book.sentAt[i]!, acked = book.ackAt[i]!;
+    const sent = book.sentAt[i]!,
+      acked = book.ackAt[i]!;
     if (!Number.isNaN(sent)) sendDelay.recordMs(sent - book.intended[i]!);
     if (!Number.isNaN(sent) && !Number.isNaN(acked)) ack.recordMs(acked - sent);
     if (book.duplicateSend(i)) continue;
@@ -59,19 +63,31 @@ function sendSide(j: Judge, b: Buckets, sendDelay: LatencyRecorder, ack: Latency
 }
 
 export function statistics(j: Judge): Stats {
-  const book = j.book, f = j.fates;
-  const decision = new LatencyRecorder(), reserve = new LatencyRecorder();
-  const ack = new LatencyRecorder(), sendDelay = new LatencyRecorder();
+  const book = j.book,
+    f = j.fates;
+  const decision = new LatencyRecorder(),
+    reserve = new LatencyRecorder();
+  const ack = new LatencyRecorder(),
+    sendDelay = new LatencyRecorder();
   const { t0, lastIntended, offered } = intendedSpan(j);
   const n = MAX_SERIES_BUCKETS;
   const b: Buckets = {
-    t0, offered: new Uint32Array(n), acked: new Uint32Array(n), decided: new Uint32Array(n), latN: new Uint32Array(n), last: -1,
+    t0,
+    offered: new Uint32Array(n),
+    acked: new Uint32Array(n),
+    decided: new Uint32Array(n),
+    latN: new Uint32Array(n),
+    last: -1,
   };
   sendSide(j, b, sendDelay, ack);
 
-  let acked = 0, lastAck = t0, decided = 0, lastDecision = t0;
+  let acked = 0,
+    lastAck = t0,
+    decided = 0,
+    lastDecision = t0;
   // Latency per order, by the second it was intended in; placed into `sorted` by a counting sort afterwards.
-  const lat = new Float64Array(book.size), latBucket = new Int32Array(book.size).fill(-1);
+  const lat = new Float64Array(book.size),
+    latBucket = new Int32Array(book.size).fill(-1);
   for (let v = 0; v < book.size; v++) {
     if (book.view[v] !== v) continue;
     const s = book.summary(v);
@@ -100,7 +116,11 @@ export function statistics(j: Judge): Stats {
     }
   }
 
-  const latencyUs: Evaluation["latencyUs"] = { decision: decision.summary(true), ack: ack.summary(), sendDelay: sendDelay.summary() };
+  const latencyUs: Evaluation["latencyUs"] = {
+    decision: decision.summary(true),
+    ack: ack.summary(),
+    sendDelay: sendDelay.summary(),
+  };
   if (j.confirms) latencyUs.reserve = reserve.summary();
   return {
     latencyUs,
@@ -125,9 +145,14 @@ function series(b: Buckets, lat: Float64Array, latBucket: Int32Array): Evaluatio
   }
   const out: Evaluation["series"] = [];
   for (let i = 0; i <= b.last; i++) {
-    const row: Evaluation["series"][number] = { tSec: i, offered: b.offered[i]!, acked: b.acked[i]!, decided: b.decided[i]! };
+    const row: Evaluation["series"][number] = {
+      tSec: i,
+      offered: b.offered[i]!,
+      acked: b.acked[i]!,
+      decided: b.decided[i]!,
+    };
     if (b.latN[i]! > 0) {
-      const s = sorted.subarray(start[i]!, start[i + 1]!).sort();
+      const s = sorted.subarray(start[i], start[i + 1]).sort();
       row.p50Us = nearestRank(s, 50);
       row.p99Us = nearestRank(s, 99);
       row.maxUs = s[s.length - 1]!;

@@ -15,20 +15,48 @@ import type { DecisionSink } from "./collect.ts";
 export const STORE_VERSION = 1;
 export const storeFile = (sut: string) => `${sut}.decisions.ndjson.gz`;
 
-const headerLine = z.object({ type: z.literal("header"), version: z.literal(STORE_VERSION), sut: z.string(), ns: z.string(), confirms: z.boolean() });
-const decisionLine = z.object({
-  type: z.literal("d"), p: z.number().int().nonnegative(), o: z.string().regex(/^\d+$/), seen: z.number(), ts: z.number(), e: z.unknown(),
+const headerLine = z.object({
+  type: z.literal("header"),
+  version: z.literal(STORE_VERSION),
+  sut: z.string(),
+  ns: z.string(),
+  confirms: z.boolean(),
 });
-const malformedLine = z.object({ type: z.literal("malformed"), p: z.number().int().nonnegative(), o: z.string(), reason: z.string() });
+const decisionLine = z.object({
+  type: z.literal("d"),
+  p: z.number().int().nonnegative(),
+  o: z.string().regex(/^\d+$/),
+  seen: z.number(),
+  ts: z.number(),
+  e: z.unknown(),
+});
+const malformedLine = z.object({
+  type: z.literal("malformed"),
+  p: z.number().int().nonnegative(),
+  o: z.string(),
+  reason: z.string(),
+});
 const abortedLine = z.object({ type: z.literal("aborted"), e: z.unknown() });
 const inTopicLine = z.object({ type: z.literal("in-topic"), orderIds: z.array(z.string()) });
 export const endLine = z.object({
-  type: z.literal("end"), drainEndedAtMs: z.number(), drainComplete: z.boolean(), undecided: z.number().int().nonnegative(),
-  warnings: z.array(z.string()), decisions: z.number().int().nonnegative(), malformed: z.number().int().nonnegative(),
+  type: z.literal("end"),
+  drainEndedAtMs: z.number(),
+  drainComplete: z.boolean(),
+  undecided: z.number().int().nonnegative(),
+  warnings: z.array(z.string()),
+  decisions: z.number().int().nonnegative(),
+  malformed: z.number().int().nonnegative(),
 });
 export type StoreHeader = z.infer<typeof headerLine>;
 export type StoreEnd = z.infer<typeof endLine>;
-const LINES: Record<string, z.ZodType> = { header: headerLine, d: decisionLine, malformed: malformedLine, aborted: abortedLine, "in-topic": inTopicLine, end: endLine };
+const LINES: Record<string, z.ZodType> = {
+  header: headerLine,
+  d: decisionLine,
+  malformed: malformedLine,
+  aborted: abortedLine,
+  "in-topic": inTopicLine,
+  end: endLine,
+};
 
 /** Writes the record as decisions arrive (gzip level 1: cheap next to reading them). Also a DecisionSink. */
 export class DecisionStore implements DecisionSink {
@@ -38,7 +66,11 @@ export class DecisionStore implements DecisionSink {
   private decisions = 0;
   private malformedCount = 0;
 
-  constructor(readonly file: string, header: Omit<StoreHeader, "type" | "version">, private readonly next?: DecisionSink) {
+  constructor(
+    readonly file: string,
+    header: Omit<StoreHeader, "type" | "version">,
+    private readonly next?: DecisionSink,
+  ) {
     this.gzip = createGzip({ level: 1 });
     this.out = createWriteStream(file);
     this.gzip.pipe(this.out);
@@ -56,7 +88,14 @@ export class DecisionStore implements DecisionSink {
     this.buffer = [];
   }
 
-  decision(d: Decision, partition: number, offset: string, seenAtMs: number, recordTimestampMs: number, raw: string): void {
+  decision(
+    d: Decision,
+    partition: number,
+    offset: string,
+    seenAtMs: number,
+    recordTimestampMs: number,
+    raw: string,
+  ): void {
     this.decisions++;
     // The value is JSON already; a value spread over lines is written again on one.
     const e = raw.includes("\n") || raw.includes("\r") ? JSON.stringify(d) : raw;
@@ -107,7 +146,9 @@ export interface StoreReader {
 }
 
 function bad(file: string, line: number, why: string): InputError {
-  return new InputError(`${file}:${line}: ${why} (an edited or damaged run record; re-judge with --from-topics if the topics are still on a broker)`);
+  return new InputError(
+    `${file}:${line}: ${why} (an edited or damaged run record; re-judge with --from-topics if the topics are still on a broker)`,
+  );
 }
 
 function decisionOf(file: string, n: number, e: unknown): Decision {
@@ -120,7 +161,10 @@ function decisionOf(file: string, n: number, e: unknown): Decision {
 export async function readStore(file: string, to: StoreReader): Promise<{ header: StoreHeader; end: StoreEnd }> {
   const input = createReadStream(file).pipe(createGunzip());
   const lines = createInterface({ input, crlfDelay: Infinity });
-  let n = 0, header: StoreHeader | undefined, end: StoreEnd | undefined, decisions = 0;
+  let n = 0,
+    header: StoreHeader | undefined,
+    end: StoreEnd | undefined,
+    decisions = 0;
   try {
     for await (const text of lines) {
       n++;
@@ -135,21 +179,34 @@ export async function readStore(file: string, to: StoreReader): Promise<{ header
       const schema = typeof type === "string" ? LINES[type] : undefined;
       if (!schema) throw bad(file, n, `unknown line type ${JSON.stringify(type)}`);
       const r = schema.safeParse(raw);
-      if (!r.success) throw bad(file, n, r.error.issues.map((i) => `${i.path.join(".") || "line"}: ${i.message}`).join("; "));
+      if (!r.success)
+        throw bad(file, n, r.error.issues.map((i) => `${i.path.join(".") || "line"}: ${i.message}`).join("; "));
       const line = r.data as { type: string };
       if (n === 1 && line.type !== "header") throw bad(file, n, "the first line must be the header");
       switch (line.type) {
-        case "header": header = line as StoreHeader; break;
+        case "header":
+          header = line as StoreHeader;
+          break;
         case "d": {
           const l = line as z.infer<typeof decisionLine>;
           decisions++;
           to.decision(decisionOf(file, n, l.e), l.p, l.o, l.seen, l.ts);
           break;
         }
-        case "malformed": { const l = line as z.infer<typeof malformedLine>; to.malformed?.(l.p, l.o, l.reason); break; }
-        case "aborted": to.aborted?.(decisionOf(file, n, (line as z.infer<typeof abortedLine>).e)); break;
-        case "in-topic": to.inTopic?.((line as z.infer<typeof inTopicLine>).orderIds); break;
-        case "end": end = line as StoreEnd; break;
+        case "malformed": {
+          const l = line as z.infer<typeof malformedLine>;
+          to.malformed?.(l.p, l.o, l.reason);
+          break;
+        }
+        case "aborted":
+          to.aborted?.(decisionOf(file, n, (line as z.infer<typeof abortedLine>).e));
+          break;
+        case "in-topic":
+          to.inTopic?.((line as z.infer<typeof inTopicLine>).orderIds);
+          break;
+        case "end":
+          end = line as StoreEnd;
+          break;
       }
     }
   } catch (e) {
@@ -158,6 +215,7 @@ export async function readStore(file: string, to: StoreReader): Promise<{ header
   }
   if (!header) throw bad(file, 1, "empty record");
   if (!end) throw bad(file, n, "ends before its end line (truncated: the run stopped while writing it?)");
-  if (end.decisions !== decisions) throw bad(file, n, `the end line counts ${end.decisions} decisions, the file holds ${decisions}`);
+  if (end.decisions !== decisions)
+    throw bad(file, n, `the end line counts ${end.decisions} decisions, the file holds ${decisions}`);
   return { header, end };
 }

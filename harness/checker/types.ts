@@ -84,7 +84,14 @@ export interface Violation {
 
 /** The invariants a SUT can claim (sut.json `claims`, `expectedViolations`): the one list of their names. */
 export const INVARIANTS = [
-  "oversell", "duplicate", "conflict", "lost", "phantom", "false-rejection", "stuck", "invalid-accepted",
+  "oversell",
+  "duplicate",
+  "conflict",
+  "lost",
+  "phantom",
+  "false-rejection",
+  "stuck",
+  "invalid-accepted",
 ] as const;
 export type Invariant = (typeof INVARIANTS)[number];
 /** Every check the checker reports: the invariants, then the information-only ones. */

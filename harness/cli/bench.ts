@@ -16,12 +16,22 @@ import { DEFAULT_SCENARIO, generateStream, loadScenario } from "../scenario/inde
 import { InputError } from "../shared/zod-errors.ts";
 import { listSuts, loadManifest } from "../sut/manifest.ts";
 import { parseSetFlags } from "../sut/settings.ts";
-import { addConnectionOptions, connectionFromFlags, FlagError, flagIssues, parseOrExit, usageError, exitOnError } from "./options.ts";
+import {
+  addConnectionOptions,
+  connectionFromFlags,
+  FlagError,
+  flagIssues,
+  parseOrExit,
+  usageError,
+  exitOnError,
+} from "./options.ts";
 
 const program = addConnectionOptions(
   new Command("bench")
     .description("run every selected SUT on one generated order stream against a real Kafka and judge it")
-    .usage("[--sut a,b] [--scenario name|file] [--seed N] [--faults spec] [--bootstrap h:p,...] [--brokers 1|3] [--out DIR] [--driver kafka|http] [--instances N] [--set sut.setting=value]")
+    .usage(
+      "[--sut a,b] [--scenario name|file] [--seed N] [--faults spec] [--bootstrap h:p,...] [--brokers 1|3] [--out DIR] [--driver kafka|http] [--instances N] [--set sut.setting=value]",
+    )
     .option("--sut <names>", `comma-separated SUTs (default: all: ${listSuts().join(", ")})`)
     .option("--scenario <name|file>", "built-in scenario or a JSON/YAML file", DEFAULT_SCENARIO)
     .option("--seed <n>", "seed of the generated stream (default: the scenario's)")
@@ -33,23 +43,45 @@ const program = addConnectionOptions(
     .option("--run-id <id>", "run id (default: UTC timestamp + random suffix)")
     .option("--driver <kind>", "kafka (produce directly) or http (through the order gateway)", "kafka")
     .option("--instances <n>", "instances per SUT (default: each manifest's)")
-    .option("--set <sut.setting=value>", "a SUT setting (OVERSELL_SETTING_<SETTING>); repeatable", (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      "--set <sut.setting=value>",
+      "a SUT setting (OVERSELL_SETTING_<SETTING>); repeatable",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option("--no-progress", "no progress line"),
 ).allowExcessArguments(false);
 
 const flagsSchema = z.object({
-  sut: z.string().regex(/^[^,]+(,[^,]+)*$/, "comma-separated SUT names (or folders with a sut.json)").optional(),
+  sut: z
+    .string()
+    .regex(/^[^,]+(,[^,]+)*$/, "comma-separated SUT names (or folders with a sut.json)")
+    .optional(),
   scenario: z.string().min(1),
-  seed: z.string().regex(/^\d{1,15}$/, "a non-negative integer").transform(Number).optional(),
+  seed: z
+    .string()
+    .regex(/^\d{1,15}$/, "a non-negative integer")
+    .transform(Number)
+    .optional(),
   faults: z.string().min(1).optional(),
   bootstrap: z.string().optional(),
-  brokers: z.enum(["1", "3"], { error: "1 or 3" }).transform((v) => Number(v) as 1 | 3).optional(),
-  kafkaVersion: z.string().regex(/^\d+\.\d+\.\d+$/, "a version like 4.1.1").optional(),
+  brokers: z
+    .enum(["1", "3"], { error: "1 or 3" })
+    .transform((v) => Number(v) as 1 | 3)
+    .optional(),
+  kafkaVersion: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+$/, "a version like 4.1.1")
+    .optional(),
   tls: z.boolean().optional(),
   out: z.string().min(1).optional(),
   runId: z.string().regex(RUN_ID_PATTERN, "letters, digits, '_' and '-' (no '.')").optional(),
   driver: z.enum(["kafka", "http"], { error: "kafka or http" }),
-  instances: z.string().regex(/^([1-9]|1[0-6])$/, "1 to 16").transform(Number).optional(),
+  instances: z
+    .string()
+    .regex(/^([1-9]|1[0-6])$/, "1 to 16")
+    .transform(Number)
+    .optional(),
   set: z.array(z.string().regex(/^[a-z0-9-]+\.[A-Za-z0-9_.-]+=.*$/, "sut.setting=value")),
   progress: z.boolean(),
 });
@@ -91,8 +123,12 @@ program.action(async (raw: Record<string, unknown>) => {
       const loadMs = Math.max(generateStream(scenario, seed).durationMs, 1000);
       const specs = parseFaultSpecs(f.faults, loadMs);
       const needsEmbedded = specs.find((s) => s.kind === "broker" || s.kind === "network");
-      if (f.tls && specs.some((s) => s.kind === "network")) throw new InputError("--faults network: the fault proxies carry plaintext only; drop --tls");
-      if (needsEmbedded && connection) throw new InputError(`--faults ${needsEmbedded.kind}: needs the embedded cluster (the harness cannot restart or proxy the brokers of --bootstrap)`);
+      if (f.tls && specs.some((s) => s.kind === "network"))
+        throw new InputError("--faults network: the fault proxies carry plaintext only; drop --tls");
+      if (needsEmbedded && connection)
+        throw new InputError(
+          `--faults ${needsEmbedded.kind}: needs the embedded cluster (the harness cannot restart or proxy the brokers of --bootstrap)`,
+        );
       faults = { text: f.faults, specs };
     }
     if (connection) process.stderr.write(`Kafka: ${describeConnection(connection)}\n`);
@@ -101,15 +137,29 @@ program.action(async (raw: Record<string, unknown>) => {
     const progress = new Progress(process.stderr, !f.progress);
     const runId = f.runId ?? newRunId();
     const outDir = f.out ?? resolve("reports", runId);
-    const tlsCluster = f.tls ? await startTlsCluster(f.brokers, f.kafkaVersion, join(outDir, "kafka.log"), progress) : undefined;
+    const tlsCluster = f.tls
+      ? await startTlsCluster(f.brokers, f.kafkaVersion, join(outDir, "kafka.log"), progress)
+      : undefined;
     const outcome = await runBench({
-      suts: items, scenario, seed, connection, outDir, runId, driver: f.driver, instances: f.instances, settings, faults, progress,
+      suts: items,
+      scenario,
+      seed,
+      connection,
+      outDir,
+      runId,
+      driver: f.driver,
+      instances: f.instances,
+      settings,
+      faults,
+      progress,
       ...(tlsCluster ? { shared: { cluster: tlsCluster } } : { brokers: f.brokers, kafkaVersion: f.kafkaVersion }),
       command: ["npm run bench --", ...process.argv.slice(2)].join(" "),
       handleSignals: true,
     }).finally(() => tlsCluster?.stop());
     process.stdout.write(`\n${outcome.summary}\n\n`);
-    process.stdout.write(`run folder: ${outcome.runDir} (result.json, history.ndjson, junit.xml, report.html${connection ? "" : ", kafka.log"})\n`);
+    process.stdout.write(
+      `run folder: ${outcome.runDir} (result.json, history.ndjson, junit.xml, report.html${connection ? "" : ", kafka.log"})\n`,
+    );
     process.stdout.write(`wall time: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     process.exit(outcome.exitCode);
   } catch (e) {
@@ -118,10 +168,21 @@ program.action(async (raw: Record<string, unknown>) => {
 });
 
 /** `--tls`: the cluster is started here so that its clients default to the SSL listener. */
-async function startTlsCluster(brokers: 1 | 3 | undefined, kafkaVersion: string | undefined, logFile: string, progress: Progress) {
+async function startTlsCluster(
+  brokers: 1 | 3 | undefined,
+  kafkaVersion: string | undefined,
+  logFile: string,
+  progress: Progress,
+) {
   progress.update("starting embedded Kafka with an SSL listener ...");
   mkdirSync(dirname(logFile), { recursive: true });
-  const c = await EmbeddedCluster.start({ brokers: brokers ?? 1, kafkaVersion, logFile, log: (l) => progress.log(l), tls: { clients: "tls" } });
+  const c = await EmbeddedCluster.start({
+    brokers: brokers ?? 1,
+    kafkaVersion,
+    logFile,
+    log: (l) => progress.log(l),
+    tls: { clients: "tls" },
+  });
   progress.log(`Kafka ${c.kafkaVersion}: clients over TLS at ${c.bootstrap} (CA ${c.tls!.caFile})`);
   return c;
 }

@@ -26,7 +26,8 @@ program.action(async (runDir: string, raw: Record<string, unknown> & { progress:
     let connection;
     if (raw.fromTopics) {
       const bootstrap = flags.bootstrap ?? (await storedBootstrap(runDir));
-      if (!bootstrap) throw new InputError(`${runDir}: no bootstrap in result.json or history.ndjson; give --bootstrap`);
+      if (!bootstrap)
+        throw new InputError(`${runDir}: no bootstrap in result.json or history.ndjson; give --bootstrap`);
       connection = connectionFromFlags({ ...flags, bootstrap });
     }
     const progress = new Progress(process.stderr, !raw.progress);

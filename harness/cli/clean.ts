@@ -21,34 +21,39 @@ function parseAge(text: string): number {
   return Number(m[1]) * { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as "m" | "h" | "d" | "w"];
 }
 
-program.action(async (raw: Record<string, unknown> & { olderThan?: string; run?: string; dryRun?: boolean; bootstrap?: string }) => {
-  try {
-    if (!raw.bootstrap) usageError(program, "--bootstrap is required (the cluster to clean)");
-    if (Boolean(raw.olderThan) === Boolean(raw.run)) usageError(program, "give exactly one of --older-than and --run");
-    if (raw.run && !RUN_ID_PATTERN.test(raw.run)) usageError(program, `--run "${raw.run}": a run id has letters, digits, '_' and '-' only`);
-    const cutoff = raw.olderThan ? Date.now() - parseAge(raw.olderThan) : undefined;
-    const connection = connectionFromFlags(raw)!;
-    await probeCluster(connection, 30_000);
-    await withAdmin(connection, async (admin) => {
-      const runs = runTopics(await admin.listTopics());
-      const chosen: string[] = [];
-      for (const [runId, topics] of runs) {
-        if (raw.run ? runId === raw.run : (runIdTime(runId) ?? Infinity) < cutoff!) chosen.push(...topics);
-      }
-      chosen.sort();
-      if (chosen.length === 0) {
-        console.log(`nothing to delete on ${describeConnection(connection)}`);
-        return;
-      }
-      for (const t of chosen) console.log(`${raw.dryRun ? "would delete" : "delete"} ${t}`);
-      if (raw.dryRun) return;
-      for (let i = 0; i < chosen.length; i += 100) await admin.deleteTopics({ topics: chosen.slice(i, i + 100), timeout: 30_000 });
-      console.log(`deleted ${chosen.length} topic(s) of ${new Set(chosen.map((t) => t.split(".")[1])).size} run(s)`);
-    });
-    process.exit(0);
-  } catch (e) {
-    exitOnError(program, e);
-  }
-});
+program.action(
+  async (raw: Record<string, unknown> & { olderThan?: string; run?: string; dryRun?: boolean; bootstrap?: string }) => {
+    try {
+      if (!raw.bootstrap) usageError(program, "--bootstrap is required (the cluster to clean)");
+      if (Boolean(raw.olderThan) === Boolean(raw.run))
+        usageError(program, "give exactly one of --older-than and --run");
+      if (raw.run && !RUN_ID_PATTERN.test(raw.run))
+        usageError(program, `--run "${raw.run}": a run id has letters, digits, '_' and '-' only`);
+      const cutoff = raw.olderThan ? Date.now() - parseAge(raw.olderThan) : undefined;
+      const connection = connectionFromFlags(raw)!;
+      await probeCluster(connection, 30_000);
+      await withAdmin(connection, async (admin) => {
+        const runs = runTopics(await admin.listTopics());
+        const chosen: string[] = [];
+        for (const [runId, topics] of runs) {
+          if (raw.run ? runId === raw.run : (runIdTime(runId) ?? Infinity) < cutoff!) chosen.push(...topics);
+        }
+        chosen.sort();
+        if (chosen.length === 0) {
+          console.log(`nothing to delete on ${describeConnection(connection)}`);
+          return;
+        }
+        for (const t of chosen) console.log(`${raw.dryRun ? "would delete" : "delete"} ${t}`);
+        if (raw.dryRun) return;
+        for (let i = 0; i < chosen.length; i += 100)
+          await admin.deleteTopics({ topics: chosen.slice(i, i + 100), timeout: 30_000 });
+        console.log(`deleted ${chosen.length} topic(s) of ${new Set(chosen.map((t) => t.split(".")[1])).size} run(s)`);
+      });
+      process.exit(0);
+    } catch (e) {
+      exitOnError(program, e);
+    }
+  },
+);
 
 await parseOrExit(program);

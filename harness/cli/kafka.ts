@@ -25,8 +25,12 @@ interface State {
 
 function tlsFlags(c: EmbeddedCluster): State["tls"] {
   if (!c.tls) return undefined;
-  const flags = (conn: ReturnType<EmbeddedCluster["tlsConnection"]>) => [`--bootstrap ${conn.brokers.join(",")} --ssl`,
-    `--ssl-ca ${conn.ssl!.caFile}`, ...(conn.ssl!.certFile ? [`--ssl-cert ${conn.ssl!.certFile} --ssl-key ${conn.ssl!.keyFile}`] : [])].join(" ");
+  const flags = (conn: ReturnType<EmbeddedCluster["tlsConnection"]>) =>
+    [
+      `--bootstrap ${conn.brokers.join(",")} --ssl`,
+      `--ssl-ca ${conn.ssl!.caFile}`,
+      ...(conn.ssl!.certFile ? [`--ssl-cert ${conn.ssl!.certFile} --ssl-key ${conn.ssl!.keyFile}`] : []),
+    ].join(" ");
   return { ssl: flags(c.tlsConnection()), mtls: flags(c.tlsConnection({ mutual: true })) };
 }
 
@@ -44,7 +48,9 @@ function brokerCount(v: string): 1 | 3 {
   throw new InvalidArgumentError("must be 1 or 3");
 }
 
-const program = new Command("kafka").description("a real Apache Kafka on this machine, for as long as you want it").showHelpAfterError();
+const program = new Command("kafka")
+  .description("a real Apache Kafka on this machine, for as long as you want it")
+  .showHelpAfterError();
 
 program
   .command("start")
@@ -65,18 +71,27 @@ program
     mkdirSync(STATE_DIR, { recursive: true });
     const t0 = Date.now();
     const c = await EmbeddedCluster.start({
-      brokers: o.brokers, kafkaVersion: o.kafkaVersion, detached: true,
+      brokers: o.brokers,
+      kafkaVersion: o.kafkaVersion,
+      detached: true,
       ports: o.port ? Array.from({ length: o.brokers }, (_, i) => o.port! + i) : undefined,
-      workDir: join(STATE_DIR, "cluster"), logFile: join(STATE_DIR, "kafka.log"),
-      log: (l) => console.error(l), tls: o.tls ? {} : undefined,
+      workDir: join(STATE_DIR, "cluster"),
+      logFile: join(STATE_DIR, "kafka.log"),
+      log: (l) => console.error(l),
+      tls: o.tls ? {} : undefined,
     });
     const state: State = {
-      bootstrap: c.bootstrap, kafkaVersion: c.kafkaVersion, workDir: c.workDir, logFile: c.logFile,
+      bootstrap: c.bootstrap,
+      kafkaVersion: c.kafkaVersion,
+      workDir: c.workDir,
+      logFile: c.logFile,
       nodes: c.nodes.map((n) => ({ nodeId: n.nodeId, pid: n.pid!, start: processStartTime(n.pid!) ?? "" })),
       tls: tlsFlags(c),
     };
     writeFileSync(STATE, JSON.stringify(state, null, 2));
-    console.error(`Kafka ${c.kafkaVersion}, ${o.brokers} node(s), ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; log: ${c.logFile}`);
+    console.error(
+      `Kafka ${c.kafkaVersion}, ${o.brokers} node(s), ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; log: ${c.logFile}`,
+    );
     console.log(c.bootstrap);
     // The first line stays the plaintext bootstrap (scripts read it); TLS lines follow.
     if (state.tls) console.log(`tls:  ${state.tls.ssl}\nmtls: ${state.tls.mtls}`);
@@ -107,8 +122,14 @@ program.command("status").action(async () => {
     process.exit(3);
   }
   try {
-    await waitForBrokers({ brokers: st.bootstrap.split(",") }, live.map((n) => n.nodeId), 5000);
-    console.log(`running: ${st.bootstrap} (Kafka ${st.kafkaVersion}, ${live.length}/${st.nodes.length} node(s) up, pids ${live.map((n) => n.pid).join(" ")})`);
+    await waitForBrokers(
+      { brokers: st.bootstrap.split(",") },
+      live.map((n) => n.nodeId),
+      5000,
+    );
+    console.log(
+      `running: ${st.bootstrap} (Kafka ${st.kafkaVersion}, ${live.length}/${st.nodes.length} node(s) up, pids ${live.map((n) => n.pid).join(" ")})`,
+    );
     if (st.tls) console.log(`tls:  ${st.tls.ssl}\nmtls: ${st.tls.mtls}`);
   } catch (e) {
     console.log(`processes up but not answering: ${(e as Error).message}`);

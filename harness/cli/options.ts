@@ -37,28 +37,46 @@ function oneLine(issues: z.core.$ZodIssue[]): string {
 }
 
 /** The connection to an external cluster from flags (undefined without --bootstrap). The password only comes from the environment. */
-export function connectionFromFlags(o: SecurityFlags & { bootstrap?: string }, env: NodeJS.ProcessEnv = process.env): Connection | undefined {
+export function connectionFromFlags(
+  o: SecurityFlags & { bootstrap?: string },
+  env: NodeJS.ProcessEnv = process.env,
+): Connection | undefined {
   const secFlags = ["ssl", "sslCa", "sslCert", "sslKey", "sslInsecure", "saslMechanism", "saslUsername"] as const;
   if (!o.bootstrap) {
     const used = secFlags.filter((k) => o[k] !== undefined);
-    if (used.length) throw new FlagError(`--${used[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --bootstrap (TLS/SASL apply to an external cluster)`);
+    if (used.length)
+      throw new FlagError(
+        `--${used[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --bootstrap (TLS/SASL apply to an external cluster)`,
+      );
     return undefined;
   }
-  if (Boolean(o.saslMechanism) !== Boolean(o.saslUsername)) throw new FlagError("--sasl-mechanism and --sasl-username go together");
+  if (Boolean(o.saslMechanism) !== Boolean(o.saslUsername))
+    throw new FlagError("--sasl-mechanism and --sasl-username go together");
   const password = env[ENV.saslPassword];
-  if (o.saslMechanism && password === undefined) throw new InputError(`SASL needs the password in the environment variable ${ENV.saslPassword} (it is never taken from the command line)`);
-  const ssl = o.ssl || o.sslCa || o.sslCert || o.sslKey || o.sslInsecure
-    ? { enabled: true, caFile: o.sslCa, certFile: o.sslCert, keyFile: o.sslKey, rejectUnauthorized: !o.sslInsecure }
-    : undefined;
+  if (o.saslMechanism && password === undefined)
+    throw new InputError(
+      `SASL needs the password in the environment variable ${ENV.saslPassword} (it is never taken from the command line)`,
+    );
+  const ssl =
+    o.ssl || o.sslCa || o.sslCert || o.sslKey || o.sslInsecure
+      ? { enabled: true, caFile: o.sslCa, certFile: o.sslCert, keyFile: o.sslKey, rejectUnauthorized: !o.sslInsecure }
+      : undefined;
   const raw = {
-    brokers: o.bootstrap.split(",").map((s) => s.trim()).filter(Boolean),
+    brokers: o.bootstrap
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
     ssl,
-    sasl: o.saslMechanism ? { mechanism: o.saslMechanism.toLowerCase(), username: o.saslUsername, password } : undefined,
+    sasl: o.saslMechanism
+      ? { mechanism: o.saslMechanism.toLowerCase(), username: o.saslUsername, password }
+      : undefined,
   };
   const r = connectionSchema.safeParse(raw);
   if (!r.success) {
     // Never echo a password: issues name fields, not values.
-    throw new FlagError(oneLine(r.error.issues.map((i) => ({ ...i, path: i.path[0] === "brokers" ? ["bootstrap"] : i.path }))));
+    throw new FlagError(
+      oneLine(r.error.issues.map((i) => ({ ...i, path: i.path[0] === "brokers" ? ["bootstrap"] : i.path }))),
+    );
   }
   return r.data;
 }
@@ -71,7 +89,8 @@ export async function parseOrExit(cmd: Command, argv: string[] = process.argv): 
     await cmd.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.code === "commander.helpDisplayed" || e.code === "commander.help" || e.code === "commander.version") process.exit(0);
+      if (e.code === "commander.helpDisplayed" || e.code === "commander.help" || e.code === "commander.version")
+        process.exit(0);
       usageError(cmd, e.message.replace(/^error:\s*/, ""));
     }
     throw e;
@@ -79,7 +98,9 @@ export async function parseOrExit(cmd: Command, argv: string[] = process.argv): 
 }
 
 export function usageError(cmd: Command, message: string): never {
-  process.stderr.write(`error: ${message.split("\n").join(" ")}\nusage: npm run ${cmd.name()} -- ${cmd.usage()}  (--help for all flags)\n`);
+  process.stderr.write(
+    `error: ${message.split("\n").join(" ")}\nusage: npm run ${cmd.name()} -- ${cmd.usage()}  (--help for all flags)\n`,
+  );
   process.exit(2);
 }
 

@@ -25,14 +25,20 @@ export function loadRunResult(target: string): { result: RunResult; dir: string 
 }
 
 function stamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "");
+  return d
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d+Z$/, "");
 }
 
 export function runReportCli(argv: string[]): string {
   const program = new Command("report")
     .description("HTML report of a run, or a comparison page of several runs")
     .argument("<runs...>", "run folders (reports/<run>) or result.json files")
-    .option("--out <file>", "where to write the page (default: <run>/report.html, or comparison-<timestamp>.html next to the first run)")
+    .option(
+      "--out <file>",
+      "where to write the page (default: <run>/report.html, or comparison-<timestamp>.html next to the first run)",
+    )
     .showHelpAfterError()
     .exitOverride();
   program.parse(argv, { from: "user" });
@@ -50,18 +56,32 @@ export function runReportCli(argv: string[]): string {
   const file = out ? resolve(out) : join(dirname(runs[0]!.dir), `comparison-${stamp(new Date())}.html`);
   mkdirSync(dirname(file), { recursive: true });
   // Links to each run's own report, relative to the comparison page, when it exists.
-  const links = runs.map((r) => (existsSync(join(r.dir, "report.html")) ? relative(dirname(file), join(r.dir, "report.html")).split(/[\\/]/).map(encodeURIComponent).join("/") : undefined));
-  writeFileSync(file, renderComparison(runs.map((r) => r.result), { links }));
+  const links = runs.map((r) =>
+    existsSync(join(r.dir, "report.html"))
+      ? relative(dirname(file), join(r.dir, "report.html")).split(/[\\/]/).map(encodeURIComponent).join("/")
+      : undefined,
+  );
+  writeFileSync(
+    file,
+    renderComparison(
+      runs.map((r) => r.result),
+      { links },
+    ),
+  );
   return file;
 }
 
-const isMain = process.argv[1] !== undefined && basename(process.argv[1]) === "report.ts" && resolve(process.argv[1]).includes(join("harness", "cli"));
+const isMain =
+  process.argv[1] !== undefined &&
+  basename(process.argv[1]) === "report.ts" &&
+  resolve(process.argv[1]).includes(join("harness", "cli"));
 if (isMain) {
   try {
     console.log(runReportCli(process.argv.slice(2)));
   } catch (e) {
     const err = e as Error & { exitCode?: number; code?: string };
-    if (err.code?.startsWith("commander.")) process.exit(err.code === "commander.helpDisplayed" || err.code === "commander.version" ? 0 : 2);
+    if (err.code?.startsWith("commander."))
+      process.exit(err.code === "commander.helpDisplayed" || err.code === "commander.version" ? 0 : 2);
     console.error(`[report] ${err.message}`);
     process.exit(err instanceof InputError ? err.exitCode : 2);
   }

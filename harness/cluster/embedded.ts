@@ -47,8 +47,15 @@ export interface NodeInfo extends NodePorts {
   mtlsPort?: number;
 }
 
-const JVM_FLAGS = ["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-  "-XX:+ExitOnOutOfMemoryError", "-Djava.net.preferIPv4Stack=true", "-Djava.awt.headless=true"];
+const JVM_FLAGS = [
+  "-Xms128m",
+  "-Xmx512m",
+  "-XX:+UseSerialGC",
+  "-XX:TieredStopAtLevel=1",
+  "-XX:+ExitOnOutOfMemoryError",
+  "-Djava.net.preferIPv4Stack=true",
+  "-Djava.awt.headless=true",
+];
 
 export class BrokerStartError extends Error {}
 
@@ -99,14 +106,20 @@ export class EmbeddedCluster {
     const log = opts.log ?? (() => {});
     requireJava(version);
     const jars = await ensureKafkaJars(version, log);
-    const workDir = resolve(opts.workDir ?? join(tmpdir(), `oversell-kafka-${process.pid}-${randomBytes(3).toString("hex")}`));
+    const workDir = resolve(
+      opts.workDir ?? join(tmpdir(), `oversell-kafka-${process.pid}-${randomBytes(3).toString("hex")}`),
+    );
     rmSync(workDir, { recursive: true, force: true });
     mkdirSync(workDir, { recursive: true });
     const logFile = resolve(opts.logFile ?? join(workDir, "kafka.log"));
     const nodes: NodeInfo[] = [];
-    if (opts.ports && opts.ports.length !== count) throw new BrokerStartError(`${count} node(s) need ${count} port(s), got ${opts.ports.length}`);
+    if (opts.ports && opts.ports.length !== count)
+      throw new BrokerStartError(`${count} node(s) need ${count} port(s), got ${opts.ports.length}`);
     for (const p of opts.ports ?? []) {
-      if (!(await portIsFree(p))) throw new BrokerStartError(`port ${p} on 127.0.0.1 is in use (another broker? npm run kafka -- status); choose another port or stop what holds it`);
+      if (!(await portIsFree(p)))
+        throw new BrokerStartError(
+          `port ${p} on 127.0.0.1 is in use (another broker? npm run kafka -- status); choose another port or stop what holds it`,
+        );
     }
     for (let i = 1; i <= count; i++) {
       const port = opts.ports?.[i - 1] ?? (await freePort());
@@ -143,21 +156,51 @@ export class EmbeddedCluster {
     mkdirSync(join(dir, "data"), { recursive: true });
     const propsFile = join(dir, "server.properties");
     const t = this.tlsFiles;
-    const tls = t && n.sslPort && n.mtlsPort
-      ? { sslPort: n.sslPort, mtlsPort: n.mtlsPort, keystore: t.brokerKeystore, keystorePassword: t.keystorePassword, caFile: t.caFile }
-      : undefined;
-    writeFileSync(propsFile, nodeProperties({
-      node: n, all: this.nodes, logDir: join(dir, "data"), kafkaVersion: this.kafkaVersion, saslPort: n.saslPort, tls,
-      extra: this.opts.brokerProperties,
-    }));
-    const args = ["-Xmx128m", ...this.logFlag(), "-cp", `${this.jars}/*`, "kafka.tools.StorageTool", "format", "-t", clusterId, "-c", propsFile];
+    const tls =
+      t && n.sslPort && n.mtlsPort
+        ? {
+            sslPort: n.sslPort,
+            mtlsPort: n.mtlsPort,
+            keystore: t.brokerKeystore,
+            keystorePassword: t.keystorePassword,
+            caFile: t.caFile,
+          }
+        : undefined;
+    writeFileSync(
+      propsFile,
+      nodeProperties({
+        node: n,
+        all: this.nodes,
+        logDir: join(dir, "data"),
+        kafkaVersion: this.kafkaVersion,
+        saslPort: n.saslPort,
+        tls,
+        extra: this.opts.brokerProperties,
+      }),
+    );
+    const args = [
+      "-Xmx128m",
+      ...this.logFlag(),
+      "-cp",
+      `${this.jars}/*`,
+      "kafka.tools.StorageTool",
+      "format",
+      "-t",
+      clusterId,
+      "-c",
+      propsFile,
+    ];
     for (const u of this.opts.scramUsers ?? []) {
-      for (const m of ["SCRAM-SHA-256", "SCRAM-SHA-512"]) args.push("--add-scram", `${m}=[name=${u.username},password=${u.password}]`);
+      for (const m of ["SCRAM-SHA-256", "SCRAM-SHA-512"])
+        args.push("--add-scram", `${m}=[name=${u.username},password=${u.password}]`);
     }
     const r = spawnSync("java", args, { encoding: "utf8" });
     if (r.status !== 0) {
       // The cause is in the exception lines, not the stack frames below them.
-      const lines = `${r.stderr}${r.stdout}`.trim().split("\n").filter((l) => !/^\s+at |^\s+\.\.\. \d+ more/.test(l));
+      const lines = `${r.stderr}${r.stdout}`
+        .trim()
+        .split("\n")
+        .filter((l) => !/^\s+at |^\s+\.\.\. \d+ more/.test(l));
       throw new BrokerStartError(`formatting the log dir of node ${n.nodeId} failed:\n${lines.slice(-10).join("\n")}`);
     }
   }
@@ -176,7 +219,14 @@ export class EmbeddedCluster {
   async startNode(nodeId: number, { wait = true } = {}): Promise<void> {
     const n = this.node(nodeId);
     if (n.running) return;
-    const args = [...JVM_FLAGS, ...this.logFlag(), "-cp", `${this.jars}/*`, "kafka.Kafka", join(this.nodeDir(nodeId), "server.properties")];
+    const args = [
+      ...JVM_FLAGS,
+      ...this.logFlag(),
+      "-cp",
+      `${this.jars}/*`,
+      "kafka.Kafka",
+      join(this.nodeDir(nodeId), "server.properties"),
+    ];
     const child = spawnChild("java", args, { logFile: this.logFile, detached: this.opts.detached });
     this.children.set(nodeId, child);
     n.pid = child.pid;
@@ -192,12 +242,19 @@ export class EmbeddedCluster {
     const running = this.nodes.filter((n) => n.running);
     const died = () => running.find((n) => this.children.get(n.nodeId)?.exitCode() !== undefined);
     try {
-      await waitForBrokers(this.connection, running.map((n) => n.nodeId), timeoutMs, () => {
-        const d = died();
-        if (d) throw new BrokerStartError(`Kafka node ${d.nodeId} exited during start-up`);
-      });
+      await waitForBrokers(
+        this.connection,
+        running.map((n) => n.nodeId),
+        timeoutMs,
+        () => {
+          const d = died();
+          if (d) throw new BrokerStartError(`Kafka node ${d.nodeId} exited during start-up`);
+        },
+      );
     } catch (e) {
-      throw new BrokerStartError(`${(e as Error).message}\n--- last lines of ${this.logFile} ---\n${tailOfFile(this.logFile, 25)}`);
+      throw new BrokerStartError(
+        `${(e as Error).message}\n--- last lines of ${this.logFile} ---\n${tailOfFile(this.logFile, 25)}`,
+      );
     }
   }
 

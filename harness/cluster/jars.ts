@@ -36,8 +36,14 @@ export async function ensureKafkaToolsJars(version: string, log: (line: string) 
   return ensureJars(version, toolsJarDir(version), "tools", log);
 }
 
-async function ensureJars(version: string, dir: string, what: "broker" | "tools", log: (line: string) => void): Promise<string> {
-  if (!/^\d+\.\d+\.\d+$/.test(version)) throw new PrerequisiteError(`Kafka version "${version}" is not of the form X.Y.Z`);
+async function ensureJars(
+  version: string,
+  dir: string,
+  what: "broker" | "tools",
+  log: (line: string) => void,
+): Promise<string> {
+  if (!/^\d+\.\d+\.\d+$/.test(version))
+    throw new PrerequisiteError(`Kafka version "${version}" is not of the form X.Y.Z`);
   const marker = join(dir, ".complete");
   if (existsSync(marker)) return dir;
   requireMaven();
@@ -45,8 +51,16 @@ async function ensureJars(version: string, dir: string, what: "broker" | "tools"
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(dirname(dir), { recursive: true });
-  const args = ["-B", "-q", "-f", POM, "dependency:copy-dependencies", "-DincludeScope=runtime",
-    `-DoutputDirectory=${tmp}`, `-Dkafka.version=${version}`];
+  const args = [
+    "-B",
+    "-q",
+    "-f",
+    POM,
+    "dependency:copy-dependencies",
+    "-DincludeScope=runtime",
+    `-DoutputDirectory=${tmp}`,
+    `-Dkafka.version=${version}`,
+  ];
   if (isKafka3(version)) args.push("-Dkafka3=true");
   if (what === "tools") args.push("-Dtools=true");
   const output: string[] = [];

@@ -39,7 +39,10 @@ export function nodeProperties(i: NodeConfigInput): string {
     protocolMap.push("SASL:SASL_PLAINTEXT");
   }
   if (i.tls) {
-    for (const [name, port] of [["SSL", i.tls.sslPort], ["MTLS", i.tls.mtlsPort]] as const) {
+    for (const [name, port] of [
+      ["SSL", i.tls.sslPort],
+      ["MTLS", i.tls.mtlsPort],
+    ] as const) {
       listeners.push(`${name}://127.0.0.1:${port}`);
       advertised.push(`${name}://127.0.0.1:${port}`);
       protocolMap.push(`${name}:SSL`);
@@ -91,7 +94,11 @@ export function nodeProperties(i: NodeConfigInput): string {
   }
   if (i.tls) Object.assign(props, tlsProperties(i.tls));
   Object.assign(props, i.extra ?? {});
-  return Object.entries(props).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+  return (
+    Object.entries(props)
+      .map(([k, v]) => `${k}=${v}`)
+      .join("\n") + "\n"
+  );
 }
 
 function tlsProperties(t: TlsListeners): Record<string, string> {
@@ -121,11 +128,11 @@ export function log4jConfig(kafka3: boolean, level: "WARN" | "INFO" = "WARN"): s
     ].join("\n");
   }
   return [
-    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
-    "<Configuration status=\"WARN\">",
-    "  <Appenders><Console name=\"stdout\" target=\"SYSTEM_OUT\"><PatternLayout pattern=\"[%d] %p %m (%c)%n\"/></Console></Appenders>",
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<Configuration status="WARN">',
+    '  <Appenders><Console name="stdout" target="SYSTEM_OUT"><PatternLayout pattern="[%d] %p %m (%c)%n"/></Console></Appenders>',
     "  <Loggers>",
-    "    <Logger name=\"kafka.server.KafkaRaftServer\" level=\"INFO\"/>",
+    '    <Logger name="kafka.server.KafkaRaftServer" level="INFO"/>',
     `    <Root level=\"${level}\"><AppenderRef ref=\"stdout\"/></Root>`,
     "  </Loggers>",
     "</Configuration>",

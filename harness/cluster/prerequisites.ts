@@ -22,7 +22,9 @@ export function requireJava(kafkaVersion: string): void {
   const need = Number(kafkaVersion.split(".")[0]) >= 4 ? 17 : 11;
   const have = javaMajorVersion();
   if (have < need) {
-    throw new PrerequisiteError(`Kafka ${kafkaVersion} needs Java ${need} or newer; java on PATH is ${have}. Install Java ${need}+ or choose another --kafka-version.`);
+    throw new PrerequisiteError(
+      `Kafka ${kafkaVersion} needs Java ${need} or newer; java on PATH is ${have}. Install Java ${need}+ or choose another --kafka-version.`,
+    );
   }
 }
 

@@ -7,7 +7,10 @@ import { InputError } from "../shared/zod-errors.ts";
 
 /** An input problem (exit code 2), not a verdict. */
 export class UnreachableClusterError extends InputError {
-  constructor(message: string, readonly hint: string) {
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
     super(`${message}\nhint: ${hint}`);
   }
 }
@@ -18,7 +21,10 @@ export interface ProbeResult {
   clusterId: string;
 }
 
-function tcpCheck(hostPort: string, timeoutMs: number): Promise<string> /* "ok", "refused", "timeout", "dns" or a message */ {
+function tcpCheck(
+  hostPort: string,
+  timeoutMs: number,
+): Promise<string> /* "ok", "refused", "timeout", "dns" or a message */ {
   const i = hostPort.lastIndexOf(":");
   const host = hostPort.slice(0, i);
   const port = Number(hostPort.slice(i + 1));
@@ -31,22 +37,33 @@ function tcpCheck(hostPort: string, timeoutMs: number): Promise<string> /* "ok",
     s.setTimeout(timeoutMs, () => done("timeout"));
     s.once("connect", () => done("ok"));
     s.once("error", (e: NodeJS.ErrnoException) =>
-      done(e.code === "ECONNREFUSED" ? "refused" : e.code === "ENOTFOUND" || e.code === "EAI_AGAIN" ? "dns" : e.code ?? e.message),
+      done(
+        e.code === "ECONNREFUSED"
+          ? "refused"
+          : e.code === "ENOTFOUND" || e.code === "EAI_AGAIN"
+            ? "dns"
+            : (e.code ?? e.message),
+      ),
     );
   });
 }
 
 export async function probeCluster(conn: Connection, timeoutMs = 20_000): Promise<ProbeResult> {
   const who = describeConnection(conn);
-  const tcp = await Promise.all(conn.brokers.map(async (b) => [b, await tcpCheck(b, Math.min(5000, timeoutMs))] as const));
+  const tcp = await Promise.all(
+    conn.brokers.map(async (b) => [b, await tcpCheck(b, Math.min(5000, timeoutMs))] as const),
+  );
   const reachable = tcp.filter(([, r]) => r === "ok");
   if (reachable.length === 0) {
     const [b, r] = tcp[0]!;
     const hint =
-      r === "refused" ? `nothing is listening at ${b}: is the broker running (npm run kafka -- status) and is the port right?`
-      : r === "dns" ? `the host of ${b} does not resolve: check the name (use 127.0.0.1 for this machine)`
-      : r === "timeout" ? `${b} does not answer TCP: a firewall, a wrong host, or a black-holed network`
-      : `connecting to ${b} failed (${r})`;
+      r === "refused"
+        ? `nothing is listening at ${b}: is the broker running (npm run kafka -- status) and is the port right?`
+        : r === "dns"
+          ? `the host of ${b} does not resolve: check the name (use 127.0.0.1 for this machine)`
+          : r === "timeout"
+            ? `${b} does not answer TCP: a firewall, a wrong host, or a black-holed network`
+            : `connecting to ${b} failed (${r})`;
     throw new UnreachableClusterError(`cannot reach any bootstrap broker (${who})`, hint);
   }
   const kafka = kafkaClient(conn, "oversell-probe", TIMEOUTS.probe);
@@ -110,5 +127,8 @@ function classify(e: Error, conn: Connection, who: string): UnreachableClusterEr
         : "it may not be a Kafka port, or the listener requires TLS (--ssl) or SASL (--sasl-mechanism); check the port",
     );
   }
-  return new UnreachableClusterError(`could not talk to the cluster (${who}): ${e.message}`, "check --bootstrap and the security settings");
+  return new UnreachableClusterError(
+    `could not talk to the cluster (${who}): ${e.message}`,
+    "check --bootstrap and the security settings",
+  );
 }

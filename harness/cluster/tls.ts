@@ -44,13 +44,30 @@ function material(dir: string): TlsMaterial {
 function openssl(cwd: string, args: string[]): void {
   const r = spawnSync("openssl", args, { cwd, encoding: "utf8" });
   if (r.error) throw new PrerequisiteError(`TLS for the embedded broker needs openssl on PATH (${r.error.message})`);
-  if (r.status !== 0) throw new PrerequisiteError(`openssl ${args[0]} failed: ${`${r.stderr}${r.stdout}`.trim().slice(-600)}`);
+  if (r.status !== 0)
+    throw new PrerequisiteError(`openssl ${args[0]} failed: ${`${r.stderr}${r.stdout}`.trim().slice(-600)}`);
 }
 
 function selfSignedCa(cwd: string, name: string, cn: string): void {
-  openssl(cwd, ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${name}.key`, "-out", `${name}.crt`,
-    "-days", DAYS, "-subj", `/CN=${cn}`, "-addext", "basicConstraints=critical,CA:TRUE",
-    "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+  openssl(cwd, [
+    "req",
+    "-x509",
+    "-newkey",
+    "rsa:2048",
+    "-nodes",
+    "-keyout",
+    `${name}.key`,
+    "-out",
+    `${name}.crt`,
+    "-days",
+    DAYS,
+    "-subj",
+    `/CN=${cn}`,
+    "-addext",
+    "basicConstraints=critical,CA:TRUE",
+    "-addext",
+    "keyUsage=critical,keyCertSign,cRLSign",
+  ]);
 }
 
 /** A key and a certificate signed by ca.crt; `ext` lines go into the certificate's extensions. */
@@ -58,8 +75,23 @@ function signedLeaf(cwd: string, name: string, cn: string, ext: string[]): void 
   openssl(cwd, ["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", `${name}.key`]);
   openssl(cwd, ["req", "-new", "-key", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${cn}`]);
   writeFileSync(join(cwd, `${name}.ext`), `${ext.join("\n")}\n`);
-  openssl(cwd, ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
-    "-out", `${name}.crt`, "-days", DAYS, "-extfile", `${name}.ext`]);
+  openssl(cwd, [
+    "x509",
+    "-req",
+    "-in",
+    `${name}.csr`,
+    "-CA",
+    "ca.crt",
+    "-CAkey",
+    "ca.key",
+    "-CAcreateserial",
+    "-out",
+    `${name}.crt`,
+    "-days",
+    DAYS,
+    "-extfile",
+    `${name}.ext`,
+  ]);
 }
 
 /** The cached certificates, generated on first use (about a second). */
@@ -73,11 +105,27 @@ export function ensureTlsMaterial(dir: string = tlsDir()): TlsMaterial {
   try {
     selfSignedCa(tmp, "ca", "oversell test CA");
     selfSignedCa(tmp, "other-ca", "oversell unrelated CA");
-    signedLeaf(tmp, "broker", "127.0.0.1", ["subjectAltName=IP:127.0.0.1,DNS:localhost",
-      "extendedKeyUsage=serverAuth,clientAuth"]);
+    signedLeaf(tmp, "broker", "127.0.0.1", [
+      "subjectAltName=IP:127.0.0.1,DNS:localhost",
+      "extendedKeyUsage=serverAuth,clientAuth",
+    ]);
     signedLeaf(tmp, "client", "oversell-client", ["extendedKeyUsage=clientAuth"]);
-    openssl(tmp, ["pkcs12", "-export", "-in", "broker.crt", "-inkey", "broker.key", "-certfile", "ca.crt",
-      "-name", "broker", "-out", "broker.p12", "-passout", `pass:${m.keystorePassword}`]);
+    openssl(tmp, [
+      "pkcs12",
+      "-export",
+      "-in",
+      "broker.crt",
+      "-inkey",
+      "broker.key",
+      "-certfile",
+      "ca.crt",
+      "-name",
+      "broker",
+      "-out",
+      "broker.p12",
+      "-passout",
+      `pass:${m.keystorePassword}`,
+    ]);
     rmSync(dir, { recursive: true, force: true });
     renameSync(tmp, dir);
   } catch (e) {

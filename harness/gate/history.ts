@@ -32,8 +32,16 @@ export type HistoryRecord = z.infer<typeof historyRecordSchema>;
 
 export function historyRecord(r: GateRunResult, gateId: string, at: Date = new Date()): HistoryRecord {
   const rec: HistoryRecord = {
-    v: 1, gateId, at: at.toISOString(), cell: r.cell.id, seed: r.seed, repetition: r.repetition,
-    verdict: r.verdict, expected: r.expected, met: r.match, wallMs: r.wallMs,
+    v: 1,
+    gateId,
+    at: at.toISOString(),
+    cell: r.cell.id,
+    seed: r.seed,
+    repetition: r.repetition,
+    verdict: r.verdict,
+    expected: r.expected,
+    met: r.match,
+    wallMs: r.wallMs,
   };
   if (r.sut) rec.violations = Object.fromEntries(Object.entries(r.sut.violations).map(([k, v]) => [k, v.count]));
   const note = r.match ? undefined : (r.error ?? r.note)?.split("\n")[0];
@@ -54,7 +62,8 @@ export interface HistoryProblem {
 
 /** Every valid line; a malformed one is reported with its file:line and the others still count. */
 export async function readHistory(file: string): Promise<{ records: HistoryRecord[]; problems: HistoryProblem[] }> {
-  if (!existsSync(file)) throw new InputError(`no gate history at ${file}: run the gate first (npm run gate -- --repeat N)`);
+  if (!existsSync(file))
+    throw new InputError(`no gate history at ${file}: run the gate first (npm run gate -- --repeat N)`);
   const records: HistoryRecord[] = [];
   const problems: HistoryProblem[] = [];
   const lines = createInterface({ input: createReadStream(file, "utf8"), crlfDelay: Infinity });
@@ -71,7 +80,13 @@ export async function readHistory(file: string): Promise<{ records: HistoryRecor
     }
     const r = historyRecordSchema.safeParse(json);
     if (r.success) records.push(r.data);
-    else problems.push({ where: `${file}:${n}`, message: formatIssues(r.error).replace(/^\s*- /gm, "").replace(/\n/g, "; ") });
+    else
+      problems.push({
+        where: `${file}:${n}`,
+        message: formatIssues(r.error)
+          .replace(/^\s*- /gm, "")
+          .replace(/\n/g, "; "),
+      });
   }
   return { records, problems };
 }
@@ -88,14 +103,25 @@ export interface FlakyRow {
 
 function violationText(v: HistoryRecord["violations"]): string {
   if (!v) return "no result";
-  return Object.entries(v).filter(([, c]) => c > 0).map(([k, c]) => `${k} ${c}`).join(", ");
+  return Object.entries(v)
+    .filter(([, c]) => c > 0)
+    .map(([k, c]) => `${k} ${c}`)
+    .join(", ");
 }
 
 /** Per cell: executions, misses with their seeds; cells with misses first. */
 export function summariseFlaky(records: HistoryRecord[]): FlakyRow[] {
   const rows = new Map<string, FlakyRow & { gateIds: Set<string> }>();
   for (const r of records) {
-    const row = rows.get(r.cell) ?? { cell: r.cell, runs: 0, missed: 0, misses: [], gates: 0, lastAt: r.at, gateIds: new Set() };
+    const row = rows.get(r.cell) ?? {
+      cell: r.cell,
+      runs: 0,
+      missed: 0,
+      misses: [],
+      gates: 0,
+      lastAt: r.at,
+      gateIds: new Set(),
+    };
     row.runs++;
     row.gateIds.add(r.gateId);
     if (r.at > row.lastAt) row.lastAt = r.at;
@@ -112,13 +138,28 @@ export function summariseFlaky(records: HistoryRecord[]): FlakyRow[] {
 
 export function renderFlaky(rows: FlakyRow[], problems: HistoryProblem[], file: string): string {
   const head = ["cell", "runs", "missed", "gates", "last run (UTC)", "seeds that missed (verdict: violations)"];
-  const body = rows.map((r) => [r.cell, String(r.runs), String(r.missed), String(r.gates), r.lastAt.slice(0, 19),
-    r.misses.map((m) => `${m.seed} (${m.verdict}${m.violations ? `: ${m.violations}` : ""})`).join("; ") || "-"]);
+  const body = rows.map((r) => [
+    r.cell,
+    String(r.runs),
+    String(r.missed),
+    String(r.gates),
+    r.lastAt.slice(0, 19),
+    r.misses.map((m) => `${m.seed} (${m.verdict}${m.violations ? `: ${m.violations}` : ""})`).join("; ") || "-",
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
-  const fmt = (cols: string[]) => cols.map((c, i) => (i >= 1 && i <= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  const fmt = (cols: string[]) =>
+    cols
+      .map((c, i) => (i >= 1 && i <= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   const flaky = rows.filter((r) => r.missed > 0).length;
-  const lines = [`gate history ${file}: ${rows.reduce((s, r) => s + r.runs, 0)} execution(s) of ${rows.length} cell(s); ${flaky} cell(s) missed their expectation at least once`, "",
-    fmt(head), fmt(widths.map((w) => "-".repeat(w))), ...body.map(fmt)];
+  const lines = [
+    `gate history ${file}: ${rows.reduce((s, r) => s + r.runs, 0)} execution(s) of ${rows.length} cell(s); ${flaky} cell(s) missed their expectation at least once`,
+    "",
+    fmt(head),
+    fmt(widths.map((w) => "-".repeat(w))),
+    ...body.map(fmt),
+  ];
   if (problems.length) {
     lines.push("", `${problems.length} line(s) skipped:`, ...problems.map((p) => `  ${p.where}: ${p.message}`));
   }

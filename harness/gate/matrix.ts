@@ -96,7 +96,8 @@ export interface PlanRow {
  */
 export const ZOMBIE_SCENARIO: ScenarioInput = {
   name: "gate-zombie",
-  description: "Open-loop 150 orders/s for 12 s on 40 products with stock 20 and a restock: an instance is busy writing when it is paused.",
+  description:
+    "Open-loop 150 orders/s for 12 s on 40 products with stock 20 and a restock: an instance is busy writing when it is paused.",
   products: { count: 40, initialStock: 20, restocks: [{ atMs: 6000, quantity: 10, products: "all" }] },
   demand: { quantity: 1, customers: 1000 },
   timing: { kind: "rate", ratePerSec: 150, durationMs: 12_000 },
@@ -113,12 +114,27 @@ export const PLAN: PlanRow[] = [
   // It must hold a fetched batch when it wakes up: at 40 orders/s with the default 20 ms linger it
   // usually holds none and was caught 0 times in 5; with 150 orders/s alone 2 in 3; with a 1 s
   // linger (MIN_BYTES high, so the open fetch collects a second of orders) 5 in 5, 70-100 duplicates each.
-  { sut: "keyed-transactional", variant: { label: "transactions=off", settings: { OVERSELL_SETTING_TRANSACTIONS: "off", OVERSELL_SETTING_LINGER_MS: "1000", OVERSELL_SETTING_MIN_BYTES: "1000000" } },
-    faults: ["pause"], scenario: ZOMBIE_SCENARIO },
+  {
+    sut: "keyed-transactional",
+    variant: {
+      label: "transactions=off",
+      settings: {
+        OVERSELL_SETTING_TRANSACTIONS: "off",
+        OVERSELL_SETTING_LINGER_MS: "1000",
+        OVERSELL_SETTING_MIN_BYTES: "1000000",
+      },
+    },
+    faults: ["pause"],
+    scenario: ZOMBIE_SCENARIO,
+  },
   // Issue 16: on three brokers (replication 3, min.insync.replicas 2) the leader of the busiest
   // partition is killed with kill -9 and restarted; the transactional designs must hold there too.
   ...(["keyed-transactional", "saga"] as const).map((sut): PlanRow => ({
-    sut, brokers: 3, faults: ["broker"], scenario: BUILTIN_SCENARIOS["hot-products"], faultText: { broker: "broker" },
+    sut,
+    brokers: 3,
+    faults: ["broker"],
+    scenario: BUILTIN_SCENARIOS["hot-products"],
+    faultText: { broker: "broker" },
   })),
 ];
 
@@ -154,7 +170,10 @@ export const GATE_EXPECTATIONS: GateExpectation[] = [
 
 function sameCell(a: GateCellKey, b: GateCellKey): boolean {
   return (
-    a.sut === b.sut && a.fault === b.fault && (a.variant ?? "") === (b.variant ?? "") && (a.brokers ?? 1) === (b.brokers ?? 1)
+    a.sut === b.sut &&
+    a.fault === b.fault &&
+    (a.variant ?? "") === (b.variant ?? "") &&
+    (a.brokers ?? 1) === (b.brokers ?? 1)
   );
 }
 
@@ -172,7 +191,9 @@ export function buildMatrix(
   for (const row of plan) {
     for (const fault of row.faults) {
       const id = cellId(row.sut, fault, row.variant?.label, row.brokers);
-      const own = table.find((e) => sameCell(e, { sut: row.sut, variant: row.variant?.label, fault, brokers: row.brokers }));
+      const own = table.find((e) =>
+        sameCell(e, { sut: row.sut, variant: row.variant?.label, fault, brokers: row.brokers }),
+      );
       const cell: GateCell = {
         id,
         sut: row.sut,
@@ -206,7 +227,10 @@ export function buildMatrix(
  */
 export function selectCells(cells: GateCell[], only?: string, full = false): GateCell[] {
   if (!only) return full ? cells : cells.filter((c) => c.ci);
-  const parts = only.split(",").map((s) => s.trim()).filter(Boolean);
+  const parts = only
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   return cells.filter((c) => parts.some((p) => c.id.includes(p)));
 }
 

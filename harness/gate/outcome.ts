@@ -24,21 +24,33 @@ export interface GateRunResult {
  * A cell passes when its verdict is the expected one and every expected violation was caught.
  * An unknown verdict never matches: a run that could not be judged proves nothing.
  */
-export function judgeCell(cell: Pick<GateCell, "expectedViolations">, sut: SutResult | undefined): { expected: "pass" | "fail"; verdict: "pass" | "fail" | "unknown"; match: boolean; note?: string } {
+export function judgeCell(
+  cell: Pick<GateCell, "expectedViolations">,
+  sut: SutResult | undefined,
+): { expected: "pass" | "fail"; verdict: "pass" | "fail" | "unknown"; match: boolean; note?: string } {
   const expected = expectedVerdict(cell);
   if (!sut) return { expected, verdict: "unknown", match: false, note: "no result (harness error)" };
   const verdict = sut.verdict;
-  if (verdict === "unknown") return { expected, verdict, match: false, note: sut.verdictReason ?? "could not be judged" };
+  if (verdict === "unknown")
+    return { expected, verdict, match: false, note: sut.verdictReason ?? "could not be judged" };
   if (verdict !== expected) {
     return { expected, verdict, match: false, note: sut.verdictReason ?? `verdict ${verdict}, expected ${expected}` };
   }
   const missing = cell.expectedViolations.filter((v) => (sut.violations[v]?.count ?? 0) === 0);
-  if (missing.length > 0) return { expected, verdict, match: false, note: `expected violation(s) not caught: ${missing.join(", ")}; ${sut.verdictReason ?? ""}`.replace(/; $/, "") };
+  if (missing.length > 0)
+    return {
+      expected,
+      verdict,
+      match: false,
+      note: `expected violation(s) not caught: ${missing.join(", ")}; ${sut.verdictReason ?? ""}`.replace(/; $/, ""),
+    };
   return { expected, verdict, match: true, ...(sut.verdictReason ? { note: sut.verdictReason } : {}) };
 }
 
 /** Per cell over its repetitions: how many executions missed the expectation. */
-export function tallyByCell(runs: GateRunResult[]): { id: string; runs: number; missed: number; seedsMissed: number[] }[] {
+export function tallyByCell(
+  runs: GateRunResult[],
+): { id: string; runs: number; missed: number; seedsMissed: number[] }[] {
   const out = new Map<string, { id: string; runs: number; missed: number; seedsMissed: number[] }>();
   for (const r of runs) {
     const t = out.get(r.cell.id) ?? { id: r.cell.id, runs: 0, missed: 0, seedsMissed: [] };

@@ -13,15 +13,22 @@ export function gateCases(r: GateRunResult, repeated: boolean): Case[] {
   const sfx = suffix(r, repeated);
   const timeSec = r.wallMs / 1000;
   if (!r.sut) {
-    return [{ name: `${r.cell.id} verdict (expected ${r.expected})${sfx}`, classname, timeSec, error: { message: `harness error: ${r.error ?? "no result"}` } }];
+    return [
+      {
+        name: `${r.cell.id} verdict (expected ${r.expected})${sfx}`,
+        classname,
+        timeSec,
+        error: { message: `harness error: ${r.error ?? "no result"}` },
+      },
+    ];
   }
   return casesFor(r.sut).map((c, i) => {
     const renamed: Case = { ...c, name: `${r.cell.id} ${c.name}${sfx}`, classname, timeSec: i === 0 ? timeSec : 0 };
-    if (i === 0 && r.cell.reason) renamed.out = `${renamed.out ? `${renamed.out}\n` : ""}expected ${r.expected}: ${r.cell.reason}`;
+    if (i === 0 && r.cell.reason)
+      renamed.out = `${renamed.out ? `${renamed.out}\n` : ""}expected ${r.expected}: ${r.cell.reason}`;
     return renamed;
   });
 }
-
 
 export function renderGateJunit(runs: GateRunResult[], o: { gateId: string; startedAt: string }): string {
   const repeated = runs.some((r) => r.repetition > 0);
@@ -36,7 +43,13 @@ export function renderGateJunit(runs: GateRunResult[], o: { gateId: string; star
 }
 
 const KEY = ["oversell", "duplicate", "conflict", "lost", "stuck"] as const;
-const SHORT: Record<(typeof KEY)[number], string> = { oversell: "over", duplicate: "dup", conflict: "confl", lost: "lost", stuck: "stuck" };
+const SHORT: Record<(typeof KEY)[number], string> = {
+  oversell: "over",
+  duplicate: "dup",
+  conflict: "confl",
+  lost: "lost",
+  stuck: "stuck",
+};
 
 function ms(us: number | undefined): string {
   if (us === undefined || !Number.isFinite(us) || us <= 0) return "-";
@@ -66,33 +79,62 @@ function row(r: GateRunResult, repeated: boolean): string[] {
   ];
 }
 
-export function renderGateSummary(runs: GateRunResult[], o: { gateId: string; wallMs: number; kafka?: string }): string {
+export function renderGateSummary(
+  runs: GateRunResult[],
+  o: { gateId: string; wallMs: number; kafka?: string },
+): string {
   const repeated = runs.some((r) => r.repetition > 0);
-  const header = ["cell", "seed", "verdict", "expected", "match", "sold/stock", ...KEY.map((k) => SHORT[k]), "decided/acked", "p99 ms", "wall s"];
+  const header = [
+    "cell",
+    "seed",
+    "verdict",
+    "expected",
+    "match",
+    "sold/stock",
+    ...KEY.map((k) => SHORT[k]),
+    "decided/acked",
+    "p99 ms",
+    "wall s",
+  ];
   const rows = runs.map((r) => row(r, repeated));
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  const out = [`oversell gate ${o.gateId}${o.kafka ? ` — ${o.kafka}` : ""}`, "", line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line), ""];
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const out = [
+    `oversell gate ${o.gateId}${o.kafka ? ` — ${o.kafka}` : ""}`,
+    "",
+    line(header),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...rows.map(line),
+    "",
+  ];
   const tallies = tallyByCell(runs);
   if (repeated) {
     out.push("per cell over its repetitions:");
-    for (const t of tallies) out.push(`  ${t.id}: ${t.missed === 0 ? `met its expectation ${t.runs}/${t.runs}` : `MISSED ${t.missed}/${t.runs} (seeds ${t.seedsMissed.join(", ")})`}`);
+    for (const t of tallies)
+      out.push(
+        `  ${t.id}: ${t.missed === 0 ? `met its expectation ${t.runs}/${t.runs}` : `MISSED ${t.missed}/${t.runs} (seeds ${t.seedsMissed.join(", ")})`}`,
+      );
     out.push("");
   }
   const expectedFail = [...new Map(runs.filter((r) => r.expected === "fail").map((r) => [r.cell.id, r.cell])).values()];
   if (expectedFail.length) {
     out.push("expected to fail:");
-    for (const c of expectedFail) out.push(`  ${c.id}: ${c.reason ?? `manifest expects ${c.expectedViolations.join(", ")} to be caught`}`);
+    for (const c of expectedFail)
+      out.push(`  ${c.id}: ${c.reason ?? `manifest expects ${c.expectedViolations.join(", ")} to be caught`}`);
     out.push("");
   }
   const missed = runs.filter((r) => !r.match);
   if (missed.length) {
     out.push("missed expectations:");
-    for (const r of missed) out.push(`  ${r.cell.id} (seed ${r.seed}): ${(r.error ?? r.note ?? "").split("\n")[0]} — ${r.runDir}`);
+    for (const r of missed)
+      out.push(`  ${r.cell.id} (seed ${r.seed}): ${(r.error ?? r.note ?? "").split("\n")[0]} — ${r.runDir}`);
     out.push("");
   }
   const cellsMet = tallies.filter((t) => t.missed === 0).length;
   const verdict = missed.length === 0 ? "PASS" : "FAIL";
-  out.push(`gate verdict: ${verdict} — ${cellsMet}/${tallies.length} cells met their expectation${repeated ? ` on every repetition (${runs.length - missed.length}/${runs.length} executions)` : ""}; wall time ${formatDuration(o.wallMs)}`);
+  out.push(
+    `gate verdict: ${verdict} — ${cellsMet}/${tallies.length} cells met their expectation${repeated ? ` on every repetition (${runs.length - missed.length}/${runs.length} executions)` : ""}; wall time ${formatDuration(o.wallMs)}`,
+  );
   return out.join("\n");
 }

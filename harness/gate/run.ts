@@ -45,13 +45,25 @@ export interface GateOutcome {
 }
 
 function folderName(n: number, cell: GateCell, seed: number, repeated: boolean): string {
-  const slug = cell.id.replace(/\[(.*)\]$/, "-$1").replace(/[^A-Za-z0-9-]+/g, "-").replace(/-+$/, "");
+  const slug = cell.id
+    .replace(/\[(.*)\]$/, "-$1")
+    .replace(/[^A-Za-z0-9-]+/g, "-")
+    .replace(/-+$/, "");
   return `${String(n).padStart(2, "0")}-${slug}${repeated ? `-seed${seed}` : ""}`;
 }
 
 export function gateCells(only?: string, full = false): GateCell[] {
-  const cells = selectCells(buildMatrix((sut) => loadManifest(sut)), only, full);
-  if (cells.length === 0) throw new InputError(`--only "${only}": no cell matches (cells: ${buildMatrix((s) => loadManifest(s)).map((c) => c.id).join(", ")})`);
+  const cells = selectCells(
+    buildMatrix((sut) => loadManifest(sut)),
+    only,
+    full,
+  );
+  if (cells.length === 0)
+    throw new InputError(
+      `--only "${only}": no cell matches (cells: ${buildMatrix((s) => loadManifest(s))
+        .map((c) => c.id)
+        .join(", ")})`,
+    );
   return cells;
 }
 
@@ -71,7 +83,9 @@ export async function runGate(o: GateOptions): Promise<GateOutcome> {
     const faults = p.cell.faults ? { text: p.cell.faults, specs: parseFaultSpecs(p.cell.faults, loadMs) } : undefined;
     return { ...p, scenario, faults, n: i + 1, folder: folderName(i + 1, p.cell, p.seed, repeated) };
   });
-  progress.log(`gate ${gateId}: ${cells.length} cell(s)${repeated ? ` × ${o.repeat} seeds` : ""} = ${plans.length} run(s), seed ${o.seed}; folder ${o.outDir}`);
+  progress.log(
+    `gate ${gateId}: ${cells.length} cell(s)${repeated ? ` × ${o.repeat} seeds` : ""} = ${plans.length} run(s), seed ${o.seed}; folder ${o.outDir}`,
+  );
 
   const runs: GateRunResult[] = [];
   const kafkaLabels: string[] = [];
@@ -97,27 +111,65 @@ export async function runGate(o: GateOptions): Promise<GateOutcome> {
     writeFileSync(files.junit, renderGateJunit(runs, { gateId, startedAt }));
     writeFileSync(files.summary, `${summary}\n`);
     const exitCode = gateExitCode(runs);
-    writeFileSync(files.json, `${JSON.stringify({
-      gateId, startedAt, wallMs, exitCode, seed: o.seed, repeat: o.repeat, only: o.only, kafka: kafkaLabel,
-      runs: runs.map((r) => ({
-        cell: r.cell.id, sut: r.cell.sut, variant: r.cell.variant, fault: r.cell.fault, brokers: r.cell.brokers, faults: r.cell.faults, scenario: r.cell.scenario.name,
-        seed: r.seed, repetition: r.repetition, expected: r.expected, expectedViolations: r.cell.expectedViolations,
-        expectationSource: r.cell.expectationSource, reason: r.cell.reason, verdict: r.verdict, match: r.match, note: r.note, error: r.error,
-        runDir: r.runDir, wallMs: r.wallMs,
-        violations: r.sut ? Object.fromEntries(Object.entries(r.sut.violations).map(([k, v]) => [k, v.count])) : undefined,
-      })),
-    }, null, 2)}\n`);
+    writeFileSync(
+      files.json,
+      `${JSON.stringify(
+        {
+          gateId,
+          startedAt,
+          wallMs,
+          exitCode,
+          seed: o.seed,
+          repeat: o.repeat,
+          only: o.only,
+          kafka: kafkaLabel,
+          runs: runs.map((r) => ({
+            cell: r.cell.id,
+            sut: r.cell.sut,
+            variant: r.cell.variant,
+            fault: r.cell.fault,
+            brokers: r.cell.brokers,
+            faults: r.cell.faults,
+            scenario: r.cell.scenario.name,
+            seed: r.seed,
+            repetition: r.repetition,
+            expected: r.expected,
+            expectedViolations: r.cell.expectedViolations,
+            expectationSource: r.cell.expectationSource,
+            reason: r.cell.reason,
+            verdict: r.verdict,
+            match: r.match,
+            note: r.note,
+            error: r.error,
+            runDir: r.runDir,
+            wallMs: r.wallMs,
+            violations: r.sut
+              ? Object.fromEntries(Object.entries(r.sut.violations).map(([k, v]) => [k, v.count]))
+              : undefined,
+          })),
+        },
+        null,
+        2,
+      )}\n`,
+    );
     return { runs, exitCode, summary, files, wallMs };
   } finally {
     progress.done();
   }
 }
 
-type PreparedRun = GateRunPlan & { scenario: ReturnType<typeof validateScenario>; faults?: BenchOptions["faults"]; n: number; folder: string };
+type PreparedRun = GateRunPlan & {
+  scenario: ReturnType<typeof validateScenario>;
+  faults?: BenchOptions["faults"];
+  n: number;
+  folder: string;
+};
 
 /** Starts an embedded cluster of `brokers` nodes (behind fault proxies), runs `fn`, stops it. */
 async function withGateCluster(
-  o: GateOptions, brokers: 1 | 3, fn: (c: EmbeddedCluster, p: ProxySet, label: string) => Promise<void>,
+  o: GateOptions,
+  brokers: 1 | 3,
+  fn: (c: EmbeddedCluster, p: ProxySet, label: string) => Promise<void>,
 ): Promise<void> {
   const proxies = await ProxySet.forCluster();
   let cluster: EmbeddedCluster | undefined;
@@ -125,8 +177,11 @@ async function withGateCluster(
   try {
     o.progress.update(`starting the embedded cluster (${nodes}, behind fault proxies) ...`);
     cluster = await EmbeddedCluster.start({
-      brokers, kafkaVersion: o.kafkaVersion, logFile: join(o.outDir, brokers === 1 ? "kafka.log" : `kafka-${brokers}-brokers.log`),
-      log: (l) => o.progress.log(l), advertisedPort: proxies.advertisedPort,
+      brokers,
+      kafkaVersion: o.kafkaVersion,
+      logFile: join(o.outDir, brokers === 1 ? "kafka.log" : `kafka-${brokers}-brokers.log`),
+      log: (l) => o.progress.log(l),
+      advertisedPort: proxies.advertisedPort,
     });
     const label = `Kafka ${cluster.kafkaVersion}, ${brokers === 1 ? "1 broker" : `${brokers} brokers`} at ${cluster.bootstrap} (through fault proxies)`;
     o.progress.log(label);
@@ -139,12 +194,20 @@ async function withGateCluster(
 
 /** One run of one cell on the shared cluster, judged against its expectation. */
 async function runCell(
-  o: GateOptions, p: PreparedRun, total: number, gateId: string, cluster: EmbeddedCluster, proxies: ProxySet, t0: number,
+  o: GateOptions,
+  p: PreparedRun,
+  total: number,
+  gateId: string,
+  cluster: EmbeddedCluster,
+  proxies: ProxySet,
+  t0: number,
 ): Promise<GateRunResult> {
   const progress = o.progress;
   const { cell } = p;
   const tag = `[${p.n}/${total}] ${cell.id} seed ${p.seed}`;
-  progress.log(`${tag}: ${cell.faults ? `faults ${cell.faults}` : "no fault"}, scenario ${p.scenario.name}, expected ${expectedVerdict(cell)}`);
+  progress.log(
+    `${tag}: ${cell.faults ? `faults ${cell.faults}` : "no fault"}, scenario ${p.scenario.name}, expected ${expectedVerdict(cell)}`,
+  );
   const runDir = join(o.outDir, p.folder);
   const runId = `${gateId}c${String(p.n).padStart(2, "0")}`;
   const started = Date.now();
@@ -164,14 +227,34 @@ async function runCell(
       command: `npm run gate -- --only '${cell.id}' --seed ${p.seed}`,
     });
     const sut = outcome.result.suts[0];
-    result = { cell, repetition: p.repetition, seed: p.seed, ...judgeCell(cell, sut), sut, runDir: relative(o.outDir, runDir) || ".", wallMs: Date.now() - started };
+    result = {
+      cell,
+      repetition: p.repetition,
+      seed: p.seed,
+      ...judgeCell(cell, sut),
+      sut,
+      runDir: relative(o.outDir, runDir) || ".",
+      wallMs: Date.now() - started,
+    };
   } catch (e) {
     const msg = (e as Error).message;
-    result = { cell, repetition: p.repetition, seed: p.seed, ...judgeCell(cell, undefined), runDir: relative(o.outDir, runDir), wallMs: Date.now() - started, error: msg };
+    result = {
+      cell,
+      repetition: p.repetition,
+      seed: p.seed,
+      ...judgeCell(cell, undefined),
+      runDir: relative(o.outDir, runDir),
+      wallMs: Date.now() - started,
+      error: msg,
+    };
   }
   if (o.historyFile) appendHistory(o.historyFile, historyRecord(result, gateId));
-  const counts = result.sut ? ` (oversell ${result.sut.violations.oversell?.count ?? 0}, duplicate ${result.sut.violations.duplicate?.count ?? 0}, lost ${result.sut.violations.lost?.count ?? 0})` : "";
-  progress.log(`${tag}: ${result.verdict}${counts}, expected ${result.expected} — ${result.match ? "ok" : `MISMATCH: ${(result.error ?? result.note ?? "").split("\n")[0]}`} [${formatDuration(result.wallMs)}, gate ${formatDuration(Date.now() - t0)}]`);
+  const counts = result.sut
+    ? ` (oversell ${result.sut.violations.oversell?.count ?? 0}, duplicate ${result.sut.violations.duplicate?.count ?? 0}, lost ${result.sut.violations.lost?.count ?? 0})`
+    : "";
+  progress.log(
+    `${tag}: ${result.verdict}${counts}, expected ${result.expected} — ${result.match ? "ok" : `MISMATCH: ${(result.error ?? result.note ?? "").split("\n")[0]}`} [${formatDuration(result.wallMs)}, gate ${formatDuration(Date.now() - t0)}]`,
+  );
   await afterCell(cluster, proxies, runId, o.deleteTopics ?? true, (l) => progress.log(`${tag}: ${l}`));
   return result;
 }
@@ -180,7 +263,13 @@ async function runCell(
  * The next cell must start on a healthy broker whatever this one left behind: proxies healed, the
  * broker running; and this cell's topics deleted so one broker does not accumulate hundreds of partitions.
  */
-async function afterCell(cluster: EmbeddedCluster, proxies: ProxySet, runId: string, deleteTopics: boolean, log: (l: string) => void): Promise<void> {
+async function afterCell(
+  cluster: EmbeddedCluster,
+  proxies: ProxySet,
+  runId: string,
+  deleteTopics: boolean,
+  log: (l: string) => void,
+): Promise<void> {
   proxies.heal();
   for (const n of cluster.nodes) {
     if (!n.running) {

@@ -9,13 +9,33 @@ import type { FaultWindow, ProductStock, SentOrder } from "../checker/types.ts";
 import type { GeneratedStream } from "../scenario/generate.ts";
 import { InputError } from "../shared/zod-errors.ts";
 import * as s from "./events.ts";
-import type { DrainEndEvent, FaultEvent, HistoryEvent, LoadEndEvent, LoadStartEvent, RunStartEvent, SutEndEvent, SutStartEvent } from "./events.ts";
+import type {
+  DrainEndEvent,
+  FaultEvent,
+  HistoryEvent,
+  LoadEndEvent,
+  LoadStartEvent,
+  RunStartEvent,
+  SutEndEvent,
+  SutStartEvent,
+} from "./events.ts";
 
 const SCHEMAS: Record<string, z.ZodType<HistoryEvent>> = {
-  "run-start": s.runStartSchema, "sut-start": s.sutStartSchema, stock: s.stockLineSchema, "load-start": s.loadStartSchema,
-  sent: s.sentSchema, ack: s.ackSchema, "send-error": s.sendErrorSchema, "load-end": s.loadEndSchema,
-  "fault-start": s.faultSchema, "fault-end": s.faultSchema, "drain-end": s.drainEndSchema, "sut-end": s.sutEndSchema,
-  "run-end": s.runEndSchema, interrupted: s.interruptedSchema, error: s.errorSchema,
+  "run-start": s.runStartSchema,
+  "sut-start": s.sutStartSchema,
+  stock: s.stockLineSchema,
+  "load-start": s.loadStartSchema,
+  sent: s.sentSchema,
+  ack: s.ackSchema,
+  "send-error": s.sendErrorSchema,
+  "load-end": s.loadEndSchema,
+  "fault-start": s.faultSchema,
+  "fault-end": s.faultSchema,
+  "drain-end": s.drainEndSchema,
+  "sut-end": s.sutEndSchema,
+  "run-end": s.runEndSchema,
+  interrupted: s.interruptedSchema,
+  error: s.errorSchema,
 };
 
 /** One line checked: the event, or why not (`torn`: not JSON at all). */
@@ -31,7 +51,11 @@ function parseLine(line: string): { ok: true; event: HistoryEvent } | { ok: fals
   if (!schema) return { ok: false, torn: false, reason: `unknown line type ${JSON.stringify(type)}` };
   const r = schema.safeParse(raw);
   if (r.success) return { ok: true, event: r.data };
-  return { ok: false, torn: false, reason: r.error.issues.map((i) => `${i.path.join(".") || "line"}: ${i.message}`).join("; ") };
+  return {
+    ok: false,
+    torn: false,
+    reason: r.error.issues.map((i) => `${i.path.join(".") || "line"}: ${i.message}`).join("; "),
+  };
 }
 
 function badLine(file: string, n: number, reason: string): InputError {
@@ -43,8 +67,12 @@ function badLine(file: string, n: number, reason: string): InputError {
  * (0, or 1 for a torn last line).
  */
 export async function streamHistory(file: string, onEvent: (e: HistoryEvent, line: number) => void): Promise<number> {
-  const lines = createInterface({ input: createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20 }), crlfDelay: Infinity });
-  let n = 0, torn: { n: number; reason: string } | undefined;
+  const lines = createInterface({
+    input: createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20 }),
+    crlfDelay: Infinity,
+  });
+  let n = 0,
+    torn: { n: number; reason: string } | undefined;
   for await (const line of lines) {
     n++;
     if (!line.trim()) continue;
@@ -112,11 +140,21 @@ class MetaFold {
   add(e: HistoryEvent): void {
     this.lastMs = Math.max(this.lastMs, e.t);
     switch (e.type) {
-      case "sut-start": this.start ??= e; break;
-      case "load-start": this.loadStart ??= e; break;
-      case "load-end": this.loadEnd = e; break;
-      case "drain-end": this.drainEnd = e; break;
-      case "sut-end": this.end = e; break;
+      case "sut-start":
+        this.start ??= e;
+        break;
+      case "load-start":
+        this.loadStart ??= e;
+        break;
+      case "load-end":
+        this.loadEnd = e;
+        break;
+      case "drain-end":
+        this.drainEnd = e;
+        break;
+      case "sut-end":
+        this.end = e;
+        break;
       case "stock":
         if (e.status !== "acked") break;
         for (const it of e.items) {
@@ -124,26 +162,48 @@ class MetaFold {
           m.set(it.productId, (m.get(it.productId) ?? 0) + it.quantity);
         }
         break;
-      case "fault-start": this.open.push(e); break;
+      case "fault-start":
+        this.open.push(e);
+        break;
       case "fault-end": {
         const i = this.open.findIndex((f) => f.kind === e.kind && f.target === e.target);
         const st = i >= 0 ? this.open.splice(i, 1)[0]! : undefined;
         this.faults.push({ kind: e.kind, target: e.target, at: st?.atMs ?? e.atMs, until: e.atMs });
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
 
   done(): SutMeta | undefined {
     if (!this.start) return undefined;
     // A fault that never healed (crashed run) lasts until the last thing we know.
-    const faults = [...this.faults, ...this.open.map((f) => ({ kind: f.kind, target: f.target, at: f.atMs, until: this.lastMs }))];
+    const faults = [
+      ...this.faults,
+      ...this.open.map((f) => ({ kind: f.kind, target: f.target, at: f.atMs, until: this.lastMs })),
+    ];
     faults.sort((a, b) => a.at - b.at);
     const ids = new Set([...this.initial.keys(), ...this.restocked.keys()]);
-    const products = [...ids].sort().map((productId) => ({ productId, initial: this.initial.get(productId) ?? 0, restocked: this.restocked.get(productId) ?? 0 }));
+    const products = [...ids]
+      .sort()
+      .map((productId) => ({
+        productId,
+        initial: this.initial.get(productId) ?? 0,
+        restocked: this.restocked.get(productId) ?? 0,
+      }));
     const { start, loadStart, loadEnd, drainEnd, end, lastMs } = this;
-    return { sut: start.sut, start, loadStart, loadEnd, drainEnd, end, products, faults, lastMs: Math.max(lastMs, start.t) };
+    return {
+      sut: start.sut,
+      start,
+      loadStart,
+      loadEnd,
+      drainEnd,
+      end,
+      products,
+      faults,
+      lastMs: Math.max(lastMs, start.t),
+    };
   }
 }
 
@@ -159,7 +219,8 @@ export async function readRunHistory(file: string): Promise<RunHistory> {
   const folds = new Map<string, MetaFold>();
   const skipped = await streamHistory(file, (e) => {
     if (e.type === "run-start") start ??= e;
-    if (!("sut" in e) || e.sut === undefined || e.type === "sent" || e.type === "ack" || e.type === "send-error") return;
+    if (!("sut" in e) || e.sut === undefined || e.type === "sent" || e.type === "ack" || e.type === "send-error")
+      return;
     let f = folds.get(e.sut);
     if (!f) folds.set(e.sut, (f = new MetaFold()));
     f.add(e);
@@ -201,15 +262,23 @@ export function sutHistory(events: HistoryEvent[], sut: string, stream?: Generat
     fold.add(e);
     if (e.type === "sent") {
       bySeq.set(e.seq, {
-        orderId: e.orderId, productId: e.productId, quantity: e.quantity, valid: e.valid, invalidKind: e.invalidKind,
-        intendedAtMs: e.intendedAtMs, sentAtMs: e.sentAtMs, status: "unknown", duplicateSend: e.duplicateSend || undefined,
+        orderId: e.orderId,
+        productId: e.productId,
+        quantity: e.quantity,
+        valid: e.valid,
+        invalidKind: e.invalidKind,
+        intendedAtMs: e.intendedAtMs,
+        sentAtMs: e.sentAtMs,
+        status: "unknown",
+        duplicateSend: e.duplicateSend || undefined,
       });
     } else if (e.type === "ack" || e.type === "send-error") {
       const o = bySeq.get(e.seq);
       if (o && e.type === "ack") {
         o.status = "acked";
         o.ackAtMs = e.ackAtMs;
-        if (e.partition !== undefined && e.offset !== undefined && e.offset !== "-1") Object.assign(o, { partition: e.partition, offset: e.offset });
+        if (e.partition !== undefined && e.offset !== undefined && e.offset !== "-1")
+          Object.assign(o, { partition: e.partition, offset: e.offset });
       } else if (o && e.type === "send-error" && o.status !== "acked") o.status = e.status;
     }
   }
@@ -219,10 +288,18 @@ export function sutHistory(events: HistoryEvent[], sut: string, stream?: Generat
   if (stream) {
     const base = meta.loadStart?.loadStartMs ?? meta.start.t;
     for (const g of stream.table) {
-      orders.push(bySeq.get(g.seq) ?? {
-        orderId: g.orderId, productId: g.productId, quantity: g.quantity, valid: g.valid, invalidKind: g.invalidKind,
-        intendedAtMs: base + g.offsetMs, status: "unsent", duplicateSend: g.duplicateSend || undefined,
-      });
+      orders.push(
+        bySeq.get(g.seq) ?? {
+          orderId: g.orderId,
+          productId: g.productId,
+          quantity: g.quantity,
+          valid: g.valid,
+          invalidKind: g.invalidKind,
+          intendedAtMs: base + g.offsetMs,
+          status: "unsent",
+          duplicateSend: g.duplicateSend || undefined,
+        },
+      );
     }
   } else orders.push(...[...bySeq.entries()].sort((a, b) => a[0] - b[0]).map(([, o]) => o));
   return { ...meta, orders };

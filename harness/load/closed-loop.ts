@@ -65,8 +65,12 @@ export async function runClosedLoop(o: ClosedLoopOptions): Promise<ClosedLoopRes
           const orderId = `${prefix}-${i}`;
           context.orderId = orderId;
           const body = JSON.stringify({
-            type: "OrderPlaced", orderId, productId: o.products[i % o.products.length], quantity,
-            customerId: `c-${i % 1000}`, sentAtMs: Date.now(),
+            type: "OrderPlaced",
+            orderId,
+            productId: o.products[i % o.products.length],
+            quantity,
+            customerId: `c-${i % 1000}`,
+            sentAtMs: Date.now(),
           });
           return { ...req, body };
         },

@@ -16,7 +16,14 @@ import type { Consumer, Producer } from "kafkajs";
 import { kafkaJsConfig, type Connection } from "../../systems-under-test/contract/connection.ts";
 import { decisionSchema, parseJson, type Decision } from "../../systems-under-test/contract/events.ts";
 import { topicsFor } from "../../systems-under-test/contract/topics.ts";
-import { classifySendError, idempotentProducer, partitionCount, sendBatch, type Outgoing, type Placed } from "./produce.ts";
+import {
+  classifySendError,
+  idempotentProducer,
+  partitionCount,
+  sendBatch,
+  type Outgoing,
+  type Placed,
+} from "./produce.ts";
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -103,7 +110,14 @@ export class OrderGateway {
       throw e;
     }
     const addr = server.address() as AddressInfo;
-    gw = new OrderGateway(opts, server, producer, consumer, partitions, `http://${opts.host ?? "127.0.0.1"}:${addr.port}`);
+    gw = new OrderGateway(
+      opts,
+      server,
+      producer,
+      consumer,
+      partitions,
+      `http://${opts.host ?? "127.0.0.1"}:${addr.port}`,
+    );
     return gw;
   }
 
@@ -158,7 +172,12 @@ export class OrderGateway {
     if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
       const obj = parsed as Record<string, unknown>;
       orderId = typeof obj.orderId === "string" && obj.orderId ? obj.orderId : (headerId ?? randomUUID());
-      const event = { type: "OrderPlaced", ...obj, orderId: obj.orderId ?? orderId, sentAtMs: obj.sentAtMs ?? Date.now() };
+      const event = {
+        type: "OrderPlaced",
+        ...obj,
+        orderId: obj.orderId ?? orderId,
+        sentAtMs: obj.sentAtMs ?? Date.now(),
+      };
       value = Buffer.from(JSON.stringify(event), "utf8");
     } else {
       orderId = headerId ?? randomUUID();
@@ -188,7 +207,7 @@ export class OrderGateway {
     if (batch.length === 0) return;
     // Large values alone, so a batch stays under the broker's size limit.
     const groups: Pending[][] = [];
-    let small: Pending[] = [];
+    const small: Pending[] = [];
     for (const p of batch) {
       if (p.record.value.length > 256 * 1024) groups.push([p]);
       else small.push(p);
@@ -196,7 +215,12 @@ export class OrderGateway {
     if (small.length) groups.push(small);
     const topic = topicsFor(this.opts.ns).orders;
     for (const g of groups) {
-      sendBatch(this.producer, topic, this.partitions, g.map((p) => p.record)).then(
+      sendBatch(
+        this.producer,
+        topic,
+        this.partitions,
+        g.map((p) => p.record),
+      ).then(
         (placed) => g.forEach((p, i) => p.resolve(placed[i]!)),
         (e) => g.forEach((p) => p.reject(e)),
       );

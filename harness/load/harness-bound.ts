@@ -31,18 +31,28 @@ export class HarnessLag {
     this.queue.recordValueWithCount(Math.max(0, Math.round(delayMs)), count);
   }
 
-  verdict(stats: LoadStats): Pick<LoadStats, "harnessBound" | "harnessBoundReason" | "sendDelayP99Ms" | "queueDelayP99Ms"> {
+  verdict(
+    stats: LoadStats,
+  ): Pick<LoadStats, "harnessBound" | "harnessBoundReason" | "sendDelayP99Ms" | "queueDelayP99Ms"> {
     const sendDelayP99Ms = this.send.getValueAtPercentile(99);
     const queueDelayP99Ms = this.queue.getValueAtPercentile(99);
     const limit = HARNESS_BOUND_P99_MS;
     if (sendDelayP99Ms > limit) {
-      return { harnessBound: true, sendDelayP99Ms, queueDelayP99Ms,
-        harnessBoundReason: `the driver fell behind its schedule: send delay p99 ${sendDelayP99Ms} ms > ${limit} ms` };
+      return {
+        harnessBound: true,
+        sendDelayP99Ms,
+        queueDelayP99Ms,
+        harnessBoundReason: `the driver fell behind its schedule: send delay p99 ${sendDelayP99Ms} ms > ${limit} ms`,
+      };
     }
     // A broker that stops acknowledging also fills the queues; that is a fault, not the harness's limit.
     if (queueDelayP99Ms > limit && stats.failed + stats.unknown === 0) {
-      return { harnessBound: true, sendDelayP99Ms, queueDelayP99Ms,
-        harnessBoundReason: `the producers fell behind: records waited p99 ${queueDelayP99Ms} ms > ${limit} ms before their send` };
+      return {
+        harnessBound: true,
+        sendDelayP99Ms,
+        queueDelayP99Ms,
+        harnessBoundReason: `the producers fell behind: records waited p99 ${queueDelayP99Ms} ms > ${limit} ms before their send`,
+      };
     }
     return { harnessBound: false, sendDelayP99Ms, queueDelayP99Ms };
   }

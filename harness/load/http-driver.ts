@@ -6,7 +6,14 @@ import { Pool } from "undici";
 import { LatencyRecorder } from "../checker/latency.ts";
 import { orderValue, type GeneratedOrder } from "../scenario/generate.ts";
 import { runScheduleRange, sleep } from "./schedule.ts";
-import { emptyStats, type ClientDecisions, type ClientDecisionStats, type LoadHandle, type LoadOptions, type LoadStats } from "./types.ts";
+import {
+  emptyStats,
+  type ClientDecisions,
+  type ClientDecisionStats,
+  type LoadHandle,
+  type LoadOptions,
+  type LoadStats,
+} from "./types.ts";
 
 export interface HttpDecisionOptions {
   /** Concurrent long polls (= connections of the poll pool). Default 128. */
@@ -32,7 +39,9 @@ export interface HttpLoadOptions extends Omit<LoadOptions, "connection" | "ns"> 
 }
 
 export async function startHttpLoad(opts: HttpLoadOptions): Promise<LoadHandle> {
-  const poller = opts.decisions ? new DecisionPoller(opts.url, opts.decisions === true ? {} : opts.decisions) : undefined;
+  const poller = opts.decisions
+    ? new DecisionPoller(opts.url, opts.decisions === true ? {} : opts.decisions)
+    : undefined;
   const pool = new Pool(opts.url, { connections: opts.connections ?? 64, pipelining: 1, keepAliveTimeout: 10_000 });
   const stats: LoadStats = emptyStats(opts.orders.length);
   const timeoutMs = opts.ackTimeoutMs ?? 30_000;
@@ -137,7 +146,10 @@ class DecisionPoller implements ClientDecisions {
   private readonly timeoutMs: number;
   private readonly maxQueued: number;
 
-  constructor(url: string, private readonly o: HttpDecisionOptions) {
+  constructor(
+    url: string,
+    private readonly o: HttpDecisionOptions,
+  ) {
     this.concurrency = Math.max(1, o.concurrency ?? 128);
     this.pollMs = Math.max(0, o.pollMs ?? 5000);
     this.timeoutMs = o.timeoutMs ?? 60_000;
@@ -219,7 +231,9 @@ class DecisionPoller implements ClientDecisions {
     this.queue.push(item);
   }
 
-  async settle(untilMs: number): Promise<{ latencyUs: ReturnType<LatencyRecorder["summary"]>; polls: ClientDecisionStats }> {
+  async settle(
+    untilMs: number,
+  ): Promise<{ latencyUs: ReturnType<LatencyRecorder["summary"]>; polls: ClientDecisionStats }> {
     if (this.stats.open > 0 && !this.closed) {
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, Math.max(0, untilMs - Date.now()));

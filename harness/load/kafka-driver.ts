@@ -20,7 +20,9 @@ const ALONE_BYTES = 256 * 1024;
 export const DEFAULT_PRODUCERS = 2;
 
 /** Per order: 0 not sent, 1 sent (no outcome yet), 2 timed out (a late ack still counts), 3 settled. */
-const SENT = 1, TIMED_OUT = 2, SETTLED = 3;
+const SENT = 1,
+  TIMED_OUT = 2,
+  SETTLED = 3;
 
 export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
   const topic = topicsFor(opts.ns).orders;
@@ -73,7 +75,14 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
   };
 
   const workers = Math.max(1, Math.min(opts.producers ?? DEFAULT_PRODUCERS, partitions));
-  const pool = await ProducerPool.start({ connection: opts.connection, clientId: "oversell-load", topic, ackTimeoutMs, workers, onMessage });
+  const pool = await ProducerPool.start({
+    connection: opts.connection,
+    clientId: "oversell-load",
+    topic,
+    ackTimeoutMs,
+    workers,
+    onMessage,
+  });
   const lag = new HarnessLag(Date.now());
 
   const fire = (from: number, to: number, nowMs: number) => {
@@ -96,7 +105,13 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
 
   const done = (async () => {
     try {
-      await runScheduleRange({ count: n, offsetAt: (i) => orders.at(i)!.offsetMs, t0: opts.t0, aborted: () => aborted, fire });
+      await runScheduleRange({
+        count: n,
+        offsetAt: (i) => orders.at(i)!.offsetMs,
+        t0: opts.t0,
+        aborted: () => aborted,
+        fire,
+      });
     } finally {
       await pool.close();
     }
@@ -108,7 +123,13 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
 }
 
 async function countPartitions(opts: LoadOptions, topic: string): Promise<number> {
-  const kafka = new Kafka(kafkaJsConfig(opts.connection, "oversell-load", { logLevel: logLevel.NOTHING, connectionTimeout: 5000, requestTimeout: 30_000 }));
+  const kafka = new Kafka(
+    kafkaJsConfig(opts.connection, "oversell-load", {
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 5000,
+      requestTimeout: 30_000,
+    }),
+  );
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -119,7 +140,13 @@ async function countPartitions(opts: LoadOptions, topic: string): Promise<number
 }
 
 /** Sends a dead worker never answered for: their outcome is unknown. */
-function settleLeftovers(state: Uint8Array, stats: LoadStats, orders: LoadOptions["orders"], opts: LoadOptions, error: string): void {
+function settleLeftovers(
+  state: Uint8Array,
+  stats: LoadStats,
+  orders: LoadOptions["orders"],
+  opts: LoadOptions,
+  error: string,
+): void {
   if (stats.pending === 0) return;
   const atMs = Date.now();
   for (let i = 0; i < state.length; i++) {

@@ -6,14 +6,23 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 const { Partitioners } = kafkajs;
 const keyed = Partitioners.DefaultPartitioner();
 
-const metadataOf = new Map<number, { partitionErrorCode: number; partitionId: number; leader: number; replicas: number[]; isr: number[] }[]>();
+const metadataOf = new Map<
+  number,
+  { partitionErrorCode: number; partitionId: number; leader: number; replicas: number[]; isr: number[] }[]
+>();
 
 /** The partition Kafka's default partitioner (murmur2, as the Java client) gives a key. */
 export function partitionFor(topic: string, key: string, partitions: number): number {
   let partitionMetadata = metadataOf.get(partitions);
   if (!partitionMetadata) {
     // Built once per partition count: this runs for every order the driver sends.
-    partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
+    partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+      partitionErrorCode: 0,
+      partitionId,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+    }));
     metadataOf.set(partitions, partitionMetadata);
   }
   return keyed({ topic, partitionMetadata, message: { key, value: null } });
@@ -37,7 +46,13 @@ export interface Placed {
 }
 
 /** Sends one batch (acks from all in-sync replicas); resolves with each record's partition and offset. */
-export async function sendBatch(producer: Producer, topic: string, partitions: number, records: Outgoing[], timeoutMs = 30_000): Promise<Placed[]> {
+export async function sendBatch(
+  producer: Producer,
+  topic: string,
+  partitions: number,
+  records: Outgoing[],
+  timeoutMs = 30_000,
+): Promise<Placed[]> {
   const parts = records.map((r) => partitionFor(topic, r.key, partitions));
   // One send per partition: kafkajs 2.2.4 retries a send spanning brokers per broker, so after a
   // leader moves it can skip a partition (acked without an offset, never written) or write one twice.
@@ -49,7 +64,12 @@ export async function sendBatch(producer: Producer, topic: string, partitions: n
   });
   const metas = await Promise.all(
     [...byPart].map(([partition, rs]) =>
-      producer.send({ topic, acks: -1, timeout: timeoutMs, messages: rs.map((r) => ({ key: r.key, value: r.value, partition })) }),
+      producer.send({
+        topic,
+        acks: -1,
+        timeout: timeoutMs,
+        messages: rs.map((r) => ({ key: r.key, value: r.value, partition })),
+      }),
     ),
   );
   const base = new Map(metas.flat().map((m) => [m.partition, BigInt(m.baseOffset ?? "-1")]));

@@ -49,8 +49,12 @@ class ChunkBuilder {
   /** The chunk so far (its buffers move to the worker); the builder starts afresh. */
   take(postedAtMs: number, alone = false): Chunk {
     const c: Chunk = {
-      postedAtMs, alone, idx: this.idx.slice(0, this.n), part: this.part.slice(0, this.n),
-      ends: this.ends.slice(0, 2 * this.n), bytes: this.bytes.slice(0, this.used),
+      postedAtMs,
+      alone,
+      idx: this.idx.slice(0, this.n),
+      part: this.part.slice(0, this.n),
+      ends: this.ends.slice(0, 2 * this.n),
+      bytes: this.bytes.slice(0, this.used),
     };
     this.n = 0;
     this.used = 0;
@@ -59,7 +63,9 @@ class ChunkBuilder {
 
   private growRecords(): void {
     const cap = this.idx.length * 2;
-    const idx = new Uint32Array(cap), part = new Int32Array(cap), ends = new Uint32Array(2 * cap);
+    const idx = new Uint32Array(cap),
+      part = new Int32Array(cap),
+      ends = new Uint32Array(2 * cap);
     idx.set(this.idx);
     part.set(this.part);
     ends.set(this.ends);
@@ -84,7 +90,10 @@ export class ProducerPool {
   private readonly done: boolean[];
   private whenClosed?: () => void;
 
-  private constructor(private readonly workers: Worker[], onMessage: (m: FromWorker) => void) {
+  private constructor(
+    private readonly workers: Worker[],
+    onMessage: (m: FromWorker) => void,
+  ) {
     this.builders = workers.map(() => new ChunkBuilder());
     this.done = workers.map(() => false);
     workers.forEach((w, k) => {
@@ -97,15 +106,33 @@ export class ProducerPool {
 
   /** Starts the workers; resolves once every producer is connected (rejects with the first connect error). */
   static async start(o: PoolOptions): Promise<ProducerPool> {
-    const workers = Array.from({ length: o.workers }, (_, k) => new Worker(BOOT, {
-      eval: true,
-      workerData: { connection: o.connection, clientId: `${o.clientId}-${k}`, topic: o.topic, ackTimeoutMs: o.ackTimeoutMs } satisfies WorkerInit,
-    }));
+    const workers = Array.from(
+      { length: o.workers },
+      (_, k) =>
+        new Worker(BOOT, {
+          eval: true,
+          workerData: {
+            connection: o.connection,
+            clientId: `${o.clientId}-${k}`,
+            topic: o.topic,
+            ackTimeoutMs: o.ackTimeoutMs,
+          } satisfies WorkerInit,
+        }),
+    );
     try {
-      await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-        w.on("error", reject);
-        w.once("message", (m: FromWorker) => (m.type === "ready" ? resolve() : reject(new Error(m.type === "fatal" ? m.error : `unexpected ${m.type}`))));
-      })));
+      await Promise.all(
+        workers.map(
+          (w) =>
+            new Promise<void>((resolve, reject) => {
+              w.on("error", reject);
+              w.once("message", (m: FromWorker) =>
+                m.type === "ready"
+                  ? resolve()
+                  : reject(new Error(m.type === "fatal" ? m.error : `unexpected ${m.type}`)),
+              );
+            }),
+        ),
+      );
     } catch (e) {
       await Promise.all(workers.map((w) => w.terminate()));
       throw e;

@@ -18,9 +18,13 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-const kafka = new Kafka(kafkaJsConfig(init.connection, init.clientId, {
-  logLevel: logLevel.NOTHING, connectionTimeout: 5000, requestTimeout: 30_000,
-}));
+const kafka = new Kafka(
+  kafkaJsConfig(init.connection, init.clientId, {
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 5000,
+    requestTimeout: 30_000,
+  }),
+);
 const producer: Producer = idempotentProducer(kafka);
 const queue: Chunk[] = [];
 let inflight = 0;
@@ -45,7 +49,11 @@ function pump(): void {
 async function sendChunks(chunks: Chunk[]): Promise<void> {
   inflight++;
   const now = Date.now();
-  post({ type: "queued", delayMs: Float64Array.from(chunks, (c) => now - c.postedAtMs), count: Uint32Array.from(chunks, (c) => c.idx.length) });
+  post({
+    type: "queued",
+    delayMs: Float64Array.from(chunks, (c) => now - c.postedAtMs),
+    count: Uint32Array.from(chunks, (c) => c.idx.length),
+  });
   const n = chunks.reduce((a, c) => a + c.idx.length, 0);
   const idx = new Uint32Array(n);
   const part = new Int32Array(n);
@@ -72,22 +80,36 @@ async function sendChunks(chunks: Chunk[]): Promise<void> {
   const timeout = new Promise<void>((resolve) => {
     timer = setTimeout(() => {
       const open = groups.filter((_, g) => !settled[g]);
-      if (open.length) post({ type: "timeout", idx: gather(idx, open), atMs: Date.now(), error: `no acknowledgement within ${init.ackTimeoutMs} ms` });
+      if (open.length)
+        post({
+          type: "timeout",
+          idx: gather(idx, open),
+          atMs: Date.now(),
+          error: `no acknowledgement within ${init.ackTimeoutMs} ms`,
+        });
       resolve();
     }, init.ackTimeoutMs);
   });
   // One send per partition: kafkajs 2.2.4 can lose or duplicate records when a send spanning several
   // brokers is retried after a leader move (see systems-under-test/contract/one-partition-sends.ts).
-  const send = Promise.all(groups.map((rows, g) =>
-    producer.send({ topic: init.topic, acks: -1, timeout: init.ackTimeoutMs, messages: rows.map((j) => messages[j]!) }).then(
-      (meta) => { settled[g] = 1; postAcks(gather(idx, [rows]), gather(part, [rows]), meta); },
-      (e: unknown) => {
-        settled[g] = 1;
-        const { status, error } = classifySendError(e);
-        const failed = gather(idx, [rows]);
-        post({ type: "error", idx: failed, status, error, atMs: Date.now() }, [failed.buffer as ArrayBuffer]);
-      },
-    )));
+  const send = Promise.all(
+    groups.map((rows, g) =>
+      producer
+        .send({ topic: init.topic, acks: -1, timeout: init.ackTimeoutMs, messages: rows.map((j) => messages[j]!) })
+        .then(
+          (meta) => {
+            settled[g] = 1;
+            postAcks(gather(idx, [rows]), gather(part, [rows]), meta);
+          },
+          (e: unknown) => {
+            settled[g] = 1;
+            const { status, error } = classifySendError(e);
+            const failed = gather(idx, [rows]);
+            post({ type: "error", idx: failed, status, error, atMs: Date.now() }, [failed.buffer]);
+          },
+        ),
+    ),
+  );
   // The slot is free at the first of ack, error or timeout (a later ack is still reported).
   await Promise.race([send, timeout]);
   clearTimeout(timer);
@@ -130,7 +152,11 @@ function postAcks(idx: Uint32Array, part: Int32Array, meta: { partition: number;
       offset[j] = b + r;
     }
   }
-  post({ type: "ack", idx, part, offset, ackAtMs }, [idx.buffer as ArrayBuffer, part.buffer as ArrayBuffer, offset.buffer]);
+  post({ type: "ack", idx, part, offset, ackAtMs }, [
+    idx.buffer as ArrayBuffer,
+    part.buffer as ArrayBuffer,
+    offset.buffer,
+  ]);
 }
 
 let finished = false;

@@ -18,7 +18,10 @@ export interface ScheduleOptions<T extends Scheduled> {
 export async function runSchedule<T extends Scheduled>(o: ScheduleOptions<T>): Promise<void> {
   const items = o.items;
   await runScheduleRange({
-    count: items.length, offsetAt: (i) => items[i]!.offsetMs, t0: o.t0, aborted: o.aborted,
+    count: items.length,
+    offsetAt: (i) => items[i]!.offsetMs,
+    t0: o.t0,
+    aborted: o.aborted,
     fire: (from, to, nowMs) => o.fire(items.slice(from, to), nowMs),
   });
 }

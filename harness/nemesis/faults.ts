@@ -33,14 +33,19 @@ export const crashFaultSchema = z.object({ kind: z.literal("crash"), target: ins
 export const pauseFaultSchema = z.object({ kind: z.literal("pause"), target: instanceTarget, ...timing });
 /** Adds an instance (next unused index), removes it (SIGTERM) after `duration`. */
 export const scaleFaultSchema = z.object({ kind: z.literal("scale"), ...timing });
-export const brokerFaultSchema = z.object({
-  kind: z.literal("broker"),
-  /** node id, or the leader of the busiest partition of the orders topic */
-  target: z.union([z.literal("leader"), z.number().int().min(1)]).optional(),
-  /** kill: kill -9 (default); stop: controlled shutdown; roll: every node in turn (duration: each one's down time) */
-  mode: z.enum(BROKER_MODES).optional(),
-  ...timing,
-}).refine((b) => !(b.mode === "roll" && b.target !== undefined), { message: "broker:roll restarts every node; it takes no target", path: ["target"] });
+export const brokerFaultSchema = z
+  .object({
+    kind: z.literal("broker"),
+    /** node id, or the leader of the busiest partition of the orders topic */
+    target: z.union([z.literal("leader"), z.number().int().min(1)]).optional(),
+    /** kill: kill -9 (default); stop: controlled shutdown; roll: every node in turn (duration: each one's down time) */
+    mode: z.enum(BROKER_MODES).optional(),
+    ...timing,
+  })
+  .refine((b) => !(b.mode === "roll" && b.target !== undefined), {
+    message: "broker:roll restarts every node; it takes no target",
+    path: ["target"],
+  });
 export const networkFaultSchema = z.object({
   kind: z.literal("network"),
   mode: z.enum(NETWORK_MODES).optional(),
@@ -67,7 +72,15 @@ export type ResolvedFault =
   | { kind: "pause"; target: number; at: number; duration: number }
   | { kind: "scale"; at: number; duration: number }
   | { kind: "broker"; target: "leader" | number; mode: BrokerMode; at: number; duration: number }
-  | { kind: "network"; mode: NetworkMode; latencyMs: number; jitterMs: number; resetEveryMs: number; at: number; duration: number };
+  | {
+      kind: "network";
+      mode: NetworkMode;
+      latencyMs: number;
+      jitterMs: number;
+      resetEveryMs: number;
+      at: number;
+      duration: number;
+    };
 
 export interface FaultDefaults {
   /** Length of the load phase, ms: default times are fractions of it. */
@@ -189,7 +202,8 @@ function parseOne(part: string, load: number | undefined): FaultSpec {
 
   if (timingText !== undefined) {
     const [atText, durText, extra] = timingText.split(":");
-    if (extra !== undefined || !atText) throw new Error(`timing "@${timingText}" must be @<at> or @<at>:<duration>, e.g. @2s:3s`);
+    if (extra !== undefined || !atText)
+      throw new Error(`timing "@${timingText}" must be @<at> or @<at>:<duration>, e.g. @2s:3s`);
     spec.at = parseTime(atText, load, "start time");
     if (durText !== undefined) spec.duration = parseTime(durText, load, "duration");
   }
@@ -198,7 +212,10 @@ function parseOne(part: string, load: number | undefined): FaultSpec {
     if (kind === "scale" || kind === "network") throw new Error(`${kind} faults take no target ("#${targetText}")`);
     if (kind === "broker" && targetText === "leader") spec.target = "leader";
     else if (/^\d+$/.test(targetText)) spec.target = Number(targetText);
-    else throw new Error(`target "#${targetText}" must be ${kind === "broker" ? "a node id or leader" : "an instance index"}`);
+    else
+      throw new Error(
+        `target "#${targetText}" must be ${kind === "broker" ? "a node id or leader" : "an instance index"}`,
+      );
   }
 
   for (const opt of options) {
@@ -216,7 +233,8 @@ function parseOne(part: string, load: number | undefined): FaultSpec {
         else throw new Error(`option "${name}" takes no value`);
       }
     } else if (kind === "broker") {
-      if (!(BROKER_MODES as readonly string[]).includes(name)) throw new Error(`broker option "${name}" is not one of ${BROKER_MODES.join(", ")}`);
+      if (!(BROKER_MODES as readonly string[]).includes(name))
+        throw new Error(`broker option "${name}" is not one of ${BROKER_MODES.join(", ")}`);
       if (value !== undefined) throw new Error(`option "${name}" takes no value`);
       if (spec.mode !== undefined) throw new Error(`broker takes one of ${BROKER_MODES.join(", ")}`);
       spec.mode = name;
@@ -226,7 +244,12 @@ function parseOne(part: string, load: number | undefined): FaultSpec {
   }
 
   const r = faultSpecSchema.safeParse(spec);
-  if (!r.success) throw new Error(formatIssues(r.error).replace(/^\s*- /gm, "").replace(/\n/g, "; "));
+  if (!r.success)
+    throw new Error(
+      formatIssues(r.error)
+        .replace(/^\s*- /gm, "")
+        .replace(/\n/g, "; "),
+    );
   return r.data;
 }
 

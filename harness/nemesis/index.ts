@@ -7,7 +7,13 @@ import type { FaultWindow } from "../checker/types.ts";
 import type { EmbeddedCluster } from "../cluster/embedded.ts";
 import { InputError } from "../shared/zod-errors.ts";
 import type { InstanceGroup } from "../sut/instances.ts";
-import { DEFAULT_SESSION_TIMEOUT_MS, describeFault, resolveFaults, type FaultSpec, type ResolvedFault } from "./faults.ts";
+import {
+  DEFAULT_SESSION_TIMEOUT_MS,
+  describeFault,
+  resolveFaults,
+  type FaultSpec,
+  type ResolvedFault,
+} from "./faults.ts";
 import type { ProxySet } from "./proxy.ts";
 
 export * from "./faults.ts";
@@ -58,7 +64,10 @@ export interface NemesisHandle {
 }
 
 export class NemesisError extends Error {
-  constructor(message: string, readonly windows: FaultWindow[]) {
+  constructor(
+    message: string,
+    readonly windows: FaultWindow[],
+  ) {
     super(message);
   }
 }
@@ -103,13 +112,20 @@ export function runNemesis(specs: (FaultSpec | ResolvedFault)[], ctx: NemesisCon
   const log = ctx.log ?? (() => {});
   for (const f of faults) {
     if (f.kind === "network" && (!ctx.proxies || ctx.proxies.size === 0)) {
-      throw new InputError("network faults need a fault proxy in front of every broker: start the embedded cluster with ProxySet.forCluster() as advertisedPort (not possible with an external --bootstrap cluster)");
+      throw new InputError(
+        "network faults need a fault proxy in front of every broker: start the embedded cluster with ProxySet.forCluster() as advertisedPort (not possible with an external --bootstrap cluster)",
+      );
     }
     if (f.kind === "broker") {
-      if (!ctx.cluster) throw new InputError("broker faults need the embedded cluster (the harness cannot restart brokers of an external cluster)");
+      if (!ctx.cluster)
+        throw new InputError(
+          "broker faults need the embedded cluster (the harness cannot restart brokers of an external cluster)",
+        );
       if (typeof f.target === "number") ctx.cluster.node(f.target); // throws naming the known nodes
       if (f.mode !== "roll" && f.target === "leader" && ctx.cluster.nodes.length > 1 && !ctx.topic) {
-        throw new InputError("a broker#leader fault on several nodes needs ctx.topic (e.g. <ns>.orders) to find the partition leader");
+        throw new InputError(
+          "a broker#leader fault on several nodes needs ctx.topic (e.g. <ns>.orders) to find the partition leader",
+        );
       }
     }
   }
@@ -152,7 +168,8 @@ export function runNemesis(specs: (FaultSpec | ResolvedFault)[], ctx: NemesisCon
   const finish = async (): Promise<FaultWindow[]> => {
     await all;
     const sorted = [...windows].sort((a, b) => a.at - b.at);
-    if (errors.length > 0) throw new NemesisError(`nemesis: ${errors.length} fault(s) failed:\n  - ${errors.join("\n  - ")}`, sorted);
+    if (errors.length > 0)
+      throw new NemesisError(`nemesis: ${errors.length} fault(s) failed:\n  - ${errors.join("\n  - ")}`, sorted);
     return sorted;
   };
   return {
@@ -169,7 +186,13 @@ export function runNemesis(specs: (FaultSpec | ResolvedFault)[], ctx: NemesisCon
   };
 }
 
-async function inject(f: ResolvedFault, ctx: NemesisContext, session: number, claimed: Set<number>, log: (l: string) => void): Promise<Injected> {
+async function inject(
+  f: ResolvedFault,
+  ctx: NemesisContext,
+  session: number,
+  claimed: Set<number>,
+  log: (l: string) => void,
+): Promise<Injected> {
   const inst = ctx.instances;
   switch (f.kind) {
     case "crash": {
@@ -231,9 +254,10 @@ async function inject(f: ResolvedFault, ctx: NemesisContext, session: number, cl
         detail: `${f.mode === "kill" ? "kill -9" : "controlled shutdown of"} broker ${nodeId} (pid ${pid})${f.target === "leader" ? ", leader of the busiest partition" : ""}; restart in ${f.duration} ms`,
         heal: async () => {
           await cluster.startNode(nodeId);
-          const rejoined = cluster.nodes.length > 1 && ctx.topic
-            ? await waitInSync(cluster.connection, ctx.topic, nodeId, ctx.brokerRejoinTimeoutMs ?? 60_000)
-            : true;
+          const rejoined =
+            cluster.nodes.length > 1 && ctx.topic
+              ? await waitInSync(cluster.connection, ctx.topic, nodeId, ctx.brokerRejoinTimeoutMs ?? 60_000)
+              : true;
           return `restarted broker ${nodeId} (pid ${cluster.node(nodeId).pid})${rejoined ? "" : ", not yet back in every ISR it replicates"}`;
         },
       };
@@ -277,7 +301,12 @@ async function inject(f: ResolvedFault, ctx: NemesisContext, session: number, cl
  * in every ISR of ctx.topic (several nodes) before the next node goes. The first node goes down at
  * injection; heal() rolls the others, so the fault window spans the whole roll.
  */
-async function rollBrokers(cluster: EmbeddedCluster, ctx: NemesisContext, downMs: number, log: (l: string) => void): Promise<Injected> {
+async function rollBrokers(
+  cluster: EmbeddedCluster,
+  ctx: NemesisContext,
+  downMs: number,
+  log: (l: string) => void,
+): Promise<Injected> {
   const ids = cluster.nodes.map((n) => n.nodeId).sort((a, b) => a - b);
   const down = cluster.nodes.filter((n) => !n.running).map((n) => n.nodeId);
   if (down.length) throw new Error(`broker roll: node(s) ${down.join(", ")} not running before the roll`);
@@ -285,11 +314,14 @@ async function rollBrokers(cluster: EmbeddedCluster, ctx: NemesisContext, downMs
   const lagging: number[] = [];
   const bringBack = async (id: number): Promise<void> => {
     await cluster.startNode(id);
-    const inSync = cluster.nodes.length > 1 && ctx.topic
-      ? await waitInSync(cluster.connection, ctx.topic, id, ctx.brokerRejoinTimeoutMs ?? 60_000)
-      : true;
+    const inSync =
+      cluster.nodes.length > 1 && ctx.topic
+        ? await waitInSync(cluster.connection, ctx.topic, id, ctx.brokerRejoinTimeoutMs ?? 60_000)
+        : true;
     if (!inSync) lagging.push(id);
-    log(`nemesis: broker roll: node ${id} restarted (pid ${cluster.node(id).pid})${inSync ? "" : ", not yet back in every ISR"}`);
+    log(
+      `nemesis: broker roll: node ${id} restarted (pid ${cluster.node(id).pid})${inSync ? "" : ", not yet back in every ISR"}`,
+    );
   };
   await cluster.stopNode(ids[0]!);
   return {
@@ -337,7 +369,11 @@ function admin(conn: Connection) {
 }
 
 /** Leader of the partition of `topic` with the highest end offset (the busiest so far). */
-export async function busiestLeader(cluster: EmbeddedCluster, topic: string | undefined, log: (l: string) => void = () => {}): Promise<number> {
+export async function busiestLeader(
+  cluster: EmbeddedCluster,
+  topic: string | undefined,
+  log: (l: string) => void = () => {},
+): Promise<number> {
   if (cluster.nodes.length === 1 || !topic) return cluster.nodes[0]!.nodeId;
   const a = admin(cluster.connection);
   await a.connect();
@@ -352,7 +388,9 @@ export async function busiestLeader(cluster: EmbeddedCluster, topic: string | un
       return d > 0n ? 1 : d < 0n ? -1 : x.partitionId - y.partitionId;
     })[0]!;
     if (best.leader < 0) throw new Error(`partition ${best.partitionId} of ${topic} has no leader`);
-    log(`nemesis: busiest partition of ${topic} is ${best.partitionId} (end offset ${high.get(best.partitionId) ?? 0n}), leader broker ${best.leader}`);
+    log(
+      `nemesis: busiest partition of ${topic} is ${best.partitionId} (end offset ${high.get(best.partitionId) ?? 0n}), leader broker ${best.leader}`,
+    );
     return best.leader;
   } finally {
     await a.disconnect().catch(() => {});

@@ -127,7 +127,13 @@ export class FaultProxy {
       });
     });
     const host = opts.targetHost ?? "127.0.0.1";
-    const p = new FaultProxy(server, port, host, opts.targetPort, opts.name ?? `proxy:${port}->${host}:${opts.targetPort}`);
+    const p = new FaultProxy(
+      server,
+      port,
+      host,
+      opts.targetPort,
+      opts.name ?? `proxy:${port}->${host}:${opts.targetPort}`,
+    );
     server.on("connection", (s) => p.accept(s));
     return p;
   }

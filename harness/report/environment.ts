@@ -9,13 +9,20 @@ const CLIENTS = ["kafkajs", "undici", "zod", "hdr-histogram-js", "commander", "y
 
 function versionOf(pkg: string): string | undefined {
   try {
-    return (JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version?: string }).version;
+    return (JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version?: string })
+      .version;
   } catch {
     return undefined;
   }
 }
 
-export function environment(): { node: string; platform: string; cpus: number; memoryGiB: number; clients: Record<string, string> } {
+export function environment(): {
+  node: string;
+  platform: string;
+  cpus: number;
+  memoryGiB: number;
+  clients: Record<string, string>;
+} {
   const clients: Record<string, string> = {};
   for (const c of CLIENTS) {
     const v = versionOf(c);

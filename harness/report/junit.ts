@@ -40,8 +40,10 @@ export function casesFor(s: SutResult): Case[] {
   const expectedV = new Set(s.expectedViolations ?? []);
   const claims = new Set(s.claims);
   const verdictCase: Case = { name: `verdict (expected ${s.expected})`, classname, timeSec };
-  if (s.verdict === "unknown") verdictCase.error = { message: `verdict unknown: ${s.verdictReason ?? "no reason given"}` };
-  else if (s.verdict !== s.expected) verdictCase.failure = { message: `verdict ${s.verdict}, expected ${s.expected}`, body: s.verdictReason ?? "" };
+  if (s.verdict === "unknown")
+    verdictCase.error = { message: `verdict unknown: ${s.verdictReason ?? "no reason given"}` };
+  else if (s.verdict !== s.expected)
+    verdictCase.failure = { message: `verdict ${s.verdict}, expected ${s.expected}`, body: s.verdictReason ?? "" };
   cases.push(verdictCase);
   for (const inv of ALL_CHECKS) {
     const count = s.violations[inv]?.count ?? 0;
@@ -64,9 +66,7 @@ export function renderJunit(r: RunResult): string {
     const failures = cases.filter((c) => c.failure).length;
     const errors = cases.filter((c) => c.error).length;
     const skipped = cases.filter((c) => c.skipped).length;
-    const body = cases
-      .map(caseXml)
-      .join("\n");
+    const body = cases.map(caseXml).join("\n");
     return `  <testsuite name="${esc(`${s.name} (${r.scenario.name}, seed ${r.seed})`)}" tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${((s.durationMs ?? 0) / 1000).toFixed(3)}" timestamp="${esc(r.startedAt)}">\n${body}\n  </testsuite>`;
   });
   const all = r.suts.flatMap(casesFor);

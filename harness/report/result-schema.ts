@@ -5,8 +5,13 @@ import { z } from "zod";
 export const SCHEMA_VERSION = 1;
 
 const percentiles = z.object({
-  p50: z.number(), p90: z.number(), p99: z.number(), p999: z.number(), max: z.number(),
-  count: z.number().optional(), mean: z.number().optional(),
+  p50: z.number(),
+  p90: z.number(),
+  p99: z.number(),
+  p999: z.number(),
+  max: z.number(),
+  count: z.number().optional(),
+  mean: z.number().optional(),
   /** Percentile curve for HdrHistogram-style plots: percentile (0-100) -> microseconds. */
   curve: z.array(z.object({ percentile: z.number(), us: z.number() })).optional(),
 });
@@ -16,7 +21,13 @@ const violation = z.object({
   examples: z.array(z.object({ id: z.string(), detail: z.string(), events: z.array(z.unknown()).optional() })),
 });
 
-export const faultSchema = z.object({ kind: z.string(), target: z.string(), at: z.number(), until: z.number(), detail: z.string().optional() });
+export const faultSchema = z.object({
+  kind: z.string(),
+  target: z.string(),
+  at: z.number(),
+  until: z.number(),
+  detail: z.string().optional(),
+});
 
 export const sutResultSchema = z.object({
   name: z.string(),
@@ -34,39 +45,70 @@ export const sutResultSchema = z.object({
   verdictReason: z.string().optional(),
   violations: z.record(z.string(), violation),
   orders: z.object({
-    sent: z.number(), acked: z.number(), decided: z.number(), reserved: z.number(), confirmed: z.number(), rejected: z.number(),
-    cancelled: z.number().optional(), expired: z.number().optional(), invalid: z.number().optional(), failed: z.number().optional(), unknown: z.number().optional(),
+    sent: z.number(),
+    acked: z.number(),
+    decided: z.number(),
+    reserved: z.number(),
+    confirmed: z.number(),
+    rejected: z.number(),
+    cancelled: z.number().optional(),
+    expired: z.number().optional(),
+    invalid: z.number().optional(),
+    failed: z.number().optional(),
+    unknown: z.number().optional(),
   }),
   units: z.object({ stock: z.number(), sold: z.number(), held: z.number() }).optional(),
   /** Per product (oversold first; capped): stock S(p), sold, held. */
-  products: z.array(z.object({ productId: z.string(), stock: z.number(), sold: z.number(), held: z.number() })).optional(),
+  products: z
+    .array(z.object({ productId: z.string(), stock: z.number(), sold: z.number(), held: z.number() }))
+    .optional(),
   latencyUs: z.object({
-    decision: percentiles, ack: percentiles, sendDelay: percentiles,
+    decision: percentiles,
+    ack: percentiles,
+    sendDelay: percentiles,
     /** --driver http: decision latency as the HTTP client sees it (GET /orders/:id answered − intended send). */
     httpDecision: percentiles.optional(),
   }),
   /** --driver http: outcome of the client's decision long polls. */
-  httpPolls: z.object({ polled: z.number(), decided: z.number(), timedOut: z.number(), skipped: z.number(), errors: z.number() }).optional(),
+  httpPolls: z
+    .object({ polled: z.number(), decided: z.number(), timedOut: z.number(), skipped: z.number(), errors: z.number() })
+    .optional(),
   throughput: z.object({
-    offeredPerSec: z.number(), decidedPerSec: z.number(), ackedPerSec: z.number().optional(),
+    offeredPerSec: z.number(),
+    decidedPerSec: z.number(),
+    ackedPerSec: z.number().optional(),
     /** The load driver could not keep its schedule: the rate was the harness's limit, not the SUT's. */
     harnessBound: z.boolean().optional(),
     harnessBoundReason: z.string().optional(),
   }),
   /** Time series, 1 s buckets from seriesStartMs: counts and decision latency. */
-  series: z.array(z.object({ tSec: z.number(), offered: z.number(), acked: z.number(), decided: z.number(), p50Us: z.number().optional(), p99Us: z.number().optional(), maxUs: z.number().optional() })).optional(),
+  series: z
+    .array(
+      z.object({
+        tSec: z.number(),
+        offered: z.number(),
+        acked: z.number(),
+        decided: z.number(),
+        p50Us: z.number().optional(),
+        p99Us: z.number().optional(),
+        maxUs: z.number().optional(),
+      }),
+    )
+    .optional(),
   faults: z.array(faultSchema),
   /**
    * How valid orders fared among poison pills (invalid orders): valid orders owed a decision that got
    * none, and the decision latency of valid orders stored right behind an invalid one on the same
    * <ns>.orders partition vs the other valid orders (a SUT that stalls on a bad record shows here).
    */
-  poison: z.object({
-    invalid: z.number(),
-    validUndecided: z.number(),
-    afterPoison: percentiles,
-    otherValid: percentiles,
-  }).optional(),
+  poison: z
+    .object({
+      invalid: z.number(),
+      validUndecided: z.number(),
+      afterPoison: percentiles,
+      otherValid: percentiles,
+    })
+    .optional(),
   /** SUT instances that exited on their own (not killed by the nemesis). */
   crashes: z.array(z.object({ instance: z.string(), code: z.number().nullable() })).optional(),
   startedAtMs: z.number().optional(),
@@ -94,13 +136,23 @@ export const resultSchema = z.object({
   finishedAt: z.string().optional(),
   seed: z.number(),
   scenario: z.looseObject({ name: z.string() }),
-  kafka: z.object({ version: z.string().optional(), brokers: z.number(), bootstrap: z.string(), embedded: z.boolean() }),
+  kafka: z.object({
+    version: z.string().optional(),
+    brokers: z.number(),
+    bootstrap: z.string(),
+    embedded: z.boolean(),
+  }),
   verdict: z.enum(["pass", "fail", "unknown"]),
   suts: z.array(sutResultSchema),
-  environment: z.object({
-    node: z.string(), platform: z.string(), cpus: z.number(), memoryGiB: z.number(),
-    clients: z.record(z.string(), z.string()),
-  }).optional(),
+  environment: z
+    .object({
+      node: z.string(),
+      platform: z.string(),
+      cpus: z.number(),
+      memoryGiB: z.number(),
+      clients: z.record(z.string(), z.string()),
+    })
+    .optional(),
   command: z.string().optional(),
   /** How orders were delivered: straight to Kafka, or through the HTTP order gateway. */
   driver: z.enum(["kafka", "http"]).optional(),

@@ -2,10 +2,25 @@
 // violation count, decision latency percentiles (ms, from the intended send time) and throughput.
 import type { RunResult, SutResult } from "./result-schema.ts";
 
-const COLS = ["oversell", "duplicate", "conflict", "lost", "phantom", "false-rejection", "stuck", "invalid-accepted"] as const;
+const COLS = [
+  "oversell",
+  "duplicate",
+  "conflict",
+  "lost",
+  "phantom",
+  "false-rejection",
+  "stuck",
+  "invalid-accepted",
+] as const;
 const SHORT: Record<string, string> = {
-  oversell: "over", duplicate: "dup", conflict: "confl", lost: "lost", phantom: "phant",
-  "false-rejection": "f-rej", stuck: "stuck", "invalid-accepted": "inv-ok",
+  oversell: "over",
+  duplicate: "dup",
+  conflict: "confl",
+  lost: "lost",
+  phantom: "phant",
+  "false-rejection": "f-rej",
+  stuck: "stuck",
+  "invalid-accepted": "inv-ok",
 };
 
 function ms(us: number | undefined): string {
@@ -41,36 +56,73 @@ function row(s: SutResult): string[] {
     ok,
     s.units ? `${s.units.sold}/${s.units.stock}` : "-",
     ...counts,
-    ms(d.p50), ms(d.p99), ms(d.p999),
+    ms(d.p50),
+    ms(d.p99),
+    ms(d.p999),
     `${rate(s.throughput.offeredPerSec)}/${rate(s.throughput.decidedPerSec)}`,
     `${s.orders.decided}/${s.orders.acked}`,
   ];
 }
 
 export function renderSummary(r: RunResult): string {
-  const header = ["SUT", "verdict", "expected", "match", "sold/stock", ...COLS.map((c) => SHORT[c]!), "p50 ms", "p99 ms", "p99.9 ms", "offered/decided per s", "decided/acked"];
+  const header = [
+    "SUT",
+    "verdict",
+    "expected",
+    "match",
+    "sold/stock",
+    ...COLS.map((c) => SHORT[c]!),
+    "p50 ms",
+    "p99 ms",
+    "p99.9 ms",
+    "offered/decided per s",
+    "decided/acked",
+  ];
   const rows = r.suts.map(row);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
   const reasons = r.suts.filter((s) => s.verdictReason).map((s) => `  ${s.name}: ${s.verdictReason}`);
   const title = `oversell ${r.runId} — scenario ${r.scenario.name}, seed ${r.seed}, Kafka ${r.kafka.version ?? "?"} (${r.kafka.embedded ? "embedded" : "external"}, ${r.kafka.brokers} broker${r.kafka.brokers === 1 ? "" : "s"})`;
-  const legend = "latency: decision − intended send (open loop); (n): violations of an invariant the SUT does not claim";
+  const legend =
+    "latency: decision − intended send (open loop); (n): violations of an invariant the SUT does not claim";
   // --driver http: the decision as the client saw it (long poll on the gateway), beside the checker's.
-  const http = r.suts.filter((s) => s.latencyUs.httpDecision).map((s) => {
-    const h = s.latencyUs.httpDecision!;
-    const p = s.httpPolls;
-    return `  ${s.name}: p50 ${ms(h.p50)} ms, p99 ${ms(h.p99)} ms, p99.9 ${ms(h.p999)} ms${p ? ` (${p.decided}/${p.polled} answered${p.timedOut ? `, ${p.timedOut} timed out` : ""})` : ""}`;
-  });
-  const httpLines = http.length ? ["http client decision latency (GET /orders/:id answered − intended send):", ...http, ""] : [];
+  const http = r.suts
+    .filter((s) => s.latencyUs.httpDecision)
+    .map((s) => {
+      const h = s.latencyUs.httpDecision!;
+      const p = s.httpPolls;
+      return `  ${s.name}: p50 ${ms(h.p50)} ms, p99 ${ms(h.p99)} ms, p99.9 ${ms(h.p999)} ms${p ? ` (${p.decided}/${p.polled} answered${p.timedOut ? `, ${p.timedOut} timed out` : ""})` : ""}`;
+    });
+  const httpLines = http.length
+    ? ["http client decision latency (GET /orders/:id answered − intended send):", ...http, ""]
+    : [];
   // Poison pills in the stream: did valid orders suffer (undecided, or slower right behind a bad record)?
-  const poison = r.suts.filter((s) => s.poison && s.poison.invalid > 0).map((s) => {
-    const p = s.poison!;
-    return `  ${s.name}: ${p.invalid} invalid, ${p.validUndecided} valid undecided; decision p50/p99 right behind one ${ms(p.afterPoison.p50)}/${ms(p.afterPoison.p99)} ms (${p.afterPoison.count ?? 0}), other valid ${ms(p.otherValid.p50)}/${ms(p.otherValid.p99)} ms (${p.otherValid.count ?? 0})`;
-  });
+  const poison = r.suts
+    .filter((s) => s.poison && s.poison.invalid > 0)
+    .map((s) => {
+      const p = s.poison!;
+      return `  ${s.name}: ${p.invalid} invalid, ${p.validUndecided} valid undecided; decision p50/p99 right behind one ${ms(p.afterPoison.p50)}/${ms(p.afterPoison.p99)} ms (${p.afterPoison.count ?? 0}), other valid ${ms(p.otherValid.p50)}/${ms(p.otherValid.p99)} ms (${p.otherValid.count ?? 0})`;
+    });
   const poisonLines = poison.length ? ["poison pills (invalid orders in the stream):", ...poison, ""] : [];
-  const bound = r.suts.filter((s) => s.throughput.harnessBound)
-    .map((s) => `  ${s.name}: harness-bound — ${s.throughput.harnessBoundReason ?? "the load driver fell behind its schedule"}`);
+  const bound = r.suts
+    .filter((s) => s.throughput.harnessBound)
+    .map(
+      (s) =>
+        `  ${s.name}: harness-bound — ${s.throughput.harnessBoundReason ?? "the load driver fell behind its schedule"}`,
+    );
   const boundLines = bound.length ? ["load (the harness, not the SUT, limited the rate):", ...bound, ""] : [];
-  return [title, "", ...out, "", ...httpLines, ...poisonLines, ...boundLines, ...(reasons.length ? ["notes:", ...reasons, ""] : []), legend, `run verdict: ${r.verdict.toUpperCase()}`].join("\n");
+  return [
+    title,
+    "",
+    ...out,
+    "",
+    ...httpLines,
+    ...poisonLines,
+    ...boundLines,
+    ...(reasons.length ? ["notes:", ...reasons, ""] : []),
+    legend,
+    `run verdict: ${r.verdict.toUpperCase()}`,
+  ].join("\n");
 }

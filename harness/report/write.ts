@@ -10,7 +10,8 @@ export class ResultSchemaError extends Error {}
 
 export function validateResult(result: unknown): RunResult {
   const r = resultSchema.safeParse(result);
-  if (!r.success) throw new ResultSchemaError(`result does not match result-schema.ts (a harness bug):\n${formatIssues(r.error)}`);
+  if (!r.success)
+    throw new ResultSchemaError(`result does not match result-schema.ts (a harness bug):\n${formatIssues(r.error)}`);
   return r.data;
 }
 

@@ -129,28 +129,63 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
         advertisedPort: proxies?.advertisedPort,
       });
       connection = cluster.connection;
-      kafka = { version: cluster.kafkaVersion, brokers: cluster.nodes.length, bootstrap: cluster.bootstrap, embedded: true };
-      progress.log(`Kafka ${cluster.kafkaVersion} at ${cluster.bootstrap} (log: ${relative(process.cwd(), cluster.logFile) || cluster.logFile})`);
+      kafka = {
+        version: cluster.kafkaVersion,
+        brokers: cluster.nodes.length,
+        bootstrap: cluster.bootstrap,
+        embedded: true,
+      };
+      progress.log(
+        `Kafka ${cluster.kafkaVersion} at ${cluster.bootstrap} (log: ${relative(process.cwd(), cluster.logFile) || cluster.logFile})`,
+      );
     }
     const replication = Math.min(3, kafka.brokers);
 
     history.mark({
-      type: "run-start", runId, seed: o.seed, scenario: o.scenario as RunResult["scenario"], kafka,
-      connection: describeConnection(connection), suts: o.suts, driver, faults: o.faults?.text, command: o.command,
+      type: "run-start",
+      runId,
+      seed: o.seed,
+      scenario: o.scenario,
+      kafka,
+      connection: describeConnection(connection),
+      suts: o.suts,
+      driver,
+      faults: o.faults?.text,
+      command: o.command,
     });
-    progress.log(`run ${runId}: scenario ${o.scenario.name} (seed ${o.seed}): ${stream.table.length} orders on ${stream.productIds.length} products; SUTs: ${o.suts.join(", ")}`);
+    progress.log(
+      `run ${runId}: scenario ${o.scenario.name} (seed ${o.seed}): ${stream.table.length} orders on ${stream.productIds.length} products; SUTs: ${o.suts.join(", ")}`,
+    );
 
     const suts: SutResult[] = [];
     for (const item of o.suts) {
       const r = await runOneSut({
-        item, o, runId, runDir, connection, cluster: cluster ?? o.shared?.cluster, proxies: proxies ?? o.shared?.proxies,
-        stream, history, progress, replication, driver,
+        item,
+        o,
+        runId,
+        runDir,
+        connection,
+        cluster: cluster ?? o.shared?.cluster,
+        proxies: proxies ?? o.shared?.proxies,
+        stream,
+        history,
+        progress,
+        replication,
+        driver,
       });
       suts.push(r);
       const name = r.name;
-      history.mark({ type: "sut-end", sut: name, verdict: r.verdict, verdictReason: r.verdictReason, crashes: r.crashes ?? undefined });
+      history.mark({
+        type: "sut-end",
+        sut: name,
+        verdict: r.verdict,
+        verdictReason: r.verdictReason,
+        crashes: r.crashes ?? undefined,
+      });
       const mark = r.verdict === "unknown" ? "?" : r.matchesExpectation ? "ok" : "MISMATCH";
-      progress.log(`[${name}] verdict ${r.verdict} (expected ${r.expected}) ${mark}${r.verdictReason ? ` — ${r.verdictReason.split("\n")[0]}` : ""}`);
+      progress.log(
+        `[${name}] verdict ${r.verdict} (expected ${r.expected}) ${mark}${r.verdictReason ? ` — ${r.verdictReason.split("\n")[0]}` : ""}`,
+      );
     }
 
     const verdict = runVerdict(suts);
@@ -160,7 +195,7 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
       seed: o.seed,
-      scenario: o.scenario as RunResult["scenario"],
+      scenario: o.scenario,
       kafka,
       verdict,
       suts,
@@ -232,7 +267,10 @@ function resolveManifest(c: SutContext): Manifest | { error: string; name: strin
     const override = c.o.expectedViolations?.[m.name];
     return override ? { ...m, expectedViolations: [...override] } : m;
   } catch (e) {
-    return { error: `manifest: ${(e as Error).message}`, name: c.item.replace(/[^a-z0-9-]/g, "-").slice(0, 40) || "sut" };
+    return {
+      error: `manifest: ${(e as Error).message}`,
+      name: c.item.replace(/[^a-z0-9-]/g, "-").slice(0, 40) || "sut",
+    };
   }
 }
 
@@ -241,7 +279,10 @@ async function runOneSut(c: SutContext): Promise<SutResult> {
   const manifest = resolveManifest(c);
   if ("error" in manifest) {
     const sut = { name: manifest.name, description: "", confirms: false, claims: [], expectedViolations: [] };
-    return unknownResult({ sut, ns: `oversell.${c.runId}.${manifest.name}`, instances: 0, startedAtMs }, manifest.error);
+    return unknownResult(
+      { sut, ns: `oversell.${c.runId}.${manifest.name}`, instances: 0, startedAtMs },
+      manifest.error,
+    );
   }
   const r = newSutRun(c, manifest, startedAtMs);
   try {
@@ -272,9 +313,19 @@ function newSutRun(c: SutContext, declared: Manifest, startedAtMs: number): SutR
   };
   const ns = `oversell.${c.runId}.${name}`;
   const instances = c.o.instances ?? manifest.instances;
-  const group = new InstanceGroup({ manifest, ns, connection: c.connection, logDir: join(c.runDir, "logs"), env: c.o.settings?.[name] });
+  const group = new InstanceGroup({
+    manifest,
+    ns,
+    connection: c.connection,
+    logDir: join(c.runDir, "logs"),
+    env: c.o.settings?.[name],
+  });
   return {
-    c, manifest, name, ns, group,
+    c,
+    manifest,
+    name,
+    ns,
+    group,
     b: { sut: manifest, ns, instances, startedAtMs },
     logs: Array.from({ length: instances }, (_, i) => relative(c.runDir, group.logFile(i))),
     stockProducer: idempotentProducer(kafkaClient(c.connection, "oversell-stock")),
@@ -293,16 +344,30 @@ async function prepareSut(r: SutRun): Promise<void> {
   await createContractTopics(c.connection, r.ns, c.o.scenario.kafka.partitions, c.replication);
   await r.stockProducer.connect();
   c.history.mark({
-    type: "sut-start", sut: name, ns: r.ns, instances: r.b.instances, confirms: manifest.confirms, claims: manifest.claims,
-    expectedViolations: manifest.expectedViolations, description: manifest.description,
-    reservationTtlMs: manifest.reservationTtlMs, partitions: c.o.scenario.kafka.partitions,
+    type: "sut-start",
+    sut: name,
+    ns: r.ns,
+    instances: r.b.instances,
+    confirms: manifest.confirms,
+    claims: manifest.claims,
+    expectedViolations: manifest.expectedViolations,
+    description: manifest.description,
+    reservationTtlMs: manifest.reservationTtlMs,
+    partitions: c.o.scenario.kafka.partitions,
   });
   const items = c.stream.initialStock;
   try {
     await sendStock(r.stockProducer, r.ns, c.o.scenario.kafka.partitions, "StockSet", items);
     c.history.mark({ type: "stock", sut: name, event: "StockSet", items, status: "acked" });
   } catch (e) {
-    c.history.mark({ type: "stock", sut: name, event: "StockSet", items, status: "failed", error: (e as Error).message });
+    c.history.mark({
+      type: "stock",
+      sut: name,
+      event: "StockSet",
+      items,
+      status: "failed",
+      error: (e as Error).message,
+    });
     throw e;
   }
 }
@@ -325,48 +390,99 @@ async function startInstances(r: SutRun): Promise<SutResult | undefined> {
 async function startJudging(r: SutRun): Promise<void> {
   r.judging = new SutJudging(r.c.stream, { name: r.name, ns: r.ns, confirms: r.manifest.confirms });
   const watch = r.judging.watchTopic(r.c.connection, recordFile(r.c.runDir, r.name));
-  if (!(await watch.waitReady(WATCH_READY_MS))) r.say(`decision reader not assigned after ${WATCH_READY_MS / 1000} s; starting the load anyway`);
+  if (!(await watch.waitReady(WATCH_READY_MS)))
+    r.say(`decision reader not assigned after ${WATCH_READY_MS / 1000} s; starting the load anyway`);
 }
 
 /** History lines of each order: written as the driver reports, nothing kept here. */
 function historyCallbacks(history: HistoryWriter, sut: string): LoadCallbacks {
   return {
-    onSent: (g, intendedAtMs, sentAtMs) => history.write({
-      type: "sent", sut, seq: g.seq, orderId: g.orderId, productId: g.productId, quantity: g.quantity, valid: g.valid,
-      kind: g.kind, invalidKind: g.invalidKind, duplicateSend: g.duplicateSend, intendedAtMs, sentAtMs,
-    }),
-    onAck: (g, a) => history.write({ type: "ack", sut, seq: g.seq, orderId: g.orderId, partition: a.partition, offset: a.offset, ackAtMs: a.ackAtMs }),
-    onError: (g, e) => history.write({ type: "send-error", sut, seq: g.seq, orderId: g.orderId, status: e.status, error: e.error, atMs: e.atMs }),
+    onSent: (g, intendedAtMs, sentAtMs) =>
+      history.write({
+        type: "sent",
+        sut,
+        seq: g.seq,
+        orderId: g.orderId,
+        productId: g.productId,
+        quantity: g.quantity,
+        valid: g.valid,
+        kind: g.kind,
+        invalidKind: g.invalidKind,
+        duplicateSend: g.duplicateSend,
+        intendedAtMs,
+        sentAtMs,
+      }),
+    onAck: (g, a) =>
+      history.write({
+        type: "ack",
+        sut,
+        seq: g.seq,
+        orderId: g.orderId,
+        partition: a.partition,
+        offset: a.offset,
+        ackAtMs: a.ackAtMs,
+      }),
+    onError: (g, e) =>
+      history.write({
+        type: "send-error",
+        sut,
+        seq: g.seq,
+        orderId: g.orderId,
+        status: e.status,
+        error: e.error,
+        atMs: e.atMs,
+      }),
   };
 }
 
 /** The open-loop load, restocks and faults; returns the fault windows once healed. */
 async function runLoad(r: SutRun): Promise<{ faults: FaultWindow[]; warnings: string[] }> {
   const { c, name } = r;
-  if (c.driver === "http") r.gateway = await OrderGateway.start({ connection: c.connection, ns: r.ns, confirms: r.manifest.confirms });
+  if (c.driver === "http")
+    r.gateway = await OrderGateway.start({ connection: c.connection, ns: r.ns, confirms: r.manifest.confirms });
   // The open-loop clock starts a moment from now so the first batch is not late by construction.
   const t0 = Date.now() + 300;
   const orders = c.stream.table;
   c.history.mark({ type: "load-start", sut: name, loadStartMs: t0, orders: orders.length, driver: c.driver });
   const callbacks = historyCallbacks(c.history, name);
-  r.load = c.driver === "http"
-    ? await startHttpLoad({
-        url: r.gateway!.url, orders, t0, ackTimeoutMs: ACK_TIMEOUT_MS, ...callbacks,
-        // Every accepted order is long-polled until the drain deadline at the latest.
-        decisions: { timeoutMs: c.stream.durationMs + c.o.scenario.drainTimeoutMs },
-      })
-    : await startKafkaLoad({ connection: c.connection, ns: r.ns, orders, t0, ackTimeoutMs: ACK_TIMEOUT_MS, ...callbacks });
+  r.load =
+    c.driver === "http"
+      ? await startHttpLoad({
+          url: r.gateway!.url,
+          orders,
+          t0,
+          ackTimeoutMs: ACK_TIMEOUT_MS,
+          ...callbacks,
+          // Every accepted order is long-polled until the drain deadline at the latest.
+          decisions: { timeoutMs: c.stream.durationMs + c.o.scenario.drainTimeoutMs },
+        })
+      : await startKafkaLoad({
+          connection: c.connection,
+          ns: r.ns,
+          orders,
+          t0,
+          ackTimeoutMs: ACK_TIMEOUT_MS,
+          ...callbacks,
+        });
   const restocks = scheduleRestocks(r, t0);
   startNemesis(r, t0);
   r.ticker = loadTicker(r, t0);
   const loadStats = await r.load.done;
   await restocks;
   c.history.mark({
-    type: "load-end", sut: name, sent: loadStats.sent, acked: loadStats.acked, failed: loadStats.failed, unknown: loadStats.unknown,
-    harnessBound: loadStats.harnessBound || undefined, harnessBoundReason: loadStats.harnessBoundReason,
+    type: "load-end",
+    sut: name,
+    sent: loadStats.sent,
+    acked: loadStats.acked,
+    failed: loadStats.failed,
+    unknown: loadStats.unknown,
+    harnessBound: loadStats.harnessBound || undefined,
+    harnessBoundReason: loadStats.harnessBoundReason,
   });
   const errs = `${loadStats.failed ? `, ${loadStats.failed} refused` : ""}${loadStats.unknown ? `, ${loadStats.unknown} unknown` : ""}`;
-  r.say(`load done: ${loadStats.sent} sent, ${loadStats.acked} acked${errs}; max send delay ${loadStats.maxSendDelayMs} ms`);
+  r.say(
+    `load done: ${loadStats.sent} sent, ${loadStats.acked} acked${errs}; max send delay ${loadStats.maxSendDelayMs} ms`,
+  );
   const healed = await healFaults(r);
   clearInterval(r.ticker);
   return healed;
@@ -381,7 +497,15 @@ function scheduleRestocks(r: SutRun, t0: number): Promise<void> {
       await sendStock(r.stockProducer, r.ns, c.o.scenario.kafka.partitions, "StockAdded", items);
       c.history.write({ type: "stock", sut: name, event: "StockAdded", items, intendedAtMs, status: "acked" });
     } catch (err) {
-      c.history.mark({ type: "stock", sut: name, event: "StockAdded", items, intendedAtMs, status: "failed", error: (err as Error).message });
+      c.history.mark({
+        type: "stock",
+        sut: name,
+        event: "StockAdded",
+        items,
+        intendedAtMs,
+        status: "failed",
+        error: (err as Error).message,
+      });
     }
   });
 }
@@ -390,20 +514,29 @@ function startNemesis(r: SutRun, t0: number): void {
   const { c, name } = r;
   if (!c.o.faults || c.o.faults.specs.length === 0) return;
   r.nemesis = runNemesis(c.o.faults.specs, {
-    instances: r.group, cluster: c.cluster, proxies: c.proxies, topic: topicsFor(r.ns).orders,
-    loadStartMs: t0, loadDurationMs: Math.max(c.stream.durationMs, 1000), sessionTimeoutMs: r.manifest.sessionTimeoutMs,
-    record: (ev) => c.history.mark({ type: ev.type, sut: name, kind: ev.kind, target: ev.target, atMs: ev.atMs, detail: ev.detail }),
+    instances: r.group,
+    cluster: c.cluster,
+    proxies: c.proxies,
+    topic: topicsFor(r.ns).orders,
+    loadStartMs: t0,
+    loadDurationMs: Math.max(c.stream.durationMs, 1000),
+    sessionTimeoutMs: r.manifest.sessionTimeoutMs,
+    record: (ev) =>
+      c.history.mark({ type: ev.type, sut: name, kind: ev.kind, target: ev.target, atMs: ev.atMs, detail: ev.detail }),
     log: (l) => r.say(l),
   });
 }
 
 function loadTicker(r: SutRun, t0: number): NodeJS.Timeout {
-  const load = r.load!, judging = r.judging!;
+  const load = r.load!,
+    judging = r.judging!;
   const ticker = setInterval(() => {
     const s = load.stats;
     const el = (Math.max(0, Date.now() - t0) / 1000).toFixed(1);
     const errs = s.failed + s.unknown ? `, errors ${s.failed + s.unknown}` : "";
-    r.c.progress.update(`[${r.name}] load ${el} s: sent ${s.sent}/${s.planned}, acked ${s.acked}${errs}, decisions seen ${judging.judge.decisions}`);
+    r.c.progress.update(
+      `[${r.name}] load ${el} s: sent ${s.sent}/${s.planned}, acked ${s.acked}${errs}, decisions seen ${judging.judge.decisions}`,
+    );
   }, 250);
   ticker.unref();
   return ticker;
@@ -428,12 +561,23 @@ async function judgeAfterLoad(r: SutRun, faults: FaultWindow[], warnings: string
   const meta = (await readRunHistory(c.history.file)).suts.find((m) => m.sut === name)!;
   const deadline = Date.now() + c.o.scenario.drainTimeoutMs;
   const res = await judgeStage(r.judging!, {
-    base: r.b, historyFile: c.history.file, meta, reservationTtlMs: r.manifest.reservationTtlMs, faults, warnings, logs: r.logs,
+    base: r.b,
+    historyFile: c.history.file,
+    meta,
+    reservationTtlMs: r.manifest.reservationTtlMs,
+    faults,
+    warnings,
+    logs: r.logs,
     crashes: () => r.group.crashes().map((x) => ({ instance: `instance-${x.index}`, code: x.code ?? null })),
     source: {
-      kind: "live", connection: c.connection, file: recordFile(c.runDir, name), deadlineMs: deadline,
+      kind: "live",
+      connection: c.connection,
+      file: recordFile(c.runDir, name),
+      deadlineMs: deadline,
       onProgress: (decided, expected) =>
-        c.progress.update(`[${name}] drain: ${decided}/${expected} decided, ${Math.max(0, Math.round((deadline - Date.now()) / 1000))} s left`),
+        c.progress.update(
+          `[${name}] drain: ${decided}/${expected} decided, ${Math.max(0, Math.round((deadline - Date.now()) / 1000))} s left`,
+        ),
       afterDrain: (d) => {
         const sutRunning = r.group.running().length > 0;
         c.history.mark({ type: "drain-end", sut: name, complete: d.drainComplete, undecided: d.undecided, sutRunning });
@@ -463,7 +607,11 @@ async function stopSut(r: SutRun): Promise<void> {
 }
 
 /** Restocks at their time, grouped by time (StockAdded for each product). */
-async function runRestocks(restocks: RestockEntry[], t0: number, send: (due: RestockEntry[]) => Promise<void>): Promise<void> {
+async function runRestocks(
+  restocks: RestockEntry[],
+  t0: number,
+  send: (due: RestockEntry[]) => Promise<void>,
+): Promise<void> {
   if (restocks.length === 0) return;
   const pending: Promise<void>[] = [];
   await runSchedule({ items: restocks, t0, fire: (due) => void pending.push(send(due)) });

@@ -73,11 +73,16 @@ export async function runCheck(o: CheckOptions): Promise<CheckOutcome> {
   return writeCheck(o.runDir, start, suts, reading);
 }
 
-async function readStoredHistory(runDir: string, hf: string, progress: Progress): Promise<{ history: RunHistory; start: RunStartEvent }> {
+async function readStoredHistory(
+  runDir: string,
+  hf: string,
+  progress: Progress,
+): Promise<{ history: RunHistory; start: RunStartEvent }> {
   if (!existsSync(hf)) throw new InputError(`${runDir} holds no history.ndjson: not a run folder`);
   const history = await readRunHistory(hf);
   if (!history.start) throw new InputError(`${hf} has no run-start line: the run did not get far enough to be judged`);
-  if (history.skipped > 0) progress.log(`history: ${history.skipped} unreadable line(s) skipped (a torn write from a crash)`);
+  if (history.skipped > 0)
+    progress.log(`history: ${history.skipped} unreadable line(s) skipped (a torn write from a crash)`);
   return { history, start: history.start };
 }
 
@@ -85,7 +90,9 @@ async function connect(o: CheckOptions, start: RunStartEvent, progress: Progress
   const connection = o.connection ?? { brokers: start.kafka.bootstrap.split(",") };
   progress.update(`connecting to ${describeConnection(connection)} ...`);
   const info = await probeCluster(connection, 30_000).catch((e: Error) => {
-    throw new InputError(`${e.message}\n--from-topics reads the run's topics from a broker: an external cluster, or a still-running "npm run kafka" cluster (the embedded broker of a bench run stops with it). Use --bootstrap to point elsewhere, or leave out --from-topics to judge from the run folder.`);
+    throw new InputError(
+      `${e.message}\n--from-topics reads the run's topics from a broker: an external cluster, or a still-running "npm run kafka" cluster (the embedded broker of a bench run stops with it). Use --bootstrap to point elsewhere, or leave out --from-topics to judge from the run folder.`,
+    );
   });
   const topics = new Set(await withAdmin(connection, (a) => a.listTopics()));
   return { connection, topics, brokers: info.brokers };
@@ -94,29 +101,69 @@ async function connect(o: CheckOptions, start: RunStartEvent, progress: Progress
 function baseOf(meta: SutMeta): SutBase {
   const s = meta.start;
   return {
-    sut: { name: meta.sut, description: s.description ?? "", confirms: s.confirms, claims: s.claims as Invariant[], expectedViolations: s.expectedViolations as Invariant[] },
-    ns: s.ns, instances: s.instances, startedAtMs: Date.now(),
+    sut: {
+      name: meta.sut,
+      description: s.description ?? "",
+      confirms: s.confirms,
+      claims: s.claims as Invariant[],
+      expectedViolations: s.expectedViolations as Invariant[],
+    },
+    ns: s.ns,
+    instances: s.instances,
+    startedAtMs: Date.now(),
   };
 }
 
-async function checkSut(o: CheckOptions, hf: string, meta: SutMeta, stream: GeneratedStream, reading: Reading, progress: Progress): Promise<SutResult> {
-  const b = baseOf(meta), s = meta.start;
+async function checkSut(
+  o: CheckOptions,
+  hf: string,
+  meta: SutMeta,
+  stream: GeneratedStream,
+  reading: Reading,
+  progress: Progress,
+): Promise<SutResult> {
+  const b = baseOf(meta),
+    s = meta.start;
   if (!meta.loadStart) return unknownResult(b, meta.end?.verdictReason ?? "no load was run for this SUT");
   const args: Omit<JudgeStageArgs, "source"> = {
-    base: b, historyFile: hf, meta, reservationTtlMs: s.reservationTtlMs, faults: meta.faults, crashes: () => meta.end?.crashes, warnings: [],
+    base: b,
+    historyFile: hf,
+    meta,
+    reservationTtlMs: s.reservationTtlMs,
+    faults: meta.faults,
+    crashes: () => meta.end?.crashes,
+    warnings: [],
   };
   if (!reading.connection) {
     const file = recordFile(o.runDir, meta.sut);
-    if (!existsSync(file)) return unknownResult(b, `${file} is missing (a run from before records were kept, or cut short): re-judge with --from-topics`);
+    if (!existsSync(file))
+      return unknownResult(
+        b,
+        `${file} is missing (a run from before records were kept, or cut short): re-judge with --from-topics`,
+      );
     progress.update(`[${meta.sut}] judging from ${file} ...`);
-    return judgeStage(new SutJudging(stream, { name: meta.sut, ns: s.ns, confirms: s.confirms }), { ...args, source: { kind: "record", file } });
+    return judgeStage(new SutJudging(stream, { name: meta.sut, ns: s.ns, confirms: s.confirms }), {
+      ...args,
+      source: { kind: "record", file },
+    });
   }
-  if (!reading.topics?.has(`${s.ns}.decisions`)) return unknownResult(b, `${s.ns}.decisions is not on ${describeConnection(reading.connection)} (deleted, or another cluster)`);
+  if (!reading.topics?.has(`${s.ns}.decisions`))
+    return unknownResult(
+      b,
+      `${s.ns}.decisions is not on ${describeConnection(reading.connection)} (deleted, or another cluster)`,
+    );
   return fromTopics(o, args, meta, stream, reading.connection, progress);
 }
 
 /** Decisions read again from the broker, long after the fact: record timestamps stand in for "seen". */
-async function fromTopics(o: CheckOptions, args: Omit<JudgeStageArgs, "source">, meta: SutMeta, stream: GeneratedStream, connection: Connection, progress: Progress): Promise<SutResult> {
+async function fromTopics(
+  o: CheckOptions,
+  args: Omit<JudgeStageArgs, "source">,
+  meta: SutMeta,
+  stream: GeneratedStream,
+  connection: Connection,
+  progress: Progress,
+): Promise<SutResult> {
   const s = meta.start;
   progress.update(`[${meta.sut}] reading ${s.ns}.decisions ...`);
   const judging = new SutJudging(stream, { name: meta.sut, ns: s.ns, confirms: s.confirms }, true);
@@ -125,9 +172,14 @@ async function fromTopics(o: CheckOptions, args: Omit<JudgeStageArgs, "source">,
     judging.watchTopic(connection, scratch.file);
     return await judgeStage(judging, {
       ...args,
-      warnings: ["decision latency in a re-check uses record timestamps (producer time), not the time the harness saw them"],
+      warnings: [
+        "decision latency in a re-check uses record timestamps (producer time), not the time the harness saw them",
+      ],
       source: {
-        kind: "live", connection, file: scratch.file, deadlineMs: Date.now() + (o.deadlineMs ?? 30_000),
+        kind: "live",
+        connection,
+        file: scratch.file,
+        deadlineMs: Date.now() + (o.deadlineMs ?? 30_000),
         // A harness killed mid-load loses its last buffered history lines: "unsent" orders may have reached the broker.
         cutShort: !meta.end,
         onProgress: (d, e) => progress.update(`[${meta.sut}] ${d}/${e} decided`),
@@ -145,7 +197,11 @@ async function fromTopics(o: CheckOptions, args: Omit<JudgeStageArgs, "source">,
 function writeCheck(runDir: string, start: RunStartEvent, suts: SutResult[], reading: Reading): CheckOutcome {
   const verdict = runVerdict(suts);
   const kafka = reading.connection
-    ? { ...start.kafka, brokers: reading.brokers ?? start.kafka.brokers, bootstrap: reading.connection.brokers.join(",") }
+    ? {
+        ...start.kafka,
+        brokers: reading.brokers ?? start.kafka.brokers,
+        bootstrap: reading.connection.brokers.join(","),
+      }
     : start.kafka;
   const result: RunResult = {
     schemaVersion: SCHEMA_VERSION,

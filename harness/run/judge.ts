@@ -7,8 +7,18 @@ import { join } from "node:path";
 import type { Connection } from "../../systems-under-test/contract/connection.ts";
 import type { Decision } from "../../systems-under-test/contract/events.ts";
 import {
-  explain, finish, findOrdersInTopic, Judge, OrderBook, startDecisionWatch,
-  type CollectResult, type DecisionSink, type DecisionWatch, type Evaluation, type FaultWindow, type ObservedDecision,
+  explain,
+  finish,
+  findOrdersInTopic,
+  Judge,
+  OrderBook,
+  startDecisionWatch,
+  type CollectResult,
+  type DecisionSink,
+  type DecisionWatch,
+  type Evaluation,
+  type FaultWindow,
+  type ObservedDecision,
 } from "../checker/index.ts";
 import { DecisionStore, readStore, storeFile, type StoreEnd } from "../checker/store.ts";
 import { readSutOrders, type SutMeta } from "../history/read.ts";
@@ -19,7 +29,10 @@ import { evaluatedResult, type SutBase } from "./results.ts";
 /** Feeds the judge; `seenFromRecordTime`: a re-read long after the run uses the record's CreateTime as "seen". */
 class JudgeSink implements DecisionSink {
   malformedCount = 0;
-  constructor(private readonly judge: Judge, private readonly seenFromRecordTime = false) {}
+  constructor(
+    private readonly judge: Judge,
+    private readonly seenFromRecordTime = false,
+  ) {}
 
   decision(d: Decision, partition: number, _offset: string, seenAtMs: number, recordTimestampMs: number): void {
     this.judge.decide(d, partition, this.seenFromRecordTime ? recordTimestampMs : seenAtMs, recordTimestampMs);
@@ -53,7 +66,11 @@ export class SutJudging {
   private watch?: DecisionWatch;
   private store?: DecisionStore;
 
-  constructor(stream: GeneratedStream, readonly sut: SutRef, seenFromRecordTime = false) {
+  constructor(
+    stream: GeneratedStream,
+    readonly sut: SutRef,
+    seenFromRecordTime = false,
+  ) {
     this.book = OrderBook.fromStream(stream);
     this.judge = new Judge(this.book, { confirms: sut.confirms, products: [] });
     this.sink = new JudgeSink(this.judge, seenFromRecordTime);
@@ -61,7 +78,11 @@ export class SutJudging {
 
   /** Starts reading <ns>.decisions (bench: before the load), recording what is read in `file`. */
   watchTopic(connection: Connection, file: string): DecisionWatch {
-    this.store = new DecisionStore(file, { sut: this.sut.name, ns: this.sut.ns, confirms: this.sut.confirms }, this.sink);
+    this.store = new DecisionStore(
+      file,
+      { sut: this.sut.name, ns: this.sut.ns, confirms: this.sut.confirms },
+      this.sink,
+    );
     this.watch = startDecisionWatch({ connection, ns: this.sut.ns, confirms: this.sut.confirms, sink: this.store });
     return this.watch;
   }
@@ -91,7 +112,8 @@ export class SutJudging {
 
   applyFound(found: ReadonlySet<string>, cutShort = false): void {
     for (let i = 0; i < this.book.size; i++) {
-      const st = this.book.statusOf(i), hit = found.has(this.book.orderId(i));
+      const st = this.book.statusOf(i),
+        hit = found.has(this.book.orderId(i));
       if (st === "unknown") this.book.setInTopic(i, hit);
       else if (st === "unsent" && cutShort && hit) {
         this.book.failed(i, "unknown");
@@ -104,10 +126,18 @@ export class SutJudging {
   async drain(deadlineMs: number, onProgress?: (decided: number, expected: number) => void): Promise<DrainOutcome> {
     if (!this.watch || !this.store) throw new Error("SutJudging.drain before watchTopic");
     const owed = this.judge.owe();
-    const res: CollectResult = await this.watch.done(deadlineMs, { pending: () => this.judge.pending, owed: owed + 0, onProgress });
+    const res: CollectResult = await this.watch.done(deadlineMs, {
+      pending: () => this.judge.pending,
+      owed: owed + 0,
+      onProgress,
+    });
     const out: DrainOutcome = {
-      drainEndedAtMs: res.drainEndedAtMs, drainComplete: res.drainComplete, undecided: res.undecidedCount,
-      aborted: res.abortedDecisions, malformed: this.sink.malformedCount, warnings: res.warnings,
+      drainEndedAtMs: res.drainEndedAtMs,
+      drainComplete: res.drainComplete,
+      undecided: res.undecidedCount,
+      aborted: res.abortedDecisions,
+      malformed: this.sink.malformedCount,
+      warnings: res.warnings,
     };
     await this.store.close({ ...out, aborted: out.aborted });
     return out;
@@ -133,12 +163,25 @@ export class SutJudging {
   }
 
   /** The verdict and figures; examples explained from the record's decisions of just those orders. */
-  async evaluate(file: string, ctx: { claims: SutBase["sut"]["claims"]; expectedViolations: SutBase["sut"]["expectedViolations"];
-    reservationTtlMs?: number; sutRunning: boolean; drain: DrainOutcome }): Promise<Evaluation> {
+  async evaluate(
+    file: string,
+    ctx: {
+      claims: SutBase["sut"]["claims"];
+      expectedViolations: SutBase["sut"]["expectedViolations"];
+      reservationTtlMs?: number;
+      sutRunning: boolean;
+      drain: DrainOutcome;
+    },
+  ): Promise<Evaluation> {
     const judged = finish(this.judge, {
-      claims: [...ctx.claims], expectedViolations: [...ctx.expectedViolations], reservationTtlMs: ctx.reservationTtlMs,
-      drainEndedAtMs: ctx.drain.drainEndedAtMs, drainComplete: ctx.drain.drainComplete, sutRunning: ctx.sutRunning,
-      malformedDecisions: ctx.drain.malformed, abortedDecisions: ctx.drain.aborted,
+      claims: [...ctx.claims],
+      expectedViolations: [...ctx.expectedViolations],
+      reservationTtlMs: ctx.reservationTtlMs,
+      drainEndedAtMs: ctx.drain.drainEndedAtMs,
+      drainComplete: ctx.drain.drainComplete,
+      sutRunning: ctx.sutRunning,
+      malformedDecisions: ctx.drain.malformed,
+      abortedDecisions: ctx.drain.aborted,
     });
     const wanted = new Set(judged.pending.map((p) => p.id));
     const byOrder = new Map<string, ObservedDecision[]>();
@@ -159,8 +202,12 @@ export class SutJudging {
 
 function outcomeOf(end: StoreEnd, aborted: Decision[]): DrainOutcome {
   return {
-    drainEndedAtMs: end.drainEndedAtMs, drainComplete: end.drainComplete, undecided: end.undecided,
-    aborted, malformed: end.malformed, warnings: end.warnings,
+    drainEndedAtMs: end.drainEndedAtMs,
+    drainComplete: end.drainComplete,
+    undecided: end.undecided,
+    aborted,
+    malformed: end.malformed,
+    warnings: end.warnings,
   };
 }
 
@@ -174,11 +221,16 @@ export function scratchRecord(sut: string): { file: string; remove(): void } {
 }
 
 /** The result of one judged SUT: the same for bench and check. */
-export function judgedResult(b: SutBase, ev: Evaluation, extra: { faults: FaultWindow[]; crashes?: SutResult["crashes"];
-  logs?: string[]; warnings: string[] }): SutResult {
+export function judgedResult(
+  b: SutBase,
+  ev: Evaluation,
+  extra: { faults: FaultWindow[]; crashes?: SutResult["crashes"]; logs?: string[]; warnings: string[] },
+): SutResult {
   return evaluatedResult(b, ev, {
-    faults: extra.faults, crashes: extra.crashes && extra.crashes.length > 0 ? extra.crashes : undefined,
-    ...(extra.logs ? { logs: extra.logs } : {}), warnings: extra.warnings.length > 0 ? extra.warnings : undefined,
+    faults: extra.faults,
+    crashes: extra.crashes && extra.crashes.length > 0 ? extra.crashes : undefined,
+    ...(extra.logs ? { logs: extra.logs } : {}),
+    warnings: extra.warnings.length > 0 ? extra.warnings : undefined,
   });
 }
 
@@ -227,8 +279,18 @@ export async function judgeStage(j: SutJudging, a: JudgeStageArgs): Promise<SutR
     drain = await j.replay(a.source.file);
     sutRunning = a.meta.drainEnd?.sutRunning ?? false;
   }
-  const ev = await j.evaluate(a.source.file, { ...a.base.sut, reservationTtlMs: a.reservationTtlMs, sutRunning, drain });
-  const res = judgedResult(a.base, ev, { faults: a.faults, crashes: a.crashes?.(), logs: a.logs, warnings: [...a.warnings, ...drain.warnings] });
+  const ev = await j.evaluate(a.source.file, {
+    ...a.base.sut,
+    reservationTtlMs: a.reservationTtlMs,
+    sutRunning,
+    drain,
+  });
+  const res = judgedResult(a.base, ev, {
+    faults: a.faults,
+    crashes: a.crashes?.(),
+    logs: a.logs,
+    warnings: [...a.warnings, ...drain.warnings],
+  });
   if (a.meta.loadEnd?.harnessBound) {
     res.throughput.harnessBound = true;
     res.throughput.harnessBoundReason = a.meta.loadEnd.harnessBoundReason;

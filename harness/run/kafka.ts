@@ -24,7 +24,12 @@ export async function withAdmin<T>(conn: Connection, fn: (admin: Admin) => Promi
 }
 
 /** <ns>.stock, <ns>.orders, <ns>.decisions with the same partition count. */
-export async function createContractTopics(conn: Connection, ns: string, partitions: number, replicationFactor: number): Promise<void> {
+export async function createContractTopics(
+  conn: Connection,
+  ns: string,
+  partitions: number,
+  replicationFactor: number,
+): Promise<void> {
   const t = topicsFor(ns);
   await withAdmin(conn, async (admin) => {
     const existing = new Set(await admin.listTopics());
@@ -45,13 +50,24 @@ export interface StockItem {
 /** StockSet / StockAdded events keyed by productId, acks from all in-sync replicas. */
 /** One send per partition (see contract/one-partition-sends.ts: a multi-broker send can lose records). */
 export async function sendStock(
-  producer: Producer, ns: string, partitions: number, type: "StockSet" | "StockAdded", items: StockItem[],
+  producer: Producer,
+  ns: string,
+  partitions: number,
+  type: "StockSet" | "StockAdded",
+  items: StockItem[],
 ): Promise<void> {
   const topic = topicsFor(ns).stock;
   for (let i = 0; i < items.length; i += 1000) {
     const chunk = items.slice(i, i + 1000);
-    const messages = chunk.map((it) => ({ key: it.productId, value: encode({ type, productId: it.productId, quantity: it.quantity }) }));
-    await sendPerPartition((r) => producer.send(r), [{ topic, messages }], () => partitions);
+    const messages = chunk.map((it) => ({
+      key: it.productId,
+      value: encode({ type, productId: it.productId, quantity: it.quantity }),
+    }));
+    await sendPerPartition(
+      (r) => producer.send(r),
+      [{ topic, messages }],
+      () => partitions,
+    );
   }
 }
 

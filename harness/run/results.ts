@@ -21,7 +21,21 @@ export interface SutBase {
   startedAtMs: number;
 }
 
-function base(b: SutBase): Pick<SutResult, "name" | "namespace" | "instances" | "claims" | "expectedViolations" | "description" | "confirms" | "expected" | "startedAtMs" | "durationMs"> {
+function base(
+  b: SutBase,
+): Pick<
+  SutResult,
+  | "name"
+  | "namespace"
+  | "instances"
+  | "claims"
+  | "expectedViolations"
+  | "description"
+  | "confirms"
+  | "expected"
+  | "startedAtMs"
+  | "durationMs"
+> {
   const m = b.sut;
   return {
     name: m.name,
@@ -78,9 +92,10 @@ export function evaluatedResult(b: SutBase, ev: Evaluation, extra: Partial<SutRe
   };
   r.matchesExpectation = matchesExpectation(r);
   if (r.verdict !== "unknown" && !r.matchesExpectation && !r.verdictReason) {
-    r.verdictReason = r.verdict !== r.expected
-      ? `verdict ${r.verdict}, expected ${r.expected}`
-      : `expected violation(s) not caught: ${(ev.missingExpected ?? []).join(", ")}`;
+    r.verdictReason =
+      r.verdict !== r.expected
+        ? `verdict ${r.verdict}, expected ${r.expected}`
+        : `expected violation(s) not caught: ${(ev.missingExpected ?? []).join(", ")}`;
   }
   return r;
 }

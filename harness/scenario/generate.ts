@@ -74,7 +74,11 @@ export class OrderTable implements OrderList {
   /** Mixed-in orders by index (kind is not "normal"). */
   readonly special = new Map<number, GeneratedOrder>();
 
-  constructor(readonly productIds: readonly string[], readonly idWidth: number, offsets: ArrayLike<number>) {
+  constructor(
+    readonly productIds: readonly string[],
+    readonly idWidth: number,
+    offsets: ArrayLike<number>,
+  ) {
     this.length = offsets.length;
     this.offsetMs = Float64Array.from(offsets);
     this.product = new Uint32Array(this.length);
@@ -94,8 +98,16 @@ export class OrderTable implements OrderList {
     const quantity = this.quantity[i]!;
     const customerId = `c${this.customer[i]!}`;
     return {
-      seq: i, orderId, key: orderId, productId, quantity, customerId, offsetMs: this.offsetMs[i]!, kind: "normal",
-      valid: true, body: { type: "OrderPlaced", orderId, productId, quantity, customerId },
+      seq: i,
+      orderId,
+      key: orderId,
+      productId,
+      quantity,
+      customerId,
+      offsetMs: this.offsetMs[i]!,
+      kind: "normal",
+      valid: true,
+      body: { type: "OrderPlaced", orderId, productId, quantity, customerId },
     };
   }
 
@@ -109,9 +121,12 @@ export class OrderTable implements OrderList {
    */
   asIndexed(): readonly GeneratedOrder[] {
     return new Proxy(this, {
-      get: (t, key, recv) => (typeof key === "string" && key.length > 0 && key.charCodeAt(0) <= 57 && /^\d+$/.test(key)
-        ? (Number(key) < t.length ? t.at(Number(key)) : undefined)
-        : Reflect.get(t, key, recv)),
+      get: (t, key, recv) =>
+        typeof key === "string" && key.length > 0 && key.charCodeAt(0) <= 57 && /^\d+$/.test(key)
+          ? Number(key) < t.length
+            ? t.at(Number(key))
+            : undefined
+          : Reflect.get(t, key, recv),
     }) as unknown as readonly GeneratedOrder[];
   }
 
@@ -129,7 +144,13 @@ export const HUGE_QUANTITY = 2 ** 53;
  * some of them exactly: 2^53+1 must be refused there too). Numbers go in the body; the last two are
  * literals JavaScript cannot write (2^53+1, and 1e400 which is Infinity once parsed).
  */
-export const HUGE_QUANTITY_VARIANTS: readonly (number | string)[] = [HUGE_QUANTITY, 2 ** 64, 1e300, "9007199254740993", "1e400"];
+export const HUGE_QUANTITY_VARIANTS: readonly (number | string)[] = [
+  HUGE_QUANTITY,
+  2 ** 64,
+  1e300,
+  "9007199254740993",
+  "1e400",
+];
 
 export function sample(d: Distribution, rng: Rng): number {
   if (typeof d === "number") return d;
@@ -208,14 +229,22 @@ export function generateStream(s: Scenario, seed: number = s.seed ?? 1): Generat
 
   const pw = Math.max(3, String(s.products.count - 1).length);
   const productIds = Array.from({ length: s.products.count }, (_, i) => `p${pad(i, pw)}`);
-  const initialStock = productIds.map((productId) => ({ productId, quantity: sample(s.products.initialStock, rStock) }));
+  const initialStock = productIds.map((productId) => ({
+    productId,
+    quantity: sample(s.products.initialStock, rStock),
+  }));
   const restocks: RestockEntry[] = [];
   for (const r of s.products.restocks) {
     let idx: number[];
     if (r.products === "all") idx = productIds.map((_, i) => i);
-    else if (typeof r.products === "number") idx = rStock.shuffle(productIds.map((_, i) => i)).slice(0, r.products).sort((a, b) => a - b);
+    else if (typeof r.products === "number")
+      idx = rStock
+        .shuffle(productIds.map((_, i) => i))
+        .slice(0, r.products)
+        .sort((a, b) => a - b);
     else idx = [...r.products];
-    for (const i of idx) restocks.push({ offsetMs: r.atMs, productId: productIds[i]!, quantity: sample(r.quantity, rStock) });
+    for (const i of idx)
+      restocks.push({ offsetMs: r.atMs, productId: productIds[i]!, quantity: sample(r.quantity, rStock) });
   }
   restocks.sort((a, b) => a.offsetMs - b.offsetMs);
 
@@ -252,12 +281,18 @@ export function generateStream(s: Scenario, seed: number = s.seed ?? 1): Generat
   }
   productOf = [];
 
-  if (s.invalid && s.invalid.rate > 0 && n > 0) mixIn(table, s.invalid.rate, s.invalid.kinds, new Set(productIds), rMix);
+  if (s.invalid && s.invalid.rate > 0 && n > 0)
+    mixIn(table, s.invalid.rate, s.invalid.kinds, new Set(productIds), rMix);
 
   const last = Math.max(n > 0 ? table.offsetMs[n - 1]! : 0, restocks.at(-1)?.offsetMs ?? 0);
   let orders: GeneratedOrder[] | undefined;
   return {
-    scenario: s, seed, productIds, initialStock, restocks, table,
+    scenario: s,
+    seed,
+    productIds,
+    initialStock,
+    restocks,
+    table,
     get orders() {
       return (orders ??= table.toArray());
     },
@@ -268,7 +303,10 @@ export function generateStream(s: Scenario, seed: number = s.seed ?? 1): Generat
 /** Replaces exactly round(rate * n) orders by mixed-in kinds, cycling through the kinds in a seeded order. */
 function mixIn(table: OrderTable, rate: number, kinds: readonly MixKind[], known: Set<string>, rng: Rng): void {
   const m = Math.round(rate * table.length);
-  const slots = rng.shuffle(Array.from({ length: table.length }, (_, i) => i)).slice(0, m).sort((a, b) => a - b);
+  const slots = rng
+    .shuffle(Array.from({ length: table.length }, (_, i) => i))
+    .slice(0, m)
+    .sort((a, b) => a - b);
   const cycle = rng.shuffle([...kinds]);
   const kindAt = (k: number) => table.special.get(k)?.kind ?? "normal";
   slots.forEach((slot, j) => {
@@ -282,7 +320,14 @@ function mixIn(table: OrderTable, rate: number, kinds: readonly MixKind[], known
       while (k >= 0 && kindAt(k) !== "normal") k--;
       if (k >= 0) {
         const orig = table.at(k);
-        table.special.set(slot, { ...orig, seq: o.seq, offsetMs: o.offsetMs, kind: "retry", duplicateSend: true, body: { ...orig.body } });
+        table.special.set(slot, {
+          ...orig,
+          seq: o.seq,
+          offsetMs: o.offsetMs,
+          kind: "retry",
+          duplicateSend: true,
+          body: { ...orig.body },
+        });
         return;
       }
       kind = kinds.find((x) => x !== "retry") ?? "bad-json";
@@ -298,7 +343,11 @@ function mutate(o: GeneratedOrder, kind: MixKind, known: Set<string>, nth: numbe
   switch (kind) {
     case "bad-json":
       // Variants of unreadable values: truncated, not JSON at all, JSON that is not an object.
-      o.raw = [`{"type":"OrderPlaced","orderId":"${o.orderId}","productId":"${o.productId}","quantity":`, `not json ${o.orderId}`, "[1,2,3]"][nth % 3];
+      o.raw = [
+        `{"type":"OrderPlaced","orderId":"${o.orderId}","productId":"${o.productId}","quantity":`,
+        `not json ${o.orderId}`,
+        "[1,2,3]",
+      ][nth % 3];
       delete o.body;
       break;
     case "wrong-types":

@@ -17,14 +17,14 @@ function expandUnions(issues: z.core.$ZodIssue[], base: PropertyKey[] = []): z.c
     const path = [...base, ...issue.path];
     if (issue.code === "invalid_union" && "errors" in issue && Array.isArray(issue.errors) && issue.errors.length > 0) {
       const shaped = issue.errors.filter(
-        (branch) => !(branch.length === 1 && branch[0]!.code === "invalid_type" && branch[0]!.path.length === 0),
+        (branch) => !(branch.length === 1 && branch[0]!.code === "invalid_type" && branch[0].path.length === 0),
       );
       if (shaped.length === 1) {
         out.push(...expandUnions(shaped[0]!, path));
         continue;
       }
     }
-    out.push({ ...issue, path } as z.core.$ZodIssue);
+    out.push({ ...issue, path });
   }
   return out;
 }
@@ -40,7 +40,9 @@ export function loadScenario(nameOrFile: string): Scenario {
   const builtin = BUILTIN_SCENARIOS[nameOrFile];
   if (builtin) return validateScenario(builtin, `built-in scenario ${nameOrFile}`);
   if (!existsSync(nameOrFile)) {
-    throw new InputError(`no scenario "${nameOrFile}": not a built-in (${Object.keys(BUILTIN_SCENARIOS).join(", ")}) and no such file`);
+    throw new InputError(
+      `no scenario "${nameOrFile}": not a built-in (${Object.keys(BUILTIN_SCENARIOS).join(", ")}) and no such file`,
+    );
   }
   const text = readFileSync(nameOrFile, "utf8");
   let raw: unknown;

@@ -27,18 +27,22 @@ function distribution(min: number) {
       int.min(min),
       z.discriminatedUnion("dist", [
         z.strictObject({ dist: z.literal("fixed"), value: int.min(min) }),
-        z.strictObject({ dist: z.literal("uniform"), min: int.min(min), max: int.min(min) }).refine((d) => d.max >= d.min, {
-          message: "max must be at least min",
-          path: ["max"],
-        }),
-        z.strictObject({
-          dist: z.literal("choice"),
-          values: z.array(int.min(min)).min(1),
-          weights: z.array(z.number().positive()).optional(),
-        }).refine((d) => !d.weights || d.weights.length === d.values.length, {
-          message: "weights must have one entry per value",
-          path: ["weights"],
-        }),
+        z
+          .strictObject({ dist: z.literal("uniform"), min: int.min(min), max: int.min(min) })
+          .refine((d) => d.max >= d.min, {
+            message: "max must be at least min",
+            path: ["max"],
+          }),
+        z
+          .strictObject({
+            dist: z.literal("choice"),
+            values: z.array(int.min(min)).min(1),
+            weights: z.array(z.number().positive()).optional(),
+          })
+          .refine((d) => !d.weights || d.weights.length === d.values.length, {
+            message: "weights must have one entry per value",
+            path: ["weights"],
+          }),
       ]),
     ],
     { error: `expected an integer >= ${min} or {dist: "fixed"|"uniform"|"choice", ...}` },
@@ -51,20 +55,28 @@ const restock = z.strictObject({
   atMs: int.min(0),
   quantity: distribution(1),
   /** "all", how many products (chosen by the seed), or a list of product indexes (0-based). */
-  products: z.union([z.literal("all"), int.min(1), z.array(int.min(0)).min(1)], {
-    error: 'expected "all", a count, or a list of product indexes',
-  }).default("all"),
+  products: z
+    .union([z.literal("all"), int.min(1), z.array(int.min(0)).min(1)], {
+      error: 'expected "all", a count, or a list of product indexes',
+    })
+    .default("all"),
 });
 
 const timing = z.discriminatedUnion("kind", [
   /** N orders spread at random inside [startMs, startMs + windowMs). */
   z.strictObject({ kind: z.literal("burst"), windowMs: int.min(0).max(3_600_000), startMs: int.min(0).default(0) }),
   /** Open-loop constant rate: the count is ratePerSec * durationMs / 1000. */
-  z.strictObject({ kind: z.literal("rate"), ratePerSec: z.number().positive().max(MAX_RATE_PER_SEC), durationMs: int.min(1).max(3_600_000) }),
+  z.strictObject({
+    kind: z.literal("rate"),
+    ratePerSec: z.number().positive().max(MAX_RATE_PER_SEC),
+    durationMs: int.min(1).max(3_600_000),
+  }),
   /** Piecewise-linear rate. */
   z.strictObject({
     kind: z.literal("ramp"),
-    stages: z.array(z.strictObject({ durationMs: int.min(1), fromPerSec: z.number().min(0), toPerSec: z.number().min(0) })).min(1),
+    stages: z
+      .array(z.strictObject({ durationMs: int.min(1), fromPerSec: z.number().min(0), toPerSec: z.number().min(0) }))
+      .min(1),
   }),
 ]);
 
@@ -104,7 +116,10 @@ export const scenarioSchema = z
     invalid: z
       .strictObject({
         rate: z.number().min(0).max(1),
-        kinds: z.array(z.enum(MIX_KINDS)).min(1).default([...MIX_KINDS]),
+        kinds: z
+          .array(z.enum(MIX_KINDS))
+          .min(1)
+          .default([...MIX_KINDS]),
       })
       .optional(),
     kafka: z.strictObject({ partitions: int.min(1).max(64).default(4) }).default({ partitions: 4 }),
@@ -112,10 +127,16 @@ export const scenarioSchema = z
     drainTimeoutMs: int.min(1000).max(3_600_000).default(30_000),
   })
   .superRefine((s, ctx) => {
-    const counts = (["ordersPerProduct", "orders", "oversubscription"] as const).filter((k) => s.demand[k] !== undefined);
+    const counts = (["ordersPerProduct", "orders", "oversubscription"] as const).filter(
+      (k) => s.demand[k] !== undefined,
+    );
     if (s.timing.kind === "burst") {
       if (counts.length === 0) {
-        ctx.addIssue({ code: "custom", path: ["demand"], message: "a burst needs one of ordersPerProduct, orders or oversubscription" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["demand"],
+          message: "a burst needs one of ordersPerProduct, orders or oversubscription",
+        });
       }
     } else {
       for (const k of counts) {
@@ -136,11 +157,19 @@ export const scenarioSchema = z
       if (Array.isArray(r.products)) {
         r.products.forEach((p, j) => {
           if (p >= s.products.count) {
-            ctx.addIssue({ code: "custom", path: ["products", "restocks", i, "products", j], message: `product index ${p} is out of range (count ${s.products.count})` });
+            ctx.addIssue({
+              code: "custom",
+              path: ["products", "restocks", i, "products", j],
+              message: `product index ${p} is out of range (count ${s.products.count})`,
+            });
           }
         });
       } else if (typeof r.products === "number" && r.products > s.products.count) {
-        ctx.addIssue({ code: "custom", path: ["products", "restocks", i, "products"], message: `more products (${r.products}) than exist (${s.products.count})` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["products", "restocks", i, "products"],
+          message: `more products (${r.products}) than exist (${s.products.count})`,
+        });
       }
     });
   });

@@ -11,7 +11,10 @@ export function formatIssues(error: z.ZodError, root = ""): string {
 }
 
 export class InputError extends Error {
-  constructor(message: string, readonly exitCode = 2) {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
     super(message);
   }
 }

@@ -41,7 +41,9 @@ export class InstanceGroup {
     const r = spawnSync(cmd!, args, { cwd: manifest.dir, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) {
       const out = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-20).join("\n");
-      throw new SutStartError(`build of SUT ${manifest.name} failed (${manifest.build.join(" ")}):\n${out || r.error?.message}`);
+      throw new SutStartError(
+        `build of SUT ${manifest.name} failed (${manifest.build.join(" ")}):\n${out || r.error?.message}`,
+      );
     }
   }
 
@@ -75,11 +77,15 @@ export class InstanceGroup {
       const text = existsSync(logFile) ? readFileSync(logFile).subarray(offset).toString() : "";
       if (text.includes(READY_LINE)) return;
       if (slot.child.exitCode() !== undefined) {
-        throw new SutStartError(`instance ${index} of ${m.name} exited (code ${slot.child.exitCode()}) before it was ready. Last output:\n${tailOfFile(logFile)}`);
+        throw new SutStartError(
+          `instance ${index} of ${m.name} exited (code ${slot.child.exitCode()}) before it was ready. Last output:\n${tailOfFile(logFile)}`,
+        );
       }
       if (Date.now() > deadline) {
         await slot.child.stop(2000);
-        throw new SutStartError(`instance ${index} of ${m.name} did not print "${READY_LINE}" within ${m.startTimeoutSec} s. Last output:\n${tailOfFile(logFile)}`);
+        throw new SutStartError(
+          `instance ${index} of ${m.name} did not print "${READY_LINE}" within ${m.startTimeoutSec} s. Last output:\n${tailOfFile(logFile)}`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }

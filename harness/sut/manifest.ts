@@ -89,5 +89,7 @@ export function loadManifest(nameOrDir: string): Manifest {
 
 export function listSuts(): string[] {
   if (!existsSync(SUT_ROOT)) return [];
-  return readdirSync(SUT_ROOT).filter((d) => existsSync(join(SUT_ROOT, d, "sut.json"))).sort();
+  return readdirSync(SUT_ROOT)
+    .filter((d) => existsSync(join(SUT_ROOT, d, "sut.json")))
+    .sort();
 }

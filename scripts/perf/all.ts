@@ -33,7 +33,9 @@ await step("perf:http", () => perfHttp(shared));
 if (!quick) {
   // The existing cold-start script runs as it is (its own process: it parses argv and writes on import).
   await step("perf:cluster", async () => {
-    const child = spawnChild(process.execPath, ["--import", "tsx", "scripts/perf/cluster-start.ts", "--runs", "3"], { logFile: join(PERF_DIR, "cluster-start.out") });
+    const child = spawnChild(process.execPath, ["--import", "tsx", "scripts/perf/cluster-start.ts", "--runs", "3"], {
+      logFile: join(PERF_DIR, "cluster-start.out"),
+    });
     const code = await child.exited;
     if (code !== 0) throw new Error(`cluster-start exited ${code} (output: ${join(PERF_DIR, "cluster-start.out")})`);
     return [join(PERF_DIR, "cluster-start.json")];

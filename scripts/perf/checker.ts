@@ -17,15 +17,34 @@ export function syntheticInput(n: number, confirms: boolean): CheckInput {
   const offsets = new Array<number>(4).fill(0);
   const dec = (type: DecisionType, o: SentOrder, atMs: number, extra: Record<string, unknown> = {}) => {
     const partition = Number(o.orderId.slice(1)) % 4;
-    const event = { type, orderId: o.orderId, productId: o.productId, quantity: o.quantity, instance: "0", ...extra } as Decision;
-    decisions.push({ event, seenAtMs: atMs, recordTimestampMs: atMs, partition, offset: String(offsets[partition]!++) });
+    const event = {
+      type,
+      orderId: o.orderId,
+      productId: o.productId,
+      quantity: o.quantity,
+      instance: "0",
+      ...extra,
+    } as Decision;
+    decisions.push({
+      event,
+      seenAtMs: atMs,
+      recordTimestampMs: atMs,
+      partition,
+      offset: String(offsets[partition]!++),
+    });
   };
   for (let i = 0; i < n; i++) {
     const intendedAtMs = T0 + Math.floor((i * 20_000) / n);
     const p = (i * 7919) % productCount;
     const o: SentOrder = {
-      orderId: `o${i}`, productId: `p${p}`, quantity: 1, valid: true, intendedAtMs,
-      sentAtMs: intendedAtMs + 1, ackAtMs: intendedAtMs + 4, status: "acked",
+      orderId: `o${i}`,
+      productId: `p${p}`,
+      quantity: 1,
+      valid: true,
+      intendedAtMs,
+      sentAtMs: intendedAtMs + 1,
+      ackAtMs: intendedAtMs + 4,
+      status: "acked",
     };
     orders.push(o);
     const at = intendedAtMs + 20 + (i % 50);
@@ -43,17 +62,34 @@ export function syntheticInput(n: number, confirms: boolean): CheckInput {
     if (i % 1999 === 7) dec("OrderReserved", o, at + 5); // a few duplicates
   }
   return {
-    confirms, claims: ["oversell", "duplicate", "conflict", "lost", "phantom", "stuck", "invalid-accepted"],
+    confirms,
+    claims: ["oversell", "duplicate", "conflict", "lost", "phantom", "stuck", "invalid-accepted"],
     products: Array.from({ length: productCount }, (_, p) => ({ productId: `p${p}`, initial: 6, restocked: 0 })),
-    orders, decisions, malformedDecisions: [], abortedDecisions: [], reservationTtlMs: confirms ? 5000 : undefined,
-    drainEndedAtMs: T0 + 60_000, drainComplete: false, expectedViolations: [], sutRunning: true, faults: [],
+    orders,
+    decisions,
+    malformedDecisions: [],
+    abortedDecisions: [],
+    reservationTtlMs: confirms ? 5000 : undefined,
+    drainEndedAtMs: T0 + 60_000,
+    drainComplete: false,
+    expectedViolations: [],
+    sutRunning: true,
+    faults: [],
   };
 }
 
 export async function perfChecker(argv: string[]): Promise<string[]> {
   const sizes = numberList(flagValue(argv, "sizes"), [10_000, 100_000, 200_000]);
   const runs = Number(flagValue(argv, "runs") ?? 3);
-  const rows: { orders: number; decisions: number; confirms: boolean; runsMs: number[]; medianMs: number; ordersPerSec: number; verdict: string }[] = [];
+  const rows: {
+    orders: number;
+    decisions: number;
+    confirms: boolean;
+    runsMs: number[];
+    medianMs: number;
+    ordersPerSec: number;
+    verdict: string;
+  }[] = [];
   for (const n of sizes) {
     for (const confirms of [false, true]) {
       const input = syntheticInput(n, confirms);
@@ -66,8 +102,18 @@ export async function perfChecker(argv: string[]): Promise<string[]> {
         runsMs.push(Number((performance.now() - t).toFixed(1)));
       }
       const medianMs = [...runsMs].sort((a, b) => a - b)[Math.floor(runs / 2)]!;
-      rows.push({ orders: n, decisions: input.decisions.length, confirms, runsMs, medianMs, ordersPerSec: Math.round(n / (medianMs / 1000)), verdict });
-      console.error(`${n} orders (${confirms ? "confirming" : "non-confirming"}): median ${medianMs} ms over ${runs} (${runsMs.join(", ")}), ${rows.at(-1)!.ordersPerSec} orders/s`);
+      rows.push({
+        orders: n,
+        decisions: input.decisions.length,
+        confirms,
+        runsMs,
+        medianMs,
+        ordersPerSec: Math.round(n / (medianMs / 1000)),
+        verdict,
+      });
+      console.error(
+        `${n} orders (${confirms ? "confirming" : "non-confirming"}): median ${medianMs} ms over ${runs} (${runsMs.join(", ")}), ${rows.at(-1)!.ordersPerSec} orders/s`,
+      );
     }
   }
   const m = machine();
@@ -76,8 +122,17 @@ export async function perfChecker(argv: string[]): Promise<string[]> {
     "",
     `median of ${runs} runs after a warm-up; ${JSON.stringify(m)}`,
     "",
-    mdTable(["orders", "decisions", "SUT kind", "median ms", "orders/s", "runs ms"],
-      rows.map((r) => [r.orders, r.decisions, r.confirms ? "confirming" : "non-confirming", r.medianMs, r.ordersPerSec, r.runsMs.join(", ")])),
+    mdTable(
+      ["orders", "decisions", "SUT kind", "median ms", "orders/s", "runs ms"],
+      rows.map((r) => [
+        r.orders,
+        r.decisions,
+        r.confirms ? "confirming" : "non-confirming",
+        r.medianMs,
+        r.ordersPerSec,
+        r.runsMs.join(", "),
+      ]),
+    ),
   ].join("\n");
   return writePerf("checker", { kind: "perf:checker", runs, machine: m, rows }, md);
 }

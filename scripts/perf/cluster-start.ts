@@ -12,7 +12,11 @@ await ensureKafkaJars(version, console.error);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const result: Record<string, unknown> = {
-  kafkaVersion: version, runs, cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), at: new Date().toISOString(),
+  kafkaVersion: version,
+  runs,
+  cpus: cpus().length,
+  memoryGiB: Math.round(totalmem() / 2 ** 30),
+  at: new Date().toISOString(),
 };
 for (const brokers of [1, 3] as const) {
   const startMs: number[] = [];

@@ -30,8 +30,13 @@ export function numberList(text: string | undefined, fallback: number[]): number
 export function machine(): Record<string, unknown> {
   const [l1, l5] = loadavg();
   return {
-    cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version,
-    loadAvg1m: Number(l1!.toFixed(2)), loadAvg5m: Number(l5!.toFixed(2)), at: new Date().toISOString(),
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    loadAvg1m: Number(l1!.toFixed(2)),
+    loadAvg5m: Number(l5!.toFixed(2)),
+    at: new Date().toISOString(),
   };
 }
 
@@ -68,8 +73,17 @@ export interface PerfCluster {
 /** --bootstrap h:p,... or a fresh embedded single-node cluster (its log under reports/perf/). */
 export async function perfCluster(argv: string[], label: string): Promise<PerfCluster> {
   const bootstrap = flagValue(argv, "bootstrap");
-  if (bootstrap) return { connection: { brokers: bootstrap.split(",") }, description: `external ${bootstrap}`, stop: async () => {} };
+  if (bootstrap)
+    return {
+      connection: { brokers: bootstrap.split(",") },
+      description: `external ${bootstrap}`,
+      stop: async () => {},
+    };
   mkdirSync(PERF_DIR, { recursive: true });
   const cluster = await EmbeddedCluster.start({ brokers: 1, logFile: join(PERF_DIR, `${label}-kafka.log`) });
-  return { connection: cluster.connection, description: `embedded Kafka ${cluster.kafkaVersion}, 1 node`, stop: () => cluster.stop() };
+  return {
+    connection: cluster.connection,
+    description: `embedded Kafka ${cluster.kafkaVersion}, 1 node`,
+    stop: () => cluster.stop(),
+  };
 }

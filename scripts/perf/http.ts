@@ -32,7 +32,9 @@ export async function perfHttp(argv: string[]): Promise<string[]> {
       for (const c of connections) {
         const r = await runClosedLoop({ url: gw.url, connections: c, durationSec, products });
         rows.push(r);
-        console.error(`${c} connection(s): ${r.requestsPerSec} req/s (${r.acceptedPerSec} accepted/s), p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`);
+        console.error(
+          `${c} connection(s): ${r.requestsPerSec} req/s (${r.acceptedPerSec} accepted/s), p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`,
+        );
       }
     } finally {
       await gw.close();
@@ -46,8 +48,22 @@ export async function perfHttp(argv: string[]): Promise<string[]> {
     "",
     `${cluster.description}; ${durationSec} s per row; 4 partitions; the gateway batches POSTs arriving within 2 ms into one produce (acks=all); ${JSON.stringify(m)}`,
     "",
-    mdTable(["connections", "requests", "req/s", "accepted/s", "p50 ms", "p90", "p99", "p99.9", "max", "non-2xx", "errors"],
-      rows.map((r) => [r.connections, r.requests, r.requestsPerSec, r.acceptedPerSec, r.latencyMs.p50, r.latencyMs.p90, r.latencyMs.p99, r.latencyMs.p999, r.latencyMs.max, r.non2xx, r.errors])),
+    mdTable(
+      ["connections", "requests", "req/s", "accepted/s", "p50 ms", "p90", "p99", "p99.9", "max", "non-2xx", "errors"],
+      rows.map((r) => [
+        r.connections,
+        r.requests,
+        r.requestsPerSec,
+        r.acceptedPerSec,
+        r.latencyMs.p50,
+        r.latencyMs.p90,
+        r.latencyMs.p99,
+        r.latencyMs.p999,
+        r.latencyMs.max,
+        r.non2xx,
+        r.errors,
+      ]),
+    ),
     "",
     "Closed loop: each connection waits for its answer before the next request, so latency here hides queueing (coordinated omission); use the open-loop http driver (`npm run bench -- --driver http`) for latency.",
   ].join("\n");

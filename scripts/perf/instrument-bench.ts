@@ -40,20 +40,47 @@ async function benchSteady(ctx: Ctx, ratePerSec: number, orders: number) {
   const dir = mkdtempSync(join(tmpdir(), "oversell-instrument-"));
   const scenarioFile = join(dir, "scenario.json");
   const durationMs = Math.ceil((orders * 1000) / ratePerSec);
-  writeFileSync(scenarioFile, JSON.stringify({ ...BUILTIN_SCENARIOS.steady, name: "instrument-steady",
-    timing: { kind: "rate", ratePerSec, durationMs }, drainTimeoutMs: 120_000 }));
+  writeFileSync(
+    scenarioFile,
+    JSON.stringify({
+      ...BUILTIN_SCENARIOS.steady,
+      name: "instrument-steady",
+      timing: { kind: "rate", ratePerSec, durationMs },
+      drainTimeoutMs: 120_000,
+    }),
+  );
   const out = join(dir, "run");
   log(`bench: naive, steady at ${ratePerSec}/s for ${(durationMs / 1000).toFixed(0)} s (${orders} orders) ...`);
-  const r = await run(process.execPath, [...TSX, "harness/cli/bench.ts", "--sut", "naive", "--scenario", scenarioFile,
-    ...bootstrap(ctx.connection), "--out", out, "--no-progress", "--run-id", freshNs("run").replace(/\./g, "-")], { watchRss: true });
+  const r = await run(
+    process.execPath,
+    [
+      ...TSX,
+      "harness/cli/bench.ts",
+      "--sut",
+      "naive",
+      "--scenario",
+      scenarioFile,
+      ...bootstrap(ctx.connection),
+      "--out",
+      out,
+      "--no-progress",
+      "--run-id",
+      freshNs("run").replace(/\./g, "-"),
+    ],
+    { watchRss: true },
+  );
   let result: { suts: { namespace: string; orders: { decided: number } }[] };
   try {
     result = JSON.parse(readFileSync(join(out, "result.json"), "utf8"));
   } catch {
-    throw new Error(`bench wrote no result.json (exit ${r.code}):\n${r.output.trim().split("\n").slice(-20).join("\n")}`);
+    throw new Error(
+      `bench wrote no result.json (exit ${r.code}):\n${r.output.trim().split("\n").slice(-20).join("\n")}`,
+    );
   }
   const sut = result.suts[0]!;
-  log(`bench: done in ${r.seconds.toFixed(0)} s, ${sut.orders.decided} decided, peak RSS ${((r.peakRssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`);
+  log(
+    `bench: done in ${r.seconds.toFixed(0)} s, ${sut.orders.decided} decided, peak RSS ${((r.peakRssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`,
+  );
   return { out, ns: sut.namespace, decided: sut.orders.decided, peakRssBytes: r.peakRssBytes ?? 0 };
 }
 
@@ -73,19 +100,44 @@ export async function measureReader(ctx: Ctx & { toolsDir: string; reps: number 
   const runs: ReaderFigures["runs"] = [];
   for (let rep = 1; rep <= ctx.reps; rep++) {
     const kafka = await runKafkaTool(ctx.toolsDir, "org.apache.kafka.tools.ConsumerPerformance", [
-      "--bootstrap-server", ctx.connection.brokers.join(","), "--topic", topicsFor(bench.ns).decisions,
-      "--messages", String(bench.decided), "--consumer.config", consumerConfig, "--timeout", "60000",
+      "--bootstrap-server",
+      ctx.connection.brokers.join(","),
+      "--topic",
+      topicsFor(bench.ns).decisions,
+      "--messages",
+      String(bench.decided),
+      "--consumer.config",
+      consumerConfig,
+      "--timeout",
+      "60000",
     ]);
-    const ours = await run(process.execPath, [...TSX, "harness/cli/check.ts", bench.out, ...extra, ...bootstrap(ctx.connection), "--no-progress"]);
-    if (!/verdict/i.test(ours.output)) log(`check printed no verdict (exit ${ours.code}): ${ours.output.trim().split("\n").slice(-5).join(" | ")}`);
+    const ours = await run(process.execPath, [
+      ...TSX,
+      "harness/cli/check.ts",
+      bench.out,
+      ...extra,
+      ...bootstrap(ctx.connection),
+      "--no-progress",
+    ]);
+    if (!/verdict/i.test(ours.output))
+      log(`check printed no verdict (exit ${ours.code}): ${ours.output.trim().split("\n").slice(-5).join(" | ")}`);
     const kafkaSec = consumerSeconds(kafka.output) ?? kafka.seconds;
     runs.push({ oursSec: ours.seconds, kafkaSec });
-    log(`reader ${rep}/${ctx.reps}: check ${ours.seconds.toFixed(2)} s, ConsumerPerformance ${kafkaSec.toFixed(2)} s (${bench.decided} decisions)`);
+    log(
+      `reader ${rep}/${ctx.reps}: check ${ours.seconds.toFixed(2)} s, ConsumerPerformance ${kafkaSec.toFixed(2)} s (${bench.decided} decisions)`,
+    );
   }
   const oursPerSec = median(runs.map((r) => bench.decided / r.oursSec));
   const kafkaPerSec = median(runs.map((r) => bench.decided / r.kafkaSec));
-  return { command: `npm run check -- <run> ${extra.join(" ")}`.trim(), mode, decisions: bench.decided, runs,
-    oursPerSec, kafkaPerSec, ratio: median(runs.map((r) => r.kafkaSec / r.oursSec)) };
+  return {
+    command: `npm run check -- <run> ${extra.join(" ")}`.trim(),
+    mode,
+    decisions: bench.decided,
+    runs,
+    oursPerSec,
+    kafkaPerSec,
+    ratio: median(runs.map((r) => r.kafkaSec / r.oursSec)),
+  };
 }
 
 /**
@@ -96,7 +148,14 @@ function consumerSeconds(output: string): number | undefined {
   const lines = output.trim().split("\n");
   const h = lines.findIndex((l) => l.startsWith("start.time"));
   if (h < 0 || !lines[h + 1]) return undefined;
-  const [start, end] = lines[h + 1]!.split(",").map((s) => Date.parse(s.trim().replace(" ", "T").replace(/:(\d{3})$/, ".$1")));
+  const [start, end] = lines[h + 1]!.split(",").map((s) =>
+    Date.parse(
+      s
+        .trim()
+        .replace(" ", "T")
+        .replace(/:(\d{3})$/, ".$1"),
+    ),
+  );
   return Number.isFinite(start) && Number.isFinite(end) && end! > start! ? (end! - start!) / 1000 : undefined;
 }
 
@@ -107,5 +166,10 @@ export async function measureMemory(ctx: Ctx): Promise<MemoryFigures> {
   const large = await benchSteady(ctx, ratePerSec, largeN);
   const bytesPerOrder = (large.peakRssBytes - small.peakRssBytes) / (largeN - smallN);
   log(`memory: ${Math.round(bytesPerOrder)} B per order (${smallN} → ${largeN} orders)`);
-  return { ratePerSec, small: { orders: smallN, peakRssBytes: small.peakRssBytes }, large: { orders: largeN, peakRssBytes: large.peakRssBytes }, bytesPerOrder };
+  return {
+    ratePerSec,
+    small: { orders: smallN, peakRssBytes: small.peakRssBytes },
+    large: { orders: largeN, peakRssBytes: large.peakRssBytes },
+    bytesPerOrder,
+  };
 }

@@ -22,7 +22,13 @@ export interface LoadFigures {
   harnessBound: boolean;
   harnessBoundReason?: string;
   /** The driver open loop at the goal share of ProducerPerformance's rate: does it keep the schedule? */
-  atGoalRate?: { offeredPerSec: number; ackedPerSec: number; harnessBound: boolean; sendDelayP99Ms?: number; queueDelayP99Ms?: number };
+  atGoalRate?: {
+    offeredPerSec: number;
+    ackedPerSec: number;
+    harnessBound: boolean;
+    sendDelayP99Ms?: number;
+    queueDelayP99Ms?: number;
+  };
 }
 
 interface Ctx {
@@ -33,7 +39,10 @@ interface Ctx {
 }
 
 function steadyAt(ratePerSec: number, durationMs: number) {
-  return generateStream(validateScenario({ ...BUILTIN_SCENARIOS.steady, timing: { kind: "rate", ratePerSec, durationMs } }), 1);
+  return generateStream(
+    validateScenario({ ...BUILTIN_SCENARIOS.steady, timing: { kind: "rate", ratePerSec, durationMs } }),
+    1,
+  );
 }
 
 /** Mean encoded value size of the steady scenario's orders (what the driver puts on the wire as the value). */
@@ -47,8 +56,18 @@ async function producerPerformance(ctx: Ctx, records: number, recordBytes: numbe
   const ns = freshNs("pp");
   await createContractTopics(ctx.connection, ns, PARTITIONS, 1);
   const r = await runKafkaTool(ctx.toolsDir, "org.apache.kafka.tools.ProducerPerformance", [
-    "--topic", topicsFor(ns).orders, "--num-records", String(records), "--record-size", String(recordBytes), "--throughput", "-1",
-    "--producer-props", `bootstrap.servers=${ctx.connection.brokers.join(",")}`, "acks=all", "enable.idempotence=true",
+    "--topic",
+    topicsFor(ns).orders,
+    "--num-records",
+    String(records),
+    "--record-size",
+    String(recordBytes),
+    "--throughput",
+    "-1",
+    "--producer-props",
+    `bootstrap.servers=${ctx.connection.brokers.join(",")}`,
+    "acks=all",
+    "enable.idempotence=true",
   ]);
   const all = [...r.output.matchAll(/(\d+) records sent, ([\d.]+) records\/sec/g)];
   const last = all.at(-1);
@@ -64,12 +83,16 @@ async function driver(ctx: Ctx, ratePerSec: number, durationMs: number) {
   let firstSent = Infinity;
   let lastAck = 0;
   const load = await startKafkaLoad({
-    connection: ctx.connection, ns, orders: stream.orders, t0: Date.now() + 300,
+    connection: ctx.connection,
+    ns,
+    orders: stream.orders,
+    t0: Date.now() + 300,
     onSent: (_o, _intended, at) => void (at < firstSent && (firstSent = at)),
     onAck: (_o, a) => void (a.ackAtMs > lastAck && (lastAck = a.ackAtMs)),
   });
   const s = await load.done;
-  if (s.acked !== stream.orders.length) log(`driver: only ${s.acked}/${stream.orders.length} acked (${s.failed} failed, ${s.unknown} unknown)`);
+  if (s.acked !== stream.orders.length)
+    log(`driver: only ${s.acked}/${stream.orders.length} acked (${s.failed} failed, ${s.unknown} unknown)`);
   return { stats: s, ackedPerSec: s.acked / Math.max(0.001, (lastAck - firstSent) / 1000) };
 }
 
@@ -83,22 +106,37 @@ export async function measureLoad(ctx: Ctx): Promise<LoadFigures> {
     log(`load ${rep}/${ctx.reps}: ProducerPerformance ${Math.round(kafka)} records/s (${records} × ${recordBytes} B)`);
     // Everything due at once (the schema's top rate): the driver's ceiling.
     last = await driver(ctx, MAX_RATE_PER_SEC, Math.ceil((records * 1000) / MAX_RATE_PER_SEC));
-    log(`load ${rep}/${ctx.reps}: kafka driver ${Math.round(last.ackedPerSec)} acked orders/s → ratio ${(last.ackedPerSec / kafka).toFixed(2)}`);
+    log(
+      `load ${rep}/${ctx.reps}: kafka driver ${Math.round(last.ackedPerSec)} acked orders/s → ratio ${(last.ackedPerSec / kafka).toFixed(2)}`,
+    );
     runs.push({ ours: last.ackedPerSec, kafka });
   }
   const oursPerSec = median(runs.map((r) => r.ours));
   const kafkaPerSec = median(runs.map((r) => r.kafka));
   const figures: LoadFigures = {
-    recordBytes, records, producers: DEFAULT_PRODUCERS, runs, oursPerSec, kafkaPerSec,
+    recordBytes,
+    records,
+    producers: DEFAULT_PRODUCERS,
+    runs,
+    oursPerSec,
+    kafkaPerSec,
     // Each run is paired with the Kafka run just before it (the shared machine's load drifts between pairs).
     ratio: median(runs.map((r) => r.ours / r.kafka)),
-    harnessBound: last!.stats.harnessBound, harnessBoundReason: last!.stats.harnessBoundReason,
+    harnessBound: last!.stats.harnessBound,
+    harnessBoundReason: last!.stats.harnessBoundReason,
   };
   const offered = Math.min(MAX_RATE_PER_SEC, Math.round(0.8 * kafkaPerSec));
   const seconds = ctx.quick ? 2 : 5;
   const g = await driver(ctx, offered, seconds * 1000);
-  figures.atGoalRate = { offeredPerSec: offered, ackedPerSec: Math.round(g.ackedPerSec), harnessBound: g.stats.harnessBound,
-    sendDelayP99Ms: g.stats.sendDelayP99Ms, queueDelayP99Ms: g.stats.queueDelayP99Ms };
-  log(`load at ${offered}/s for ${seconds} s: acked ${Math.round(g.ackedPerSec)}/s, harness-bound ${g.stats.harnessBound ? `yes (${g.stats.harnessBoundReason})` : "no"}`);
+  figures.atGoalRate = {
+    offeredPerSec: offered,
+    ackedPerSec: Math.round(g.ackedPerSec),
+    harnessBound: g.stats.harnessBound,
+    sendDelayP99Ms: g.stats.sendDelayP99Ms,
+    queueDelayP99Ms: g.stats.queueDelayP99Ms,
+  };
+  log(
+    `load at ${offered}/s for ${seconds} s: acked ${Math.round(g.ackedPerSec)}/s, harness-bound ${g.stats.harnessBound ? `yes (${g.stats.harnessBoundReason})` : "no"}`,
+  );
   return figures;
 }

@@ -30,10 +30,17 @@ export async function perfInstrument(argv: string[]): Promise<string[]> {
   const toolsDir = await ensureKafkaToolsJars(flagValue(argv, "kafka-version") ?? DEFAULT_KAFKA_VERSION, log);
   const cluster = await perfCluster(argv, "instrument");
   log(`cluster: ${cluster.description}; tools: ${toolsDir}; ${quick ? "quick" : "full"} mode, ${reps} repetition(s)`);
-  const report: InstrumentReport = { kind: "perf:instrument", cluster: cluster.description, quick, goals: GOALS, machine: machine() };
+  const report: InstrumentReport = {
+    kind: "perf:instrument",
+    cluster: cluster.description,
+    quick,
+    goals: GOALS,
+    machine: machine(),
+  };
   try {
     if (!skip.has("load")) report.load = await measureLoad({ connection: cluster.connection, toolsDir, quick, reps });
-    if (!skip.has("reader")) report.reader = await measureReader({ connection: cluster.connection, toolsDir, quick, reps });
+    if (!skip.has("reader"))
+      report.reader = await measureReader({ connection: cluster.connection, toolsDir, quick, reps });
     if (!skip.has("memory")) report.memory = await measureMemory({ connection: cluster.connection, quick });
   } finally {
     await cluster.stop();
@@ -48,26 +55,48 @@ const verdict = (ok: boolean) => (ok ? "meets the goal" : "**misses the goal**")
 function renderMarkdown(r: InstrumentReport): string {
   const rows: (string | number)[][] = [];
   if (r.load) {
-    rows.push(["load: kafka driver vs ProducerPerformance (acked records/s, " + `${r.load.recordBytes} B, acks=all, idempotent)`,
-      Math.round(r.load.oursPerSec), Math.round(r.load.kafkaPerSec), r.load.ratio.toFixed(2), `≥ ${GOALS.loadRatio}`,
-      verdict(r.load.ratio >= GOALS.loadRatio)]);
+    rows.push([
+      "load: kafka driver vs ProducerPerformance (acked records/s, " + `${r.load.recordBytes} B, acks=all, idempotent)`,
+      Math.round(r.load.oursPerSec),
+      Math.round(r.load.kafkaPerSec),
+      r.load.ratio.toFixed(2),
+      `≥ ${GOALS.loadRatio}`,
+      verdict(r.load.ratio >= GOALS.loadRatio),
+    ]);
   }
   if (r.reader) {
-    rows.push([`reader: \`${r.reader.command}\` vs ConsumerPerformance read_committed (decisions/s, ${r.reader.decisions} decisions)`,
-      Math.round(r.reader.oursPerSec), Math.round(r.reader.kafkaPerSec), r.reader.ratio.toFixed(2), `≥ ${GOALS.readerRatio}`,
-      verdict(r.reader.ratio >= GOALS.readerRatio)]);
+    rows.push([
+      `reader: \`${r.reader.command}\` vs ConsumerPerformance read_committed (decisions/s, ${r.reader.decisions} decisions)`,
+      Math.round(r.reader.oursPerSec),
+      Math.round(r.reader.kafkaPerSec),
+      r.reader.ratio.toFixed(2),
+      `≥ ${GOALS.readerRatio}`,
+      verdict(r.reader.ratio >= GOALS.readerRatio),
+    ]);
   }
   if (r.memory) {
     const m = r.memory;
-    rows.push([`memory: bench peak RSS growth per order, ${m.small.orders} → ${m.large.orders} orders (naive, steady)`,
-      `${Math.round(m.bytesPerOrder)} B/order`, "—", "—", `≤ ${GOALS.bytesPerOrder} B`, verdict(m.bytesPerOrder <= GOALS.bytesPerOrder)]);
+    rows.push([
+      `memory: bench peak RSS growth per order, ${m.small.orders} → ${m.large.orders} orders (naive, steady)`,
+      `${Math.round(m.bytesPerOrder)} B/order`,
+      "—",
+      "—",
+      `≤ ${GOALS.bytesPerOrder} B`,
+      verdict(m.bytesPerOrder <= GOALS.bytesPerOrder),
+    ]);
   }
   const details = [
-    r.load ? `- load runs (ours / ProducerPerformance, records/s): ${r.load.runs.map((x) => `${Math.round(x.ours)} / ${Math.round(x.kafka)}`).join("; ")}` +
-      `; driver harness-bound: ${r.load.harnessBound ? `yes (${r.load.harnessBoundReason})` : "no"}; ${r.load.producers} producer worker(s)` : "",
-    r.reader ? `- reader runs (check s / ConsumerPerformance s): ${r.reader.runs.map((x) => `${x.oursSec.toFixed(2)} / ${x.kafkaSec.toFixed(2)}`).join("; ")}; ${r.reader.mode}` : "",
-    r.memory ? `- memory: peak RSS ${(r.memory.small.peakRssBytes / 2 ** 20).toFixed(0)} MiB at ${r.memory.small.orders} orders, ` +
-      `${(r.memory.large.peakRssBytes / 2 ** 20).toFixed(0)} MiB at ${r.memory.large.orders} orders (rate ${r.memory.ratePerSec}/s)` : "",
+    r.load
+      ? `- load runs (ours / ProducerPerformance, records/s): ${r.load.runs.map((x) => `${Math.round(x.ours)} / ${Math.round(x.kafka)}`).join("; ")}` +
+        `; driver harness-bound: ${r.load.harnessBound ? `yes (${r.load.harnessBoundReason})` : "no"}; ${r.load.producers} producer worker(s)`
+      : "",
+    r.reader
+      ? `- reader runs (check s / ConsumerPerformance s): ${r.reader.runs.map((x) => `${x.oursSec.toFixed(2)} / ${x.kafkaSec.toFixed(2)}`).join("; ")}; ${r.reader.mode}`
+      : "",
+    r.memory
+      ? `- memory: peak RSS ${(r.memory.small.peakRssBytes / 2 ** 20).toFixed(0)} MiB at ${r.memory.small.orders} orders, ` +
+        `${(r.memory.large.peakRssBytes / 2 ** 20).toFixed(0)} MiB at ${r.memory.large.orders} orders (rate ${r.memory.ratePerSec}/s)`
+      : "",
   ].filter(Boolean);
   return [
     "# perf:instrument — oversell's instrument vs Kafka's own tools, same broker",

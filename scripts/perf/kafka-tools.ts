@@ -23,7 +23,11 @@ export interface Ran {
 }
 
 /** Runs a command to its end; with watchRss, polls the process's VmHWM (peak RSS) while it runs. */
-export async function run(cmd: string, args: string[], opts: { watchRss?: boolean; echo?: boolean } = {}): Promise<Ran> {
+export async function run(
+  cmd: string,
+  args: string[],
+  opts: { watchRss?: boolean; echo?: boolean } = {},
+): Promise<Ran> {
   const start = performance.now();
   const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
   const out: string[] = [];
@@ -40,7 +44,12 @@ export async function run(cmd: string, args: string[], opts: { watchRss?: boolea
     p.on("exit", (c) => resolve(c ?? 1));
   });
   clearInterval(poll);
-  return { code, output: out.join(""), seconds: (performance.now() - start) / 1000, peakRssBytes: opts.watchRss ? peak : undefined };
+  return {
+    code,
+    output: out.join(""),
+    seconds: (performance.now() - start) / 1000,
+    peakRssBytes: opts.watchRss ? peak : undefined,
+  };
 }
 
 function vmHwm(pid: number | undefined): number {
@@ -58,6 +67,7 @@ function vmHwm(pid: number | undefined): number {
 /** Runs a class of the kafka-tools jar (its folder holds the whole runtime classpath). */
 export async function runKafkaTool(toolsDir: string, mainClass: string, args: string[]): Promise<Ran> {
   const r = await run("java", ["-Xmx1g", "-cp", join(toolsDir, "*"), mainClass, ...args]);
-  if (r.code !== 0) throw new Error(`${mainClass} exited with ${r.code}:\n${r.output.trim().split("\n").slice(-15).join("\n")}`);
+  if (r.code !== 0)
+    throw new Error(`${mainClass} exited with ${r.code}:\n${r.output.trim().split("\n").slice(-15).join("\n")}`);
   return r;
 }

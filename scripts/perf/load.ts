@@ -30,7 +30,10 @@ export async function perfLoad(argv: string[]): Promise<string[]> {
     for (const rate of rates) {
       const ns = `oversell.perf-load-${randomBytes(3).toString("hex")}.r${rate}`;
       await createContractTopics(cluster.connection, ns, 4, 1);
-      const scenario = validateScenario({ ...BUILTIN_SCENARIOS.steady, timing: { kind: "rate", ratePerSec: rate, durationMs: seconds * 1000 } });
+      const scenario = validateScenario({
+        ...BUILTIN_SCENARIOS.steady,
+        timing: { kind: "rate", ratePerSec: rate, durationMs: seconds * 1000 },
+      });
       const stream = generateStream(scenario, 1);
       const sendDelay = new LatencyRecorder();
       const ack = new LatencyRecorder();
@@ -38,7 +41,10 @@ export async function perfLoad(argv: string[]): Promise<string[]> {
       let lastAck = 0;
       const t0 = Date.now() + 300;
       const load = await startKafkaLoad({
-        connection: cluster.connection, ns, orders: stream.orders, t0,
+        connection: cluster.connection,
+        ns,
+        orders: stream.orders,
+        t0,
         onSent: (o, intended, at) => {
           sendDelay.recordMs(at - intended);
           sentAt.set(o.seq, at);
@@ -51,12 +57,19 @@ export async function perfLoad(argv: string[]): Promise<string[]> {
       });
       const s = await load.done;
       const row: LoadRow = {
-        offeredPerSec: rate, orders: stream.orders.length, acked: s.acked, errors: s.failed + s.unknown,
+        offeredPerSec: rate,
+        orders: stream.orders.length,
+        acked: s.acked,
+        errors: s.failed + s.unknown,
         ackedPerSec: Math.round(s.acked / Math.max(0.001, (lastAck - t0) / 1000)),
-        maxSendDelayMs: s.maxSendDelayMs, sendDelayUs: sendDelay.summary(), ackUs: ack.summary(),
+        maxSendDelayMs: s.maxSendDelayMs,
+        sendDelayUs: sendDelay.summary(),
+        ackUs: ack.summary(),
       };
       rows.push(row);
-      console.error(`offered ${rate}/s: acked ${row.acked}/${row.orders} at ${row.ackedPerSec}/s; send delay p99 ${msOf(row.sendDelayUs.p99)} ms; ack p50/p99 ${msOf(row.ackUs.p50)}/${msOf(row.ackUs.p99)} ms`);
+      console.error(
+        `offered ${rate}/s: acked ${row.acked}/${row.orders} at ${row.ackedPerSec}/s; send delay p99 ${msOf(row.sendDelayUs.p99)} ms; ack p50/p99 ${msOf(row.ackUs.p50)}/${msOf(row.ackUs.p99)} ms`,
+      );
     }
   } finally {
     await cluster.stop();
@@ -67,13 +80,43 @@ export async function perfLoad(argv: string[]): Promise<string[]> {
     `${cluster.description}; ${seconds} s per rate; 4 partitions; acks=all, idempotent producer; ${JSON.stringify(machine())}`,
     "",
     mdTable(
-      ["offered/s", "orders", "acked", "errors", "acked/s", "send delay p50 ms", "p99", "p99.9", "max", "ack p50 ms", "p99", "p99.9", "max"],
-      rows.map((r) => [r.offeredPerSec, r.orders, r.acked, r.errors, r.ackedPerSec,
-        msOf(r.sendDelayUs.p50), msOf(r.sendDelayUs.p99), msOf(r.sendDelayUs.p999), msOf(r.sendDelayUs.max),
-        msOf(r.ackUs.p50), msOf(r.ackUs.p99), msOf(r.ackUs.p999), msOf(r.ackUs.max)]),
+      [
+        "offered/s",
+        "orders",
+        "acked",
+        "errors",
+        "acked/s",
+        "send delay p50 ms",
+        "p99",
+        "p99.9",
+        "max",
+        "ack p50 ms",
+        "p99",
+        "p99.9",
+        "max",
+      ],
+      rows.map((r) => [
+        r.offeredPerSec,
+        r.orders,
+        r.acked,
+        r.errors,
+        r.ackedPerSec,
+        msOf(r.sendDelayUs.p50),
+        msOf(r.sendDelayUs.p99),
+        msOf(r.sendDelayUs.p999),
+        msOf(r.sendDelayUs.max),
+        msOf(r.ackUs.p50),
+        msOf(r.ackUs.p99),
+        msOf(r.ackUs.p999),
+        msOf(r.ackUs.max),
+      ]),
     ),
   ].join("\n");
-  return writePerf("load", { kind: "perf:load", cluster: cluster.description, secondsPerRate: seconds, machine: machine(), rows }, md);
+  return writePerf(
+    "load",
+    { kind: "perf:load", cluster: cluster.description, secondsPerRate: seconds, machine: machine(), rows },
+    md,
+  );
 }
 
 if (isMain(import.meta.url)) {

@@ -33,24 +33,38 @@ export async function perfSuts(argv: string[]): Promise<string[]> {
   const rows: SutRow[] = [];
   try {
     for (const rate of rates) {
-      const scenario = validateScenario({ ...BUILTIN_SCENARIOS.steady, timing: { kind: "rate", ratePerSec: rate, durationMs: seconds * 1000 } });
+      const scenario = validateScenario({
+        ...BUILTIN_SCENARIOS.steady,
+        timing: { kind: "rate", ratePerSec: rate, durationMs: seconds * 1000 },
+      });
       const runId = `perf-${newRunId()}-r${rate}`;
       console.error(`--- steady at ${rate}/s for ${seconds} s: ${suts.join(", ")} (${driver} driver)`);
       // The cluster is passed as an external one: one broker for every rate and SUT.
       const out = await runBench({
-        suts, scenario, seed: 1, connection: cluster.connection, runId, driver,
-        outDir: join(PERF_DIR, "suts-runs", runId), progress: new Progress(process.stderr, false, 10_000),
+        suts,
+        scenario,
+        seed: 1,
+        connection: cluster.connection,
+        runId,
+        driver,
+        outDir: join(PERF_DIR, "suts-runs", runId),
+        progress: new Progress(process.stderr, false, 10_000),
         command: `perf:suts steady ${rate}/s`,
       });
       for (const s of out.result.suts) {
         const d = s.latencyUs.decision;
         const h = s.latencyUs.httpDecision;
         rows.push({
-          sut: s.name, ratePerSec: rate, driver, verdict: s.verdict,
+          sut: s.name,
+          ratePerSec: rate,
+          driver,
+          verdict: s.verdict,
           orders: { sent: s.orders.sent, acked: s.orders.acked, decided: s.orders.decided },
           decisionUs: { p50: d.p50, p90: d.p90, p99: d.p99, p999: d.p999, max: d.max },
           httpDecisionUs: h ? { p50: h.p50, p99: h.p99, p999: h.p999, max: h.max } : undefined,
-          offeredPerSec: s.throughput.offeredPerSec, decidedPerSec: s.throughput.decidedPerSec, runDir: out.runDir,
+          offeredPerSec: s.throughput.offeredPerSec,
+          decidedPerSec: s.throughput.decidedPerSec,
+          runDir: out.runDir,
         });
       }
     }
@@ -65,12 +79,49 @@ export async function perfSuts(argv: string[]): Promise<string[]> {
     `${cluster.description}; ${seconds} s of load per rate; each manifest's instance count; decision latency = first committed terminal decision seen by the checker − intended send (open loop); ${JSON.stringify(m)}`,
     "",
     mdTable(
-      ["SUT", "rate/s", "verdict", "decided/sent", "p50 ms", "p99 ms", "p99.9 ms", "max ms", "offered/s", "decided/s", ...(http ? ["http p50 ms", "http p99 ms"] : [])],
-      rows.map((r) => [r.sut, r.ratePerSec, r.verdict, `${r.orders.decided}/${r.orders.sent}`, msOf(r.decisionUs.p50), msOf(r.decisionUs.p99), msOf(r.decisionUs.p999), msOf(r.decisionUs.max),
-        r.offeredPerSec.toFixed(1), r.decidedPerSec.toFixed(1), ...(http ? [r.httpDecisionUs ? msOf(r.httpDecisionUs.p50) : "-", r.httpDecisionUs ? msOf(r.httpDecisionUs.p99) : "-"] : [])]),
+      [
+        "SUT",
+        "rate/s",
+        "verdict",
+        "decided/sent",
+        "p50 ms",
+        "p99 ms",
+        "p99.9 ms",
+        "max ms",
+        "offered/s",
+        "decided/s",
+        ...(http ? ["http p50 ms", "http p99 ms"] : []),
+      ],
+      rows.map((r) => [
+        r.sut,
+        r.ratePerSec,
+        r.verdict,
+        `${r.orders.decided}/${r.orders.sent}`,
+        msOf(r.decisionUs.p50),
+        msOf(r.decisionUs.p99),
+        msOf(r.decisionUs.p999),
+        msOf(r.decisionUs.max),
+        r.offeredPerSec.toFixed(1),
+        r.decidedPerSec.toFixed(1),
+        ...(http
+          ? [r.httpDecisionUs ? msOf(r.httpDecisionUs.p50) : "-", r.httpDecisionUs ? msOf(r.httpDecisionUs.p99) : "-"]
+          : []),
+      ]),
     ),
   ].join("\n");
-  return writePerf(driver === "http" ? "suts-http" : "suts", { kind: "perf:suts", scenario: "steady", secondsPerRate: seconds, driver, cluster: cluster.description, machine: m, rows }, md);
+  return writePerf(
+    driver === "http" ? "suts-http" : "suts",
+    {
+      kind: "perf:suts",
+      scenario: "steady",
+      secondsPerRate: seconds,
+      driver,
+      cluster: cluster.description,
+      machine: m,
+      rows,
+    },
+    md,
+  );
 }
 
 if (isMain(import.meta.url)) {

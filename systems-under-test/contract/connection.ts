@@ -50,7 +50,10 @@ export const ENV = {
 
 export function connectionFromEnv(env: NodeJS.ProcessEnv = process.env): Connection {
   const raw = {
-    brokers: (env[ENV.bootstrap] ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    brokers: (env[ENV.bootstrap] ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
     ssl:
       env[ENV.ssl] === "1" || env[ENV.ssl] === "true" || env[ENV.sslCa]
         ? {

@@ -20,7 +20,13 @@ export const orderPlacedSchema = z.looseObject({
 
 export const REJECT_REASONS = ["OUT_OF_STOCK", "INVALID", "UNKNOWN_PRODUCT"] as const;
 export const CANCEL_REASONS = ["PAYMENT_FAILED", "CUSTOMER_CANCELLED"] as const;
-export const DECISION_TYPES = ["OrderReserved", "OrderRejected", "OrderConfirmed", "OrderCancelled", "ReservationExpired"] as const;
+export const DECISION_TYPES = [
+  "OrderReserved",
+  "OrderRejected",
+  "OrderConfirmed",
+  "OrderCancelled",
+  "ReservationExpired",
+] as const;
 
 // productId/quantity may be empty/0 on a rejection of an order too malformed to read.
 const decisionBase = { orderId: id, productId: z.string().max(200), quantity: qty, instance: z.string() };
@@ -62,7 +68,10 @@ export type OrderInput =
  * An incoming `orders` record as either a valid order or an INVALID rejection to publish.
  * The record key is the orderId, so even unreadable JSON can be answered.
  */
-export function parseOrderRecord(key: Buffer | string | null | undefined, value: Buffer | string | null | undefined): OrderInput {
+export function parseOrderRecord(
+  key: Buffer | string | null | undefined,
+  value: Buffer | string | null | undefined,
+): OrderInput {
   const r = parseJson(orderPlacedSchema, value);
   if (r.ok) return { ok: true, order: r.value };
   // Salvage what we can for the rejection, without trusting the types.

@@ -21,7 +21,13 @@ export function instanceContext(env: NodeJS.ProcessEnv = process.env): InstanceC
   for (const [k, v] of Object.entries(env)) {
     if (k.startsWith("OVERSELL_SETTING_") && v !== undefined) settings[k.slice(17).toLowerCase()] = v;
   }
-  return { ns, instance: env[ENV.instance] ?? "0", connection: connectionFromEnv(env), topics: topicsFor(ns), settings };
+  return {
+    ns,
+    instance: env[ENV.instance] ?? "0",
+    connection: connectionFromEnv(env),
+    topics: topicsFor(ns),
+    settings,
+  };
 }
 
 export function announceReady(): void {
@@ -32,7 +38,11 @@ export function announceReady(): void {
  * Runs an instance's main loop: SIGTERM/SIGINT stop it cleanly (exit 0), a fatal error stops it
  * with exit 1 (so the harness sees a crash). Returns shutdown(code) for other fatal paths.
  */
-export function runInstance(o: { main: () => Promise<void>; stop: () => Promise<unknown>; log: (line: string) => void }): (code: number) => Promise<void> {
+export function runInstance(o: {
+  main: () => Promise<void>;
+  stop: () => Promise<unknown>;
+  log: (line: string) => void;
+}): (code: number) => Promise<void> {
   let stopping = false;
   const shutdown = async (code: number): Promise<void> => {
     if (stopping) return;

@@ -15,7 +15,13 @@ const partitioner = kafkajs.Partitioners.DefaultPartitioner();
 
 /** The partition Kafka's default (murmur2) partitioner gives a key, as every Kafka client does. */
 export function partitionOfKey(topic: string, key: string, partitions: number): number {
-  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionErrorCode: 0, partitionId, leader: 0, replicas: [0], isr: [0] }));
+  const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
+    partitionErrorCode: 0,
+    partitionId,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+  }));
   return partitioner({ topic, partitionMetadata, message: { key, value: null } });
 }
 
@@ -42,8 +48,13 @@ export function byPartition(topicMessages: TopicMessages[], partitionsOf: (topic
 type Send = (r: { topic: string; acks: number; messages: Message[] }) => Promise<RecordMetadata[]>;
 
 /** One send per partition, one after the other (acks from all in-sync replicas). */
-export async function sendPerPartition(send: Send, topicMessages: TopicMessages[], partitionsOf: (topic: string) => number): Promise<void> {
-  for (const g of byPartition(topicMessages, partitionsOf)) await send({ topic: g.topic, acks: -1, messages: g.messages });
+export async function sendPerPartition(
+  send: Send,
+  topicMessages: TopicMessages[],
+  partitionsOf: (topic: string) => number,
+): Promise<void> {
+  for (const g of byPartition(topicMessages, partitionsOf))
+    await send({ topic: g.topic, acks: -1, messages: g.messages });
 }
 
 /** Partition counts of topics, read once (they do not change during a run). */

@@ -9,7 +9,16 @@ import { readCommittedFixStats } from "../contract/kafkajs-read-committed.ts";
 import { randomBytes } from "node:crypto";
 import kafkajs from "kafkajs";
 import type { Admin } from "kafkajs";
-import { announceReady, encode, instanceContext, kafkaJsConfig, parseJson, parseOrderRecord, runInstance, stockEventSchema } from "../contract/index.ts";
+import {
+  announceReady,
+  encode,
+  instanceContext,
+  kafkaJsConfig,
+  parseJson,
+  parseOrderRecord,
+  runInstance,
+  stockEventSchema,
+} from "../contract/index.ts";
 import { ChangelogMirror } from "./mirror.ts";
 import { parseByProduct, type PartitionState } from "./records.ts";
 import { step } from "./reserve.ts";
@@ -42,17 +51,24 @@ async function ensureTopics(a: Admin): Promise<void> {
       waitForLeaders: true,
       topics: [
         { topic: byProduct, numPartitions: partitions, replicationFactor },
-        { topic: changelog, numPartitions: partitions, replicationFactor, configEntries: [{ name: "cleanup.policy", value: "compact" }] },
+        {
+          topic: changelog,
+          numPartitions: partitions,
+          replicationFactor,
+          configEntries: [{ name: "cleanup.policy", value: "compact" }],
+        },
       ],
     });
   } catch (e) {
     // Another instance may create them at the same moment.
-    if (!/already exists/i.test(String((e as Error).message)) && !JSON.stringify(e).includes("TOPIC_ALREADY_EXISTS")) throw e;
+    if (!/already exists/i.test(String((e as Error).message)) && !JSON.stringify(e).includes("TOPIC_ALREADY_EXISTS"))
+      throw e;
   }
   // Both instances must agree on the partition count (same partitioner, changelog p = by-product p).
   const md = await a.fetchTopicMetadata({ topics: [byProduct, changelog] });
   const counts = md.topics.map((t) => t.partitions.length);
-  if (counts[0] !== counts[1]) throw new Error(`${byProduct} and ${changelog} have different partition counts: ${counts.join(" vs ")}`);
+  if (counts[0] !== counts[1])
+    throw new Error(`${byProduct} and ${changelog} have different partition counts: ${counts.join(" vs ")}`);
 }
 
 /** Router: stateless; re-keys by productId so one owner sees every event of a product, in order. */
@@ -67,15 +83,34 @@ function routerProcessor(topic: string, partition: number): PartitionProcessor {
             log(`ignoring bad stock record ${partition}/${m.offset}: ${r.reason}`);
             continue;
           }
-          out.push({ topic: byProduct, key: r.value.productId, value: encode({ kind: "stock", event: r.value, src: partition, offset: Number(m.offset) }) });
+          out.push({
+            topic: byProduct,
+            key: r.value.productId,
+            value: encode({ kind: "stock", event: r.value, src: partition, offset: Number(m.offset) }),
+          });
           continue;
         }
         const input = parseOrderRecord(m.key, m.value);
         if (input.ok) {
-          out.push({ topic: byProduct, key: input.order.productId, value: encode({ kind: "order", order: input.order }) });
+          out.push({
+            topic: byProduct,
+            key: input.order.productId,
+            value: encode({ kind: "order", order: input.order }),
+          });
         } else {
           const { orderId, productId, quantity } = input;
-          out.push({ topic: ctx.topics.decisions, key: orderId, value: encode({ type: "OrderRejected", orderId, productId, quantity, instance: ctx.instance, reason: "INVALID" }) });
+          out.push({
+            topic: ctx.topics.decisions,
+            key: orderId,
+            value: encode({
+              type: "OrderRejected",
+              orderId,
+              productId,
+              quantity,
+              instance: ctx.instance,
+              reason: "INVALID",
+            }),
+          });
         }
       }
       return out;
@@ -84,7 +119,10 @@ function routerProcessor(topic: string, partition: number): PartitionProcessor {
 }
 
 /** Reserver: owns the state of its by-product partitions; restored through the mirror on assignment. */
-async function reserverProcessor(partition: number, write: (r: OutRecord[]) => Promise<void>): Promise<PartitionProcessor> {
+async function reserverProcessor(
+  partition: number,
+  write: (r: OutRecord[]) => Promise<void>,
+): Promise<PartitionProcessor> {
   const token = `${ctx.instance}-${process.pid}-${randomBytes(6).toString("hex")}`;
   const restored = mirror!.waitFor(token, 60_000);
   restored.catch(() => {});
@@ -132,25 +170,44 @@ async function waitForStockRouted(a: Admin, timeoutMs: number): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  log(`starting: transactions ${settings.transactions ? "on" : "OFF (at-least-once, unsafe)"}, batch ${settings.batchSize}, linger ${settings.lingerMs} ms`);
+  log(
+    `starting: transactions ${settings.transactions ? "on" : "OFF (at-least-once, unsafe)"}, batch ${settings.batchSize}, linger ${settings.lingerMs} ms`,
+  );
   admin = kafka.admin();
   await admin.connect();
   await ensureTopics(admin);
-  mirror = new ChangelogMirror(kafka, `${ctx.ns}.${SUT}.mirror.${ctx.instance}.${process.pid}.${randomBytes(3).toString("hex")}`, changelog, settings);
+  mirror = new ChangelogMirror(
+    kafka,
+    `${ctx.ns}.${SUT}.mirror.${ctx.instance}.${process.pid}.${randomBytes(3).toString("hex")}`,
+    changelog,
+    settings,
+  );
   await mirror.start();
   await mirror.joined;
-  router = new Stage(kafka, admin, {
-    name: "router",
-    groupId: routerGroup,
-    topics: [ctx.topics.stock, ctx.topics.orders],
-    open: async (topic, partition) => routerProcessor(topic, partition),
-  }, settings, log);
-  reserver = new Stage(kafka, admin, {
-    name: "reserver",
-    groupId: reserverGroup,
-    topics: [byProduct],
-    open: (_topic, partition, write) => reserverProcessor(partition, write),
-  }, settings, log);
+  router = new Stage(
+    kafka,
+    admin,
+    {
+      name: "router",
+      groupId: routerGroup,
+      topics: [ctx.topics.stock, ctx.topics.orders],
+      open: async (topic, partition) => routerProcessor(topic, partition),
+    },
+    settings,
+    log,
+  );
+  reserver = new Stage(
+    kafka,
+    admin,
+    {
+      name: "reserver",
+      groupId: reserverGroup,
+      topics: [byProduct],
+      open: (_topic, partition, write) => reserverProcessor(partition, write),
+    },
+    settings,
+    log,
+  );
   for (const c of [router.consumer, reserver.consumer, mirror.consumer]) {
     c.on(c.events.CRASH, (e) => {
       log(`consumer crashed: ${e.payload.error.name}: ${e.payload.error.message} (restart: ${e.payload.restart})`);

@@ -13,7 +13,12 @@ export class ChangelogMirror {
   readonly consumer: Consumer;
   joined: Promise<void>;
 
-  constructor(kafka: Kafka, groupId: string, private topic: string, settings: Settings) {
+  constructor(
+    kafka: Kafka,
+    groupId: string,
+    private topic: string,
+    settings: Settings,
+  ) {
     this.consumer = kafka.consumer({
       groupId,
       readUncommitted: false,

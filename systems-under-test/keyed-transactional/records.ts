@@ -6,13 +6,20 @@
 //     s/<stockPartition> {next} next stock offset to apply from that partition (stock dedupe)
 //     sync          {token}    restore barrier written by a new owner
 import { z } from "zod";
-import { orderPlacedSchema, parseJson, stockEventSchema, type OrderPlaced, type StockEvent } from "../contract/index.ts";
+import {
+  orderPlacedSchema,
+  parseJson,
+  stockEventSchema,
+  type OrderPlaced,
+  type StockEvent,
+} from "../contract/index.ts";
 
 export const byProductSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("order"), order: orderPlacedSchema }),
   z.object({ kind: z.literal("stock"), event: stockEventSchema, src: z.number().int(), offset: z.number().int() }),
 ]);
-export type ByProduct = { kind: "order"; order: OrderPlaced } | { kind: "stock"; event: StockEvent; src: number; offset: number };
+export type ByProduct =
+  { kind: "order"; order: OrderPlaced } | { kind: "stock"; event: StockEvent; src: number; offset: number };
 
 export class PartitionState {
   left = new Map<string, number>();

@@ -16,7 +16,12 @@ export function step(state: PartitionState, rec: ByProduct, instance: string): S
     const left = e.type === "StockSet" ? e.quantity : (state.left.get(e.productId) ?? 0) + e.quantity;
     state.left.set(e.productId, left);
     state.stockNext.set(rec.src, rec.offset + 1);
-    return { changelog: [[`p/${e.productId}`, { left }], [`s/${rec.src}`, { next: rec.offset + 1 }]] };
+    return {
+      changelog: [
+        [`p/${e.productId}`, { left }],
+        [`s/${rec.src}`, { next: rec.offset + 1 }],
+      ],
+    };
   }
   const { orderId, productId, quantity } = rec.order;
   if (state.decided.has(orderId)) return { changelog: [] }; // already decided: never twice

@@ -76,7 +76,9 @@ export class Stage {
       this.contexts.clear();
       this.opening.clear();
       for (const c of old) if (c.producer !== this.plainProducer) void c.producer.disconnect().catch(() => {});
-      this.log(`${spec.name} joined generation ${e.payload.groupId}/${this.generation}: ${JSON.stringify(e.payload.memberAssignment)}`);
+      this.log(
+        `${spec.name} joined generation ${e.payload.groupId}/${this.generation}: ${JSON.stringify(e.payload.memberAssignment)}`,
+      );
       this.onJoined();
     });
   }
@@ -115,7 +117,11 @@ export class Stage {
     return BigInt(low);
   }
 
-  private async write(producer: Producer, records: OutRecord[], offsets?: { topic: string; partition: number; offset: string }): Promise<void> {
+  private async write(
+    producer: Producer,
+    records: OutRecord[],
+    offsets?: { topic: string; partition: number; offset: string },
+  ): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const r of records) {
       const list = byTopic.get(r.topic) ?? [];
@@ -150,7 +156,8 @@ export class Stage {
 
   private async open(topic: string, partition: number): Promise<PartitionContext> {
     const t0 = Date.now();
-    const step = (what: string) => this.log(`${this.spec.name} ${topic}/${partition}: open ${what} at +${Date.now() - t0} ms`);
+    const step = (what: string) =>
+      this.log(`${this.spec.name} ${topic}/${partition}: open ${what} at +${Date.now() - t0} ms`);
     step("start");
     let producer: Producer;
     if (this.settings.transactions) {
@@ -210,13 +217,19 @@ export class Stage {
         const chunk = todo.slice(i, i + this.settings.batchSize);
         const out = ctx.processor.process(chunk);
         const last = chunk[chunk.length - 1]!.offset;
-        await this.write(ctx.producer, out, { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() });
+        await this.write(ctx.producer, out, {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: (BigInt(last) + 1n).toString(),
+        });
         resolveOffset(last);
         await heartbeat();
       }
     } catch (e) {
       // The processor's state may hold uncommitted changes: throw it away with the producer.
-      this.log(`${this.spec.name} ${key}: ${(e as Error).name}: ${(e as Error).message}; seeking back to the committed offset`);
+      this.log(
+        `${this.spec.name} ${key}: ${(e as Error).name}: ${(e as Error).message}; seeking back to the committed offset`,
+      );
       this.opening.delete(key);
       if (ctx && this.contexts.get(key) === ctx) {
         this.contexts.delete(key);

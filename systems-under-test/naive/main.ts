@@ -4,7 +4,17 @@
 // Check and decrement are apart: the view only learns of a reservation when it reads it back.
 import kafkajs from "kafkajs";
 import type { Consumer, EachBatchPayload, Producer } from "kafkajs";
-import { announceReady, decisionSchema, encode, instanceContext, kafkaJsConfig, parseJson, runInstance, settingsOrExit, stockEventSchema } from "../contract/index.ts";
+import {
+  announceReady,
+  decisionSchema,
+  encode,
+  instanceContext,
+  kafkaJsConfig,
+  parseJson,
+  runInstance,
+  settingsOrExit,
+  stockEventSchema,
+} from "../contract/index.ts";
 import { decide } from "./decide.ts";
 import { StockView } from "./view.ts";
 
@@ -17,7 +27,12 @@ const FETCH_WAIT_MS = settings.number("fetch_wait_ms");
 
 const log = (msg: string) => console.log(`${new Date().toISOString()} naive[${ctx.instance}] ${msg}`);
 const kafka = new Kafka(kafkaJsConfig(ctx.connection, `naive-${ctx.instance}`, { logLevel: logLevel.WARN }));
-const consumerTimeouts = { sessionTimeout: 8_000, heartbeatInterval: 1_000, rebalanceTimeout: 15_000, maxWaitTimeInMs: FETCH_WAIT_MS };
+const consumerTimeouts = {
+  sessionTimeout: 8_000,
+  heartbeatInterval: 1_000,
+  rebalanceTimeout: 15_000,
+  maxWaitTimeInMs: FETCH_WAIT_MS,
+};
 
 const view = new StockView();
 let producer: Producer | undefined;
@@ -35,7 +50,10 @@ async function startView(): Promise<void> {
   }
   await admin.disconnect();
   const next = new Map<string, number>();
-  viewConsumer = kafka.consumer({ groupId: `${ctx.ns}.naive.stock-view.${ctx.instance}.${process.pid}`, ...consumerTimeouts });
+  viewConsumer = kafka.consumer({
+    groupId: `${ctx.ns}.naive.stock-view.${ctx.instance}.${process.pid}`,
+    ...consumerTimeouts,
+  });
   await viewConsumer.connect();
   await viewConsumer.subscribe({ topics: [ctx.topics.stock, ctx.topics.decisions], fromBeginning: true });
   await viewConsumer.run({
@@ -66,12 +84,18 @@ async function processBatch({ batch, resolveOffset, heartbeat, isRunning, isStal
     const chunk = batch.messages.slice(i, i + BATCH_SIZE);
     // Every order in the chunk is checked against the same, not yet decremented, view.
     const decisions = chunk.map((m) => decide(view, ctx.instance, m.key, m.value));
-    await producer!.send({ topic: ctx.topics.decisions, acks: -1, messages: decisions.map((d) => ({ key: d.orderId, value: encode(d) })) });
+    await producer!.send({
+      topic: ctx.topics.decisions,
+      acks: -1,
+      messages: decisions.map((d) => ({ key: d.orderId, value: encode(d) })),
+    });
     // At-least-once: commit only after the decisions are acknowledged. A crash in between
     // re-decides the chunk on restart (a duplicate decision, possibly a second sale).
     const last = chunk[chunk.length - 1]!.offset;
     resolveOffset(last);
-    await service!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) }]);
+    await service!.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: String(Number(last) + 1) },
+    ]);
     await heartbeat();
   }
 }

@@ -5,7 +5,13 @@
 import { readCommittedFixStats } from "../contract/kafkajs-read-committed.ts";
 import { randomBytes } from "node:crypto";
 import kafkajs from "kafkajs";
-import { announceReady, describeConnection, instanceContext, kafkaJsConfig, settingsOrExit } from "../contract/index.ts";
+import {
+  announceReady,
+  describeConnection,
+  instanceContext,
+  kafkaJsConfig,
+  settingsOrExit,
+} from "../contract/index.ts";
 import { orderLogic } from "./order-side.ts";
 import { productLogic } from "./product-side.ts";
 import { Replica, Side } from "./runtime.ts";
@@ -30,7 +36,12 @@ const kafka = new Kafka(
       // Rebalances are routine here; keep real errors only.
       const m = entry.log.message;
       const all = `${m} ${entry.log.error ?? ""}`;
-      if (/rebalanc|not the correct coordinator|coordinator is loading|concurrent operation|Topic creation errors/i.test(all)) return;
+      if (
+        /rebalanc|not the correct coordinator|coordinator is loading|concurrent operation|Topic creation errors/i.test(
+          all,
+        )
+      )
+        return;
       log(`kafkajs ${entry.namespace}: ${m}${entry.log.error ? ` (${entry.log.error})` : ""}`);
     },
   }),
@@ -79,7 +90,8 @@ async function createTopics(): Promise<void> {
       const m = await admin.fetchTopicMetadata({ topics: want.map((w) => w.topic) });
       const bad = want.find((w) => m.topics.find((x) => x.name === w.topic)?.partitions.length !== w.numPartitions);
       if (!bad) return;
-      if (Date.now() > deadline) throw new Error(`topic ${bad.topic} exists with a partition count other than ${bad.numPartitions}`);
+      if (Date.now() > deadline)
+        throw new Error(`topic ${bad.topic} exists with a partition count other than ${bad.numPartitions}`);
     } catch (e) {
       if (Date.now() > deadline) throw e;
     }
@@ -92,7 +104,10 @@ async function main(): Promise<void> {
   await admin.connect();
   await createTopics();
 
-  const replica = new Replica(kafka, `${ctx.ns}.saga.replica.${ctx.instance}.${randomBytes(4).toString("hex")}`, [t.orderChangelog, t.productChangelog]);
+  const replica = new Replica(kafka, `${ctx.ns}.saga.replica.${ctx.instance}.${randomBytes(4).toString("hex")}`, [
+    t.orderChangelog,
+    t.productChangelog,
+  ]);
   await replica.start();
 
   const product = new Side({
@@ -105,7 +120,14 @@ async function main(): Promise<void> {
     replica,
     sessionTimeoutMs: settings.sessionTimeoutMs,
     log,
-    logic: productLogic({ stockTopic: t.stock, commandsTopic: t.commands, repliesTopic: t.replies, ttlMs: settings.reservationTtlMs, admin, log }),
+    logic: productLogic({
+      stockTopic: t.stock,
+      commandsTopic: t.commands,
+      repliesTopic: t.replies,
+      ttlMs: settings.reservationTtlMs,
+      admin,
+      log,
+    }),
   });
   const order = new Side({
     name: "order",

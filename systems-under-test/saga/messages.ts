@@ -5,7 +5,13 @@ import { z } from "zod";
 const id = z.string().min(1).max(200);
 
 export const commandSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("Reserve"), orderId: id, productId: id, quantity: z.number().int().min(1), replyPartition: z.number().int().min(0) }),
+  z.object({
+    type: z.literal("Reserve"),
+    orderId: id,
+    productId: id,
+    quantity: z.number().int().min(1),
+    replyPartition: z.number().int().min(0),
+  }),
   z.object({ type: z.literal("Confirm"), orderId: id, productId: id }),
   z.object({ type: z.literal("Cancel"), orderId: id, productId: id, reason: z.string() }),
 ]);

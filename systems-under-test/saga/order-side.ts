@@ -39,7 +39,13 @@ export function paymentFails(orderId: string, rate: number): boolean {
 }
 
 export function orderLogic(o: OrderSideOptions): TaskLogic {
-  const decide = (ctx: TaskContext, orderId: string, st: Pick<OrderState, "productId" | "quantity">, type: Decision["type"], extra: object = {}) =>
+  const decide = (
+    ctx: TaskContext,
+    orderId: string,
+    st: Pick<OrderState, "productId" | "quantity">,
+    type: Decision["type"],
+    extra: object = {},
+  ) =>
     ctx.emit({
       topic: o.decisionsTopic,
       key: orderId,
@@ -47,7 +53,12 @@ export function orderLogic(o: OrderSideOptions): TaskLogic {
     });
   const command = (ctx: TaskContext, c: Command) => ctx.emit({ topic: o.commandsTopic, key: c.productId, value: c });
   const finish = (ctx: TaskContext, orderId: string, st: OrderState, outcome: Decision["type"], extra: object = {}) => {
-    ctx.kv.put(`o:${orderId}`, { productId: st.productId, quantity: st.quantity, s: "DONE", outcome } satisfies OrderState);
+    ctx.kv.put(`o:${orderId}`, {
+      productId: st.productId,
+      quantity: st.quantity,
+      s: "DONE",
+      outcome,
+    } satisfies OrderState);
     decide(ctx, orderId, st, outcome, extra);
   };
   const pay = (ctx: TaskContext, orderId: string, st: OrderState) => {
@@ -68,7 +79,10 @@ export function orderLogic(o: OrderSideOptions): TaskLogic {
         if (ctx.kv.get(`o:${orderId}`)) return; // duplicate order record: first one wins
         if (!r.ok) {
           o.log(`order: INVALID ${orderId} at ${ctx.partition}/${m.offset}: ${r.detail}`);
-          finish(ctx, orderId, { s: "RESERVING", productId: r.productId, quantity: r.quantity }, "OrderRejected", { reason: "INVALID", detail: r.detail.slice(0, 500) });
+          finish(ctx, orderId, { s: "RESERVING", productId: r.productId, quantity: r.quantity }, "OrderRejected", {
+            reason: "INVALID",
+            detail: r.detail.slice(0, 500),
+          });
           return;
         }
         const { productId, quantity } = r.order;
@@ -92,7 +106,12 @@ export function orderLogic(o: OrderSideOptions): TaskLogic {
           if (st.s !== "RESERVING") return;
           decide(ctx, rep.orderId, st, "OrderReserved");
           if (o.paymentDelayMs <= 0) pay(ctx, rep.orderId, { ...st, s: "RESERVED" });
-          else ctx.kv.put(`o:${rep.orderId}`, { ...st, s: "RESERVED", dueAt: ctx.now + o.paymentDelayMs } satisfies OrderState);
+          else
+            ctx.kv.put(`o:${rep.orderId}`, {
+              ...st,
+              s: "RESERVED",
+              dueAt: ctx.now + o.paymentDelayMs,
+            } satisfies OrderState);
           return;
         case "Rejected":
           if (st.s === "RESERVING") finish(ctx, rep.orderId, st, "OrderRejected", { reason: rep.reason });
@@ -105,7 +124,8 @@ export function orderLogic(o: OrderSideOptions): TaskLogic {
           return;
         case "Expired":
           // The product side expired the hold before any confirm or cancel reached it.
-          if (st.s === "RESERVED" || st.s === "CONFIRMING" || st.s === "CANCELLING") finish(ctx, rep.orderId, st, "ReservationExpired");
+          if (st.s === "RESERVED" || st.s === "CONFIRMING" || st.s === "CANCELLING")
+            finish(ctx, rep.orderId, st, "ReservationExpired");
           return;
       }
     },

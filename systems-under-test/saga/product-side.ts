@@ -47,7 +47,8 @@ export function productLogic(o: ProductSideOptions): TaskLogic {
     await refreshing;
   };
 
-  const reply = (ctx: TaskContext, partition: number, r: Reply) => ctx.emit({ topic: o.repliesTopic, key: r.orderId, partition, value: r });
+  const reply = (ctx: TaskContext, partition: number, r: Reply) =>
+    ctx.emit({ topic: o.repliesTopic, key: r.orderId, partition, value: r });
 
   const release = (ctx: TaskContext, r: Reservation) => {
     const key = `s:${r.productId}`;
@@ -105,7 +106,11 @@ export function productLogic(o: ProductSideOptions): TaskLogic {
           const base = { productId: c.productId, quantity: c.quantity, replyPartition: c.replyPartition };
           if (!s || s.total - s.used < c.quantity) {
             ctx.kv.put(rkey, { ...base, s: "REJECTED" } satisfies Reservation);
-            reply(ctx, c.replyPartition, { type: "Rejected", orderId: c.orderId, reason: s ? "OUT_OF_STOCK" : "UNKNOWN_PRODUCT" });
+            reply(ctx, c.replyPartition, {
+              type: "Rejected",
+              orderId: c.orderId,
+              reason: s ? "OUT_OF_STOCK" : "UNKNOWN_PRODUCT",
+            });
             return;
           }
           ctx.kv.put(skey, { ...s, used: s.used + c.quantity });

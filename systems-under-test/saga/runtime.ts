@@ -105,11 +105,18 @@ export const coPartitionedAssigner: PartitionAssigner = ({ cluster }) => ({
     }
     return ids.map((memberId) => ({
       memberId,
-      memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment: plan.get(memberId)!, userData: Buffer.alloc(0) }),
+      memberAssignment: AssignerProtocol.MemberAssignment.encode({
+        version: 0,
+        assignment: plan.get(memberId)!,
+        userData: Buffer.alloc(0),
+      }),
     }));
   },
   protocol({ topics }) {
-    return { name: "SagaCoPartitioned", metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }) };
+    return {
+      name: "SagaCoPartitioned",
+      metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics, userData: Buffer.alloc(0) }),
+    };
   },
 });
 
@@ -131,7 +138,13 @@ export class Replica {
   ) {}
 
   async start(): Promise<void> {
-    const c = this.kafka.consumer({ groupId: this.groupId, readUncommitted: false, sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 100 });
+    const c = this.kafka.consumer({
+      groupId: this.groupId,
+      readUncommitted: false,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 100,
+    });
     this.consumer = c;
     await c.connect();
     await c.subscribe({ topics: this.topics, fromBeginning: true });
@@ -173,7 +186,10 @@ export class Replica {
 
   /** A copy, so the owner's live state never aliases the replica. */
   snapshot(topic: string, partition: number): [string, unknown][] {
-    return [...(this.parts.get(`${topic}/${partition}`) ?? new Map()).entries()].map(([k, v]) => [k, structuredClone(v)]);
+    return [...(this.parts.get(`${topic}/${partition}`) ?? new Map()).entries()].map(([k, v]) => [
+      k,
+      structuredClone(v),
+    ]);
   }
 
   async stop(): Promise<void> {
@@ -304,7 +320,11 @@ export class Side {
       // The first transaction() runs InitProducerId: the previous owner is fenced, its open transaction aborted.
       const tx = await producer.transaction();
       try {
-        await tx.send({ topic: this.o.changelog, acks: -1, messages: [{ partition: p, key: "barrier", value: JSON.stringify({ token }) }] });
+        await tx.send({
+          topic: this.o.changelog,
+          acks: -1,
+          messages: [{ partition: p, key: "barrier", value: JSON.stringify({ token }) }],
+        });
         await tx.commit();
       } catch (e) {
         await tx.abort().catch(() => {});
@@ -415,9 +435,16 @@ export class Side {
       tx = await task.producer.transaction();
       // One partition per send: kafkajs's retry of a send spanning brokers loses or duplicates records.
       const t = tx;
-      await sendPerPartition((r) => t.send(r), [...byTopic].map(([topic, messages]) => ({ topic, messages })), partitionsOf);
+      await sendPerPartition(
+        (r) => t.send(r),
+        [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        partitionsOf,
+      );
       if (consumed) {
-        await tx.sendOffsets({ consumerGroupId: this.o.groupId, topics: [{ topic: consumed.topic, partitions: [{ partition: p, offset: consumed.offset }] }] });
+        await tx.sendOffsets({
+          consumerGroupId: this.o.groupId,
+          topics: [{ topic: consumed.topic, partitions: [{ partition: p, offset: consumed.offset }] }],
+        });
       }
       await tx.commit();
       task.kv.dirty.clear();

@@ -68,13 +68,32 @@ describe("scenario files", () => {
     writeFileSync(file, JSON.stringify(bad, null, 2));
     // Embedded (a JVM would start if validation came late) and external (topics would be created).
     const embeddedOut = join(tmp, "never-embedded");
-    const e = await runCli("bench", ["--scenario", file, "--sut", "naive", "--out", embeddedOut, "--no-progress"], { timeoutMs: 60_000 });
+    const e = await runCli("bench", ["--scenario", file, "--sut", "naive", "--out", embeddedOut, "--no-progress"], {
+      timeoutMs: 60_000,
+    });
     const runId = `badscenario-${Date.now().toString(36)}`;
-    const x = await runCli("bench", ["--scenario", file, "--sut", "naive", "--bootstrap", inject("bootstrap"), "--run-id", runId, "--out", join(tmp, "never-external"), "--no-progress"], { timeoutMs: 60_000 });
+    const x = await runCli(
+      "bench",
+      [
+        "--scenario",
+        file,
+        "--sut",
+        "naive",
+        "--bootstrap",
+        inject("bootstrap"),
+        "--run-id",
+        runId,
+        "--out",
+        join(tmp, "never-external"),
+        "--no-progress",
+      ],
+      { timeoutMs: 60_000 },
+    );
     for (const r of [e, x]) {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toContain(`${file} is not a valid scenario:`);
-      for (const [path, shape] of expected) expect(r.stderr).toMatch(new RegExp(`^  - ${path.replace(/[.()]/g, "\\$&")}: .*${shape.source}`, "m"));
+      for (const [path, shape] of expected)
+        expect(r.stderr).toMatch(new RegExp(`^  - ${path.replace(/[.()]/g, "\\$&")}: .*${shape.source}`, "m"));
       expect(r.stderr.match(/^ {2}- /gm)!.length).toBe(expected.length);
       expect(r.stderr).not.toMatch(/starting embedded Kafka|Kafka \d|instance\(s\) ready/);
       expect(r.stdout).toBe("");
@@ -91,9 +110,13 @@ describe("scenario files", () => {
     const y = await runCli("bench", ["--scenario", broken, "--bootstrap", "127.0.0.1:9"], { timeoutMs: 60_000 });
     expect(y.code).toBe(2);
     expect(y.stderr).toMatch(new RegExp(`^error: ${broken.replace(/[.]/g, "\\.")} could not be read: `));
-    const m = await runCli("bench", ["--scenario", join(tmp, "no-such.json"), "--bootstrap", "127.0.0.1:9"], { timeoutMs: 60_000 });
+    const m = await runCli("bench", ["--scenario", join(tmp, "no-such.json"), "--bootstrap", "127.0.0.1:9"], {
+      timeoutMs: 60_000,
+    });
     expect(m.code).toBe(2);
-    expect(m.stderr).toMatch(/^error: no scenario ".*no-such\.json": not a built-in \(last-unit, .*\) and no such file/);
+    expect(m.stderr).toMatch(
+      /^error: no scenario ".*no-such\.json": not a built-in \(last-unit, .*\) and no such file/,
+    );
   });
 });
 
@@ -103,16 +126,31 @@ describe("flags", () => {
     [["--frobnicate"], /unknown option '--frobnicate'/],
     [["--seed", "abc"], /--seed: a non-negative integer/],
     [["--brokers", "2"], /--brokers: 1 or 3/],
-    [["--brokers", "3", "--bootstrap", "127.0.0.1:9"], /--brokers is for the embedded cluster; it conflicts with --bootstrap/],
-    [["--kafka-version", "4.1.1", "--bootstrap", "127.0.0.1:9"], /--kafka-version is for the embedded cluster; it conflicts with --bootstrap/],
+    [
+      ["--brokers", "3", "--bootstrap", "127.0.0.1:9"],
+      /--brokers is for the embedded cluster; it conflicts with --bootstrap/,
+    ],
+    [
+      ["--kafka-version", "4.1.1", "--bootstrap", "127.0.0.1:9"],
+      /--kafka-version is for the embedded cluster; it conflicts with --bootstrap/,
+    ],
     [["--ssl"], /--ssl needs --bootstrap/],
     [["--sasl-username", "u"], /--sasl-username needs --bootstrap/],
     [["--bootstrap", "127.0.0.1:9", "--sasl-mechanism", "plain"], /--sasl-mechanism and --sasl-username go together/],
     [["--bootstrap", "localhost"], /--bootstrap: expected host:port/],
     [["--set", "nope.x=1", "--sut", "naive"], /--set nope\.x=1: SUT "nope" is not in this run/],
-    [["--set", "naive.x=1", "--sut", "naive"], /--set naive\.x=1: naive has no setting "x"; declared: batch_size \(an integer >= 1\)/],
-    [["--set", "naive.batch_size=0", "--sut", "naive"], /--set naive\.batch_size=0: naive\.batch_size must be an integer >= 1, got "0"/],
-    [["--set", "saga.payment_failure_rate=2", "--sut", "saga"], /saga\.payment_failure_rate must be a number in \[0, 1\], got "2"/],
+    [
+      ["--set", "naive.x=1", "--sut", "naive"],
+      /--set naive\.x=1: naive has no setting "x"; declared: batch_size \(an integer >= 1\)/,
+    ],
+    [
+      ["--set", "naive.batch_size=0", "--sut", "naive"],
+      /--set naive\.batch_size=0: naive\.batch_size must be an integer >= 1, got "0"/,
+    ],
+    [
+      ["--set", "saga.payment_failure_rate=2", "--sut", "saga"],
+      /saga\.payment_failure_rate must be a number in \[0, 1\], got "2"/,
+    ],
     [["--instances", "0"], /--instances: 1 to 16/],
     [["--driver", "ftp"], /--driver: kafka or http/],
     [["--run-id", "a.b"], /--run-id: letters, digits, '_' and '-' \(no '\.'\)/],
@@ -134,7 +172,9 @@ describe("flags", () => {
     const c = await runCli("check", [tmp, "--bootstrap", "127.0.0.1:9", "--sasl-username", "u"], { timeoutMs: 60_000 });
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/^error: --sasl-mechanism and --sasl-username go together\nusage: npm run check -- /);
-    const k = await runCli("clean", ["--bootstrap", "127.0.0.1:9", "--run", "x", "--older-than", "1d"], { timeoutMs: 60_000 });
+    const k = await runCli("clean", ["--bootstrap", "127.0.0.1:9", "--run", "x", "--older-than", "1d"], {
+      timeoutMs: 60_000,
+    });
     expect(k.code).toBe(2);
     expect(k.stderr).toMatch(/^error: give exactly one of --older-than and --run\nusage: npm run clean -- /);
   }, 300_000);
@@ -151,14 +191,32 @@ describe("unreachable or wrong bootstrap", () => {
   it("nothing listening, a silent port, an HTTP port, TLS to a plaintext port: exit 2 within 30 s, a hint naming the cause", async () => {
     const closed = await freePort();
     const cases: [string, string[], RegExp][] = [
-      ["nothing listening", ["--bootstrap", `127.0.0.1:${closed}`], new RegExp(`hint: nothing is listening at 127\\.0\\.0\\.1:${closed}`)],
-      ["open port, never answers", ["--bootstrap", `127.0.0.1:${silentPort}`], /did not answer as a Kafka broker[^]*hint: it may not be a Kafka port/],
-      ["open port, speaks HTTP", ["--bootstrap", `127.0.0.1:${httpPort}`], /did not answer as a Kafka broker[^]*hint: it may not be a Kafka port/],
-      ["TLS to a plaintext listener", ["--bootstrap", inject("bootstrap"), "--ssl", "--ssl-insecure"], /TLS handshake did not complete[^]*hint: the port does not speak TLS/],
+      [
+        "nothing listening",
+        ["--bootstrap", `127.0.0.1:${closed}`],
+        new RegExp(`hint: nothing is listening at 127\\.0\\.0\\.1:${closed}`),
+      ],
+      [
+        "open port, never answers",
+        ["--bootstrap", `127.0.0.1:${silentPort}`],
+        /did not answer as a Kafka broker[^]*hint: it may not be a Kafka port/,
+      ],
+      [
+        "open port, speaks HTTP",
+        ["--bootstrap", `127.0.0.1:${httpPort}`],
+        /did not answer as a Kafka broker[^]*hint: it may not be a Kafka port/,
+      ],
+      [
+        "TLS to a plaintext listener",
+        ["--bootstrap", inject("bootstrap"), "--ssl", "--ssl-insecure"],
+        /TLS handshake did not complete[^]*hint: the port does not speak TLS/,
+      ],
     ];
     for (const [what, args, hint] of cases) {
       const out = join(tmp, `unreachable-${closed}-${what.replace(/\W+/g, "-")}`);
-      const r = await runCli("bench", [...args, "--sut", "naive", "--out", out, "--no-progress"], { timeoutMs: 60_000 });
+      const r = await runCli("bench", [...args, "--sut", "naive", "--out", out, "--no-progress"], {
+        timeoutMs: 60_000,
+      });
       console.log(`${what}: exit ${r.code} after ${r.ms} ms: ${r.stderr.trim().split("\n").slice(-2).join(" / ")}`);
       expect(r.code, what).toBe(2);
       expect(r.stderr, what).toMatch(hint);
@@ -173,13 +231,36 @@ describe("a SUT that will not start", () => {
   it("its last output is shown, it is unknown, and the other SUT still runs and is judged", async () => {
     const fixture = join(ROOT, "test", "fixtures", "failing-sut");
     const scenario = join(tmp, "tiny.json");
-    writeFileSync(scenario, JSON.stringify({
-      name: "tiny", products: { count: 5, initialStock: 1 }, demand: { ordersPerProduct: 2 },
-      timing: { kind: "burst", windowMs: 100 }, kafka: { partitions: 2 }, drainTimeoutMs: 20_000,
-    }));
+    writeFileSync(
+      scenario,
+      JSON.stringify({
+        name: "tiny",
+        products: { count: 5, initialStock: 1 },
+        demand: { ordersPerProduct: 2 },
+        timing: { kind: "burst", windowMs: 100 },
+        kafka: { partitions: 2 },
+        drainTimeoutMs: 20_000,
+      }),
+    );
     const out = join(tmp, "failing-then-naive");
     mkdirSync(tmp, { recursive: true });
-    const r = await runCli("bench", ["--bootstrap", inject("bootstrap"), "--sut", `${fixture},naive`, "--scenario", scenario, "--instances", "1", "--out", out, "--no-progress"], { timeoutMs: 150_000 });
+    const r = await runCli(
+      "bench",
+      [
+        "--bootstrap",
+        inject("bootstrap"),
+        "--sut",
+        `${fixture},naive`,
+        "--scenario",
+        scenario,
+        "--instances",
+        "1",
+        "--out",
+        out,
+        "--no-progress",
+      ],
+      { timeoutMs: 150_000 },
+    );
     expect(r.code, r.stderr).toBe(2);
     // Both lines the instance printed (stdout and stderr) reach the terminal.
     expect(r.stderr).toContain("failing instance 0: reading config");

@@ -15,10 +15,17 @@ afterAll(stopLiveClis);
 
 // 20 orders/s for 30 s: the load is surely still running when the signal comes.
 const scenario = join(tmp, "steady-small.json");
-writeFileSync(scenario, JSON.stringify({
-  name: "steady-small", products: { count: 20, initialStock: 5 }, demand: {},
-  timing: { kind: "rate", ratePerSec: 20, durationMs: 30_000 }, kafka: { partitions: 2 }, drainTimeoutMs: 20_000,
-}));
+writeFileSync(
+  scenario,
+  JSON.stringify({
+    name: "steady-small",
+    products: { count: 20, initialStock: 5 },
+    demand: {},
+    timing: { kind: "rate", ratePerSec: 20, durationMs: 30_000 },
+    kafka: { partitions: 2 },
+    drainTimeoutMs: 20_000,
+  }),
+);
 
 function historyLines(file: string): { lines: Record<string, unknown>[]; torn: number } {
   const lines: Record<string, unknown>[] = [];
@@ -41,14 +48,31 @@ describe("the harness interrupted or killed mid-run", () => {
         const out = join(tmp, runId);
         const hist = join(out, "history.ndjson");
         let seen: { pid: number; what: string }[] = [];
-        const args = ["--sut", "naive", "--instances", "1", "--scenario", scenario, "--run-id", runId, "--out", out, "--no-progress"];
+        const args = [
+          "--sut",
+          "naive",
+          "--instances",
+          "1",
+          "--scenario",
+          scenario,
+          "--run-id",
+          runId,
+          "--out",
+          out,
+          "--no-progress",
+        ];
         if (cluster === "external") args.push("--bootstrap", inject("bootstrap"));
         const r = await runCli("bench", args, {
           timeoutMs: 150_000,
           onStart: (child) => {
             void (async () => {
               // Mid-load: some orders acknowledged (on disk), more to come.
-              await until("30 acknowledged orders in the history", () => existsSync(hist) && (readFileSync(hist, "utf8").match(/"type":"ack"/g)?.length ?? 0) >= 30, 120_000, 100);
+              await until(
+                "30 acknowledged orders in the history",
+                () => existsSync(hist) && (readFileSync(hist, "utf8").match(/"type":"ack"/g)?.length ?? 0) >= 30,
+                120_000,
+                100,
+              );
               seen = runProcesses(runId, child.pid);
               child.kill(signal);
             })().catch(() => child.kill("SIGINT"));
@@ -62,7 +86,9 @@ describe("the harness interrupted or killed mid-run", () => {
         }
         // Before the signal the scan saw the run's processes: the SUT instance (and the broker JVM).
         expect(seen.filter((p) => p.what.startsWith("SUT")).length, JSON.stringify(seen)).toBe(1);
-        expect(seen.filter((p) => p.what.startsWith("JVM")).length, JSON.stringify(seen)).toBe(cluster === "embedded" ? 1 : 0);
+        expect(seen.filter((p) => p.what.startsWith("JVM")).length, JSON.stringify(seen)).toBe(
+          cluster === "embedded" ? 1 : 0,
+        );
         // After it, none (a SIGKILLed harness is cleaned up by its watchdog, within a second or so).
         await until("no process of the run left", () => runProcesses(runId, r.pid).length === 0, 20_000, 200);
 
@@ -80,15 +106,21 @@ describe("the harness interrupted or killed mid-run", () => {
             // five acknowledged orders, as if they had never reached the disk. They did reach Kafka (and the
             // SUT may have decided them): check must find them there, not call their decisions phantoms.
             const lost = new Set([...acked].slice(-5));
-            const kept = readFileSync(hist, "utf8").split("\n").filter((l) => !lost.has(/"orderId":"([^"]+)"/.exec(l)?.[1] ?? "") || !/"type":"(sent|ack)"/.test(l));
+            const kept = readFileSync(hist, "utf8")
+              .split("\n")
+              .filter((l) => !lost.has(/"orderId":"([^"]+)"/.exec(l)?.[1] ?? "") || !/"type":"(sent|ack)"/.test(l));
             writeFileSync(hist, kept.join("\n"));
           }
-          const c = await runCli("check", [out, "--bootstrap", inject("bootstrap"), "--no-progress"], { timeoutMs: 120_000 });
+          const c = await runCli("check", [out, "--bootstrap", inject("bootstrap"), "--no-progress"], {
+            timeoutMs: 120_000,
+          });
           expect([0, 1, 2], c.stderr).toContain(c.code);
           const checked = resultSchema.parse(JSON.parse(readFileSync(join(out, "check.json"), "utf8")));
           expect(c.code).toBe(exitCodeFor(checked.verdict));
           const s = checked.suts[0]!;
-          console.log(`${signal}: check exit ${c.code}, verdict ${s.verdict} (${s.verdictReason ?? ""}); sent ${s.orders.sent}, acked ${s.orders.acked}, send outcome unknown ${s.orders.unknown}, decided ${s.orders.decided}, lost ${s.violations.lost!.count}, oversell ${s.violations.oversell!.count}`);
+          console.log(
+            `${signal}: check exit ${c.code}, verdict ${s.verdict} (${s.verdictReason ?? ""}); sent ${s.orders.sent}, acked ${s.orders.acked}, send outcome unknown ${s.orders.unknown}, decided ${s.orders.decided}, lost ${s.violations.lost!.count}, oversell ${s.violations.oversell!.count}`,
+          );
           expect(s.name).toBe("naive");
           // What the history says reached the broker, with the decisions the SUT committed before it died.
           expect(s.orders.acked + s.orders.unknown!).toBeGreaterThanOrEqual(acked.size);

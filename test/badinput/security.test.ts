@@ -14,12 +14,19 @@ import { listSuts, loadManifest } from "../../harness/sut/manifest.ts";
 import { runCli, runProcesses, stopLiveClis, type CliRun } from "./support.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "oversell-sasl-"));
-const user = { username: `carol-${randomBytes(2).toString("hex")}`, password: `pw-${randomBytes(9).toString("base64url")}` };
+const user = {
+  username: `carol-${randomBytes(2).toString("hex")}`,
+  password: `pw-${randomBytes(9).toString("base64url")}`,
+};
 const PLAIN_PASSWORD = "oversell-secret";
 let cluster: EmbeddedCluster;
 
 beforeAll(async () => {
-  cluster = await EmbeddedCluster.start({ brokers: 1, scramUsers: [user], logFile: join(tmp, "sasl-broker-kafka.log") });
+  cluster = await EmbeddedCluster.start({
+    brokers: 1,
+    scramUsers: [user],
+    logFile: join(tmp, "sasl-broker-kafka.log"),
+  });
 });
 afterAll(async () => {
   stopLiveClis();
@@ -28,10 +35,18 @@ afterAll(async () => {
 
 const scenario = join(tmp, "sasl-small.json");
 // Small, with a few of every mixed-in kind so the SUTs' error paths also run over SASL.
-writeFileSync(scenario, JSON.stringify({
-  name: "sasl-small", products: { count: 8, initialStock: 1 }, demand: { ordersPerProduct: 3 },
-  timing: { kind: "burst", windowMs: 200 }, invalid: { rate: 0.4 }, kafka: { partitions: 2 }, drainTimeoutMs: 40_000,
-}));
+writeFileSync(
+  scenario,
+  JSON.stringify({
+    name: "sasl-small",
+    products: { count: 8, initialStock: 1 },
+    demand: { ordersPerProduct: 3 },
+    timing: { kind: "burst", windowMs: 200 },
+    invalid: { rate: 0.4 },
+    kafka: { partitions: 2 },
+    drainTimeoutMs: 40_000,
+  }),
+);
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -54,8 +69,32 @@ describe("SASL to an external cluster", () => {
     const out = join(tmp, "run-scram");
     const runId = `sasl-${Date.now().toString(36)}`;
     const env = { OVERSELL_SASL_PASSWORD: user.password };
-    const sasl = ["--bootstrap", cluster.saslBrokers().join(","), "--sasl-mechanism", "scram-sha-512", "--sasl-username", user.username];
-    const r = await runCli("bench", [...sasl, "--sut", suts.join(","), "--instances", "1", "--scenario", scenario, "--run-id", runId, "--out", out, "--no-progress"], { timeoutMs: 280_000, env });
+    const sasl = [
+      "--bootstrap",
+      cluster.saslBrokers().join(","),
+      "--sasl-mechanism",
+      "scram-sha-512",
+      "--sasl-username",
+      user.username,
+    ];
+    const r = await runCli(
+      "bench",
+      [
+        ...sasl,
+        "--sut",
+        suts.join(","),
+        "--instances",
+        "1",
+        "--scenario",
+        scenario,
+        "--run-id",
+        runId,
+        "--out",
+        out,
+        "--no-progress",
+      ],
+      { timeoutMs: 280_000, env },
+    );
     console.log(`bench over SCRAM-SHA-512: exit ${r.code} in ${(r.ms / 1000).toFixed(1)} s\n${r.stdout}`);
     expect(r.stderr).toContain(`Kafka: ${cluster.saslBrokers().join(",")} sasl=scram-sha-512 user=${user.username}`);
     const result = resultSchema.parse(JSON.parse(readFileSync(join(out, "result.json"), "utf8")));
@@ -74,17 +113,40 @@ describe("SASL to an external cluster", () => {
     const c = await runCli("check", [out, ...sasl, "--no-progress"], { timeoutMs: 120_000, env });
     expect(c.code, c.stderr).toBe(r.code);
     const again = resultSchema.parse(JSON.parse(readFileSync(join(out, "check.json"), "utf8")));
-    expect(again.suts.map((s) => [s.name, s.verdict, s.orders.decided])).toEqual(result.suts.map((s) => [s.name, s.verdict, s.orders.decided]));
+    expect(again.suts.map((s) => [s.name, s.verdict, s.orders.decided])).toEqual(
+      result.suts.map((s) => [s.name, s.verdict, s.orders.decided]),
+    );
 
     const files = expectNoSecret(user.password, out, r, c);
     expect(files.some((f) => f.endsWith(".log") && f.includes("kafka-streams-instance-0"))).toBe(true);
-    expect(files.map((f) => f.slice(out.length + 1))).toEqual(expect.arrayContaining(["result.json", "history.ndjson", "report.html", "junit.xml", "check.json"]));
+    expect(files.map((f) => f.slice(out.length + 1))).toEqual(
+      expect.arrayContaining(["result.json", "history.ndjson", "report.html", "junit.xml", "check.json"]),
+    );
   }, 300_000);
 
   it("plain: keyed-transactional (transactions) over PLAIN; no password anywhere", async () => {
     const out = join(tmp, "run-plain");
-    const r = await runCli("bench", ["--bootstrap", cluster.saslBrokers().join(","), "--sasl-mechanism", "PLAIN", "--sasl-username", "oversell",
-      "--sut", "keyed-transactional", "--instances", "1", "--scenario", scenario, "--out", out, "--no-progress"], { timeoutMs: 150_000, env: { OVERSELL_SASL_PASSWORD: PLAIN_PASSWORD } });
+    const r = await runCli(
+      "bench",
+      [
+        "--bootstrap",
+        cluster.saslBrokers().join(","),
+        "--sasl-mechanism",
+        "PLAIN",
+        "--sasl-username",
+        "oversell",
+        "--sut",
+        "keyed-transactional",
+        "--instances",
+        "1",
+        "--scenario",
+        scenario,
+        "--out",
+        out,
+        "--no-progress",
+      ],
+      { timeoutMs: 150_000, env: { OVERSELL_SASL_PASSWORD: PLAIN_PASSWORD } },
+    );
     expect(r.code, r.stderr).toBe(0);
     const result = resultSchema.parse(JSON.parse(readFileSync(join(out, "result.json"), "utf8")));
     expect(result.suts[0]).toMatchObject({ name: "keyed-transactional", verdict: "pass" });
@@ -101,15 +163,33 @@ describe("SASL to an external cluster", () => {
     ];
     for (const [what, flags] of cases) {
       const out = join(tmp, `wrong-${what.replace(/\W+/g, "-")}`);
-      const r = await runCli("bench", ["--bootstrap", cluster.saslBrokers().join(","), ...flags, "--sut", "naive", "--out", out, "--no-progress"], { timeoutMs: 60_000, env: { OVERSELL_SASL_PASSWORD: wrong } });
+      const r = await runCli(
+        "bench",
+        ["--bootstrap", cluster.saslBrokers().join(","), ...flags, "--sut", "naive", "--out", out, "--no-progress"],
+        { timeoutMs: 60_000, env: { OVERSELL_SASL_PASSWORD: wrong } },
+      );
       console.log(`${what}: exit ${r.code} after ${r.ms} ms: ${r.stderr.trim().split("\n").slice(-2).join(" / ")}`);
       expect(r.code, what).toBe(2);
-      expect(r.stderr, what).toMatch(/the broker refused the credentials[^]*hint: authentication with .* failed: check the username and OVERSELL_SASL_PASSWORD/);
+      expect(r.stderr, what).toMatch(
+        /the broker refused the credentials[^]*hint: authentication with .* failed: check the username and OVERSELL_SASL_PASSWORD/,
+      );
       expect(r.ms, what).toBeLessThan(30_000);
       expectNoSecret(wrong, out, r);
     }
     // No credentials at all on a SASL listener: the hint points at SASL.
-    const none = await runCli("bench", ["--bootstrap", cluster.saslBrokers().join(","), "--sut", "naive", "--out", join(tmp, "no-sasl"), "--no-progress"], { timeoutMs: 60_000 });
+    const none = await runCli(
+      "bench",
+      [
+        "--bootstrap",
+        cluster.saslBrokers().join(","),
+        "--sut",
+        "naive",
+        "--out",
+        join(tmp, "no-sasl"),
+        "--no-progress",
+      ],
+      { timeoutMs: 60_000 },
+    );
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/hint: .*SASL \(--sasl-mechanism\)/);
   }, 200_000);

@@ -30,9 +30,12 @@ export function runProcesses(runId: string, benchPid?: number): { pid: number; w
     if (!stat || stat.slice(stat.lastIndexOf(")") + 2).startsWith("Z")) continue; // gone or a zombie
     const environ = readProc(pid, "environ").split("\0");
     const cmdline = readProc(pid, "cmdline").split("\0").join(" ");
-    if (environ.some((e) => e.startsWith(`OVERSELL_NS=oversell.${runId}.`))) out.push({ pid: Number(pid), what: `SUT ${cmdline.slice(0, 120)}` });
-    else if (benchPid && cmdline.includes(`oversell-kafka-${benchPid}-`)) out.push({ pid: Number(pid), what: `JVM ${cmdline.slice(0, 120)}` });
-    else if (benchPid && cmdline.includes(`watchdog.mjs ${benchPid} `)) out.push({ pid: Number(pid), what: "watchdog" });
+    if (environ.some((e) => e.startsWith(`OVERSELL_NS=oversell.${runId}.`)))
+      out.push({ pid: Number(pid), what: `SUT ${cmdline.slice(0, 120)}` });
+    else if (benchPid && cmdline.includes(`oversell-kafka-${benchPid}-`))
+      out.push({ pid: Number(pid), what: `JVM ${cmdline.slice(0, 120)}` });
+    else if (benchPid && cmdline.includes(`watchdog.mjs ${benchPid} `))
+      out.push({ pid: Number(pid), what: "watchdog" });
   }
   return out;
 }
@@ -46,11 +49,22 @@ export interface KindOutcome {
 }
 
 /** What each kind of order got from one SUT: decisions read back (read_committed) for the history's sent orders. */
-export async function outcomesByKind(connection: Connection, runDir: string, sut: string, confirms: boolean): Promise<KindOutcome[]> {
+export async function outcomesByKind(
+  connection: Connection,
+  runDir: string,
+  sut: string,
+  confirms: boolean,
+): Promise<KindOutcome[]> {
   const { events } = readHistory(join(runDir, "history.ndjson"));
   const h = sutHistory(events, sut)!;
   const sent = events.filter((e): e is SentEvent => e.type === "sent" && e.sut === sut);
-  const res = await collectDecisions({ connection, ns: h.start.ns, confirms, orders: h.orders, deadlineMs: Date.now() + 20_000 });
+  const res = await collectDecisions({
+    connection,
+    ns: h.start.ns,
+    confirms,
+    orders: h.orders,
+    deadlineMs: Date.now() + 20_000,
+  });
   const byOrder = new Map<string, string[]>();
   for (const d of res.decisions) {
     const e = d.event;

@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Producer } from "kafkajs";
 import { encode, type Decision } from "../../systems-under-test/contract/events.ts";
 import { topicsFor } from "../../systems-under-test/contract/topics.ts";
-import { collectDecisions, findOrdersInTopic, startDecisionWatch, type SentOrder } from "../../harness/checker/index.ts";
+import {
+  collectDecisions,
+  findOrdersInTopic,
+  startDecisionWatch,
+  type SentOrder,
+} from "../../harness/checker/index.ts";
 import { EmbeddedCluster } from "../../harness/cluster/embedded.ts";
 import { createTopics, testConnection, testKafka, uniqueNs } from "../support/kafka.ts";
 
@@ -14,10 +19,28 @@ afterAll(async () => {
 });
 
 const T0 = Date.now();
-const sent = (orderId: string, status: SentOrder["status"] = "acked"): SentOrder =>
-  ({ orderId, productId: "p", quantity: 1, valid: true, intendedAtMs: T0, sentAtMs: T0, ackAtMs: T0 + 1, status });
-const decision = (type: Decision["type"], orderId: string, extra: object = {}) =>
-  ({ key: orderId, value: encode({ type, orderId, productId: "p", quantity: 1, instance: "t", ...(type === "OrderRejected" ? { reason: "OUT_OF_STOCK" } : {}), ...extra }) });
+const sent = (orderId: string, status: SentOrder["status"] = "acked"): SentOrder => ({
+  orderId,
+  productId: "p",
+  quantity: 1,
+  valid: true,
+  intendedAtMs: T0,
+  sentAtMs: T0,
+  ackAtMs: T0 + 1,
+  status,
+});
+const decision = (type: Decision["type"], orderId: string, extra: object = {}) => ({
+  key: orderId,
+  value: encode({
+    type,
+    orderId,
+    productId: "p",
+    quantity: 1,
+    instance: "t",
+    ...(type === "OrderRejected" ? { reason: "OUT_OF_STOCK" } : {}),
+    ...extra,
+  }),
+});
 
 async function txProducer(id: string): Promise<Producer> {
   const p = kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
@@ -61,17 +84,29 @@ describe("collectDecisions", () => {
     const progress: [number, number][] = [];
     const before = Date.now();
     const r = await collectDecisions({
-      connection: testConnection(), ns, orders, confirms: false, deadlineMs: Date.now() + 60_000, quietMs: 500,
+      connection: testConnection(),
+      ns,
+      orders,
+      confirms: false,
+      deadlineMs: Date.now() + 60_000,
+      quietMs: 500,
       onProgress: (d, e) => progress.push([d, e]),
     });
     expect(r.drainComplete).toBe(true);
     expect(r.undecided).toEqual([]);
-    expect(r.decisions.map((d) => `${d.event.type}:${d.event.orderId}`).sort()).toEqual(["OrderRejected:b", "OrderRejected:c", "OrderReserved:a"]);
+    expect(r.decisions.map((d) => `${d.event.type}:${d.event.orderId}`).sort()).toEqual([
+      "OrderRejected:b",
+      "OrderRejected:c",
+      "OrderReserved:a",
+    ]);
     for (const d of r.decisions) {
       expect(d.seenAtMs).toBeGreaterThanOrEqual(before);
       expect(d.recordTimestampMs).toBeGreaterThan(0);
     }
-    expect(r.abortedDecisions.map((d) => `${d.type}:${d.orderId}`).sort()).toEqual(["OrderReserved:b", "OrderReserved:c"]);
+    expect(r.abortedDecisions.map((d) => `${d.type}:${d.orderId}`).sort()).toEqual([
+      "OrderReserved:b",
+      "OrderReserved:c",
+    ]);
     expect(r.malformedDecisions).toHaveLength(1);
     expect(r.malformedDecisions[0]!.reason).toMatch(/not JSON/);
     expect(r.drainEndedAtMs).toBeGreaterThanOrEqual(before);
@@ -85,8 +120,12 @@ describe("collectDecisions", () => {
     await inFlight.send({ topic, messages: [decision("OrderReserved", "e")] });
     try {
       const r = await collectDecisions({
-        connection: testConnection(), ns, orders: [sent("a"), sent("b"), sent("c"), sent("e")], confirms: false,
-        deadlineMs: Date.now() + 8_000, quietMs: 300,
+        connection: testConnection(),
+        ns,
+        orders: [sent("a"), sent("b"), sent("c"), sent("e")],
+        confirms: false,
+        deadlineMs: Date.now() + 8_000,
+        quietMs: 300,
       });
       expect(r.drainComplete).toBe(false);
       expect(r.undecided).toEqual(["e"]);
@@ -103,7 +142,8 @@ describe("collectDecisions", () => {
     const topic = topicsFor(ns3).decisions;
     const [pa, pb, pc] = await Promise.all(["a", "b", "c"].map((x) => txProducer(`${ns3}.tx-${x}`)));
     // One key, so one partition: A starts first, B second, B aborts first (the broker lists B before A).
-    const ta = await pa!.transaction(), tb = await pb!.transaction();
+    const ta = await pa!.transaction(),
+      tb = await pb!.transaction();
     await ta.send({ topic, messages: [decision("OrderReserved", "k", { instance: "A1" })] });
     await tb.send({ topic, messages: [decision("OrderReserved", "k", { instance: "B1" })] });
     await ta.send({ topic, messages: [decision("OrderReserved", "k", { instance: "A2" })] });
@@ -112,7 +152,14 @@ describe("collectDecisions", () => {
     const tc = await pc!.transaction();
     await tc.send({ topic, messages: [decision("OrderRejected", "k", { instance: "C" })] });
     await tc.commit();
-    const r = await collectDecisions({ connection: testConnection(), ns: ns3, orders: [sent("k")], confirms: false, deadlineMs: Date.now() + 60_000, quietMs: 500 });
+    const r = await collectDecisions({
+      connection: testConnection(),
+      ns: ns3,
+      orders: [sent("k")],
+      confirms: false,
+      deadlineMs: Date.now() + 60_000,
+      quietMs: 500,
+    });
     expect(r.decisions.map((d) => d.event.instance)).toEqual(["C"]);
     expect(r.abortedDecisions.map((d) => d.instance).sort()).toEqual(["A1", "A2", "B1"]);
   });
@@ -122,9 +169,19 @@ describe("collectDecisions", () => {
     const topic = topicsFor(ns2).decisions;
     const p = await txProducer(`${ns2}.tx`);
     const t1 = await p.transaction();
-    await t1.send({ topic, messages: [decision("OrderReserved", "a"), decision("OrderReserved", "b"), decision("OrderConfirmed", "b")] });
+    await t1.send({
+      topic,
+      messages: [decision("OrderReserved", "a"), decision("OrderReserved", "b"), decision("OrderConfirmed", "b")],
+    });
     await t1.commit();
-    const short = await collectDecisions({ connection: testConnection(), ns: ns2, orders: [sent("a"), sent("b")], confirms: true, deadlineMs: Date.now() + 6_000, quietMs: 300 });
+    const short = await collectDecisions({
+      connection: testConnection(),
+      ns: ns2,
+      orders: [sent("a"), sent("b")],
+      confirms: true,
+      deadlineMs: Date.now() + 6_000,
+      quietMs: 300,
+    });
     expect(short.drainComplete).toBe(false);
     expect(short.undecided).toEqual(["a"]);
     expect(short.decisions).toHaveLength(3);
@@ -132,7 +189,14 @@ describe("collectDecisions", () => {
     const t2 = await p.transaction();
     await t2.send({ topic, messages: [decision("ReservationExpired", "a")] });
     await t2.commit();
-    const full = await collectDecisions({ connection: testConnection(), ns: ns2, orders: [sent("a"), sent("b")], confirms: true, deadlineMs: Date.now() + 60_000, quietMs: 300 });
+    const full = await collectDecisions({
+      connection: testConnection(),
+      ns: ns2,
+      orders: [sent("a"), sent("b")],
+      confirms: true,
+      deadlineMs: Date.now() + 60_000,
+      quietMs: 300,
+    });
     expect(full.drainComplete).toBe(true);
     expect(full.decisions).toHaveLength(4);
     expect(full.abortedDecisions).toEqual([]);
@@ -148,7 +212,10 @@ describe("startDecisionWatch", () => {
       const p = await txProducer(`${ns}.tx`);
       const writtenAt = Date.now();
       const t = await p.transaction();
-      await t.send({ topic: topicsFor(ns).decisions, messages: [decision("OrderReserved", "w1"), decision("OrderRejected", "w2")] });
+      await t.send({
+        topic: topicsFor(ns).decisions,
+        messages: [decision("OrderReserved", "w1"), decision("OrderRejected", "w2")],
+      });
       await t.commit();
       const deadline = Date.now() + 30_000;
       while (watch.seen() < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
@@ -173,11 +240,32 @@ describe("findOrdersInTopic", () => {
     open.push(p);
     await p.connect();
     await p.send({
-      topic: topicsFor(ns).orders, acks: -1,
+      topic: topicsFor(ns).orders,
+      acks: -1,
       messages: [
-        { key: "o1", value: encode({ type: "OrderPlaced", orderId: "o1", productId: "p", quantity: 1, customerId: "c", sentAtMs: T0 }) },
+        {
+          key: "o1",
+          value: encode({
+            type: "OrderPlaced",
+            orderId: "o1",
+            productId: "p",
+            quantity: 1,
+            customerId: "c",
+            sentAtMs: T0,
+          }),
+        },
         { key: "o2", value: "{broken" },
-        { key: "o3", value: encode({ type: "OrderPlaced", orderId: "o3", productId: "p", quantity: 1, customerId: "c", sentAtMs: T0 }) },
+        {
+          key: "o3",
+          value: encode({
+            type: "OrderPlaced",
+            orderId: "o3",
+            productId: "p",
+            quantity: 1,
+            customerId: "c",
+            sentAtMs: T0,
+          }),
+        },
       ],
     });
     const found = await findOrdersInTopic(testConnection(), ns, ["o1", "o2", "missing"], 60_000);
@@ -190,7 +278,14 @@ describe("collectDecisions when Kafka is not there (yet)", () => {
   it("keeps retrying until the decisions topic exists", async () => {
     const ns = uniqueNs("late-topic");
     const t = topicsFor(ns);
-    const collecting = collectDecisions({ connection: testConnection(), ns, orders: [sent("l1")], confirms: false, deadlineMs: Date.now() + 60_000, quietMs: 300 });
+    const collecting = collectDecisions({
+      connection: testConnection(),
+      ns,
+      orders: [sent("l1")],
+      confirms: false,
+      deadlineMs: Date.now() + 60_000,
+      quietMs: 300,
+    });
     await new Promise((r) => setTimeout(r, 2_000)); // let the reader fail on the missing topic at least once
     await createTopics(testConnection(), [t.decisions], 1);
     const p = await txProducer(`${ns}.tx`);
@@ -203,7 +298,13 @@ describe("collectDecisions when Kafka is not there (yet)", () => {
   });
 
   it("returns at the deadline, incomplete, when no broker answers", { timeout: 30_000 }, async () => {
-    const r = await collectDecisions({ connection: { brokers: ["127.0.0.1:1"] }, ns: uniqueNs("nobroker"), orders: [sent("n1")], confirms: false, deadlineMs: Date.now() + 3_000 });
+    const r = await collectDecisions({
+      connection: { brokers: ["127.0.0.1:1"] },
+      ns: uniqueNs("nobroker"),
+      orders: [sent("n1")],
+      confirms: false,
+      deadlineMs: Date.now() + 3_000,
+    });
     expect(r.drainComplete).toBe(false);
     expect(r.undecided).toEqual(["n1"]);
     expect(r.decisions).toEqual([]);
@@ -229,7 +330,11 @@ describe("startDecisionWatch across a broker restart", () => {
       expect(await watch.waitReady(60_000)).toBe(true);
       const before = own.producer({ idempotent: true });
       await before.connect();
-      await before.send({ topic, acks: -1, messages: [decision("OrderReserved", "r1"), decision("OrderRejected", "r2")] });
+      await before.send({
+        topic,
+        acks: -1,
+        messages: [decision("OrderReserved", "r1"), decision("OrderRejected", "r2")],
+      });
       await before.disconnect();
       await cluster.restartNode(1);
       const after = own.producer({ idempotent: true });

@@ -5,7 +5,14 @@
 import type { DecisionType } from "../../systems-under-test/contract/events.ts";
 import type { SutResult } from "../../harness/report/result-schema.ts";
 import { LatencyRecorder, nearestRank, type Percentiles } from "../../harness/checker/latency.ts";
-import { ALL_CHECKS, type CheckInput, type CheckName, type ObservedDecision, type SentOrder, type Violation } from "../../harness/checker/types.ts";
+import {
+  ALL_CHECKS,
+  type CheckInput,
+  type CheckName,
+  type ObservedDecision,
+  type SentOrder,
+  type Violation,
+} from "../../harness/checker/types.ts";
 
 export const MAX_EXAMPLES = 10;
 export const MAX_PRODUCTS = 500;
@@ -74,7 +81,16 @@ function viewOrders(orders: SentOrder[]): Map<string, OrderView> {
   for (const o of orders) {
     let v = views.get(o.orderId);
     if (!v) {
-      v = { orderId: o.orderId, first: o, entries: [], intendedAtMs: o.intendedAtMs, valid: o.valid, sent: false, mustDecide: false, status: o.status };
+      v = {
+        orderId: o.orderId,
+        first: o,
+        entries: [],
+        intendedAtMs: o.intendedAtMs,
+        valid: o.valid,
+        sent: false,
+        mustDecide: false,
+        status: o.status,
+      };
       views.set(o.orderId, v);
     } else if (v.first.duplicateSend && !o.duplicateSend) {
       // The original send is the reference, whatever order the history lists them in.
@@ -100,7 +116,8 @@ function offsetOf(d: ObservedDecision): bigint {
 
 function byObservation(a: ObservedDecision, b: ObservedDecision): number {
   if (a.partition === b.partition) {
-    const x = offsetOf(a), y = offsetOf(b);
+    const x = offsetOf(a),
+      y = offsetOf(b);
     return x < y ? -1 : x > y ? 1 : 0;
   }
   return a.seenAtMs - b.seenAtMs || a.partition - b.partition;
@@ -110,7 +127,13 @@ function terminalTypes(confirms: boolean): ReadonlySet<DecisionType> {
   // confirms:false: OrderReserved is final; any other type is a decision too (a protocol breach shows as a conflict).
   return confirms
     ? new Set<DecisionType>(["OrderConfirmed", "OrderCancelled", "ReservationExpired", "OrderRejected"])
-    : new Set<DecisionType>(["OrderReserved", "OrderRejected", "OrderConfirmed", "OrderCancelled", "ReservationExpired"]);
+    : new Set<DecisionType>([
+        "OrderReserved",
+        "OrderRejected",
+        "OrderConfirmed",
+        "OrderCancelled",
+        "ReservationExpired",
+      ]);
 }
 
 function fateOf(decisions: ObservedDecision[], confirms: boolean, terminal: ReadonlySet<DecisionType>): OrderFate {
@@ -135,7 +158,8 @@ function fateOf(decisions: ObservedDecision[], confirms: boolean, terminal: Read
     sold = has("OrderConfirmed");
     held = has("OrderReserved") && !sold && !released;
     const ends = (["OrderConfirmed", "OrderCancelled", "ReservationExpired"] as const).filter(has);
-    if (has("OrderRejected") && (has("OrderReserved") || ends.length > 0)) conflict = `rejected and reserved/settled: ${seq()}`;
+    if (has("OrderRejected") && (has("OrderReserved") || ends.length > 0))
+      conflict = `rejected and reserved/settled: ${seq()}`;
     else if (ends.length > 1) conflict = `two outcomes: ${seq()}`;
   } else {
     // Confirmed reads as the same outcome as Reserved; Cancelled/Expired as a release a non-confirming SUT must not emit.
@@ -148,7 +172,10 @@ function fateOf(decisions: ObservedDecision[], confirms: boolean, terminal: Read
 }
 
 function emptyViolations(): Record<CheckName, Violation> {
-  return Object.fromEntries(ALL_CHECKS.map((c) => [c, { count: 0, examples: [] }])) as unknown as Record<CheckName, Violation>;
+  return Object.fromEntries(ALL_CHECKS.map((c) => [c, { count: 0, examples: [] }])) as unknown as Record<
+    CheckName,
+    Violation
+  >;
 }
 
 function flag(v: Violation, id: string, detail: string, events?: unknown[]): void {
@@ -178,11 +205,13 @@ export function evaluate(input: CheckInput): Evaluation {
   for (const [id, ds] of byOrder) fates.set(id, fateOf(ds, confirms, terminal));
 
   // Units per known product, from what the SUT said it reserved (its product and quantity).
-  const sold = new Map<string, number>(), held = new Map<string, number>();
+  const sold = new Map<string, number>(),
+    held = new Map<string, number>();
   const holders = new Map<string, string[]>();
   for (const [id, f] of fates) {
     if (!f.accept || !(f.sold || f.held)) continue;
-    const p = f.accept.event.productId, q = f.accept.event.quantity;
+    const p = f.accept.event.productId,
+      q = f.accept.event.quantity;
     if (!stock.has(p) || q <= 0) continue; // unknown products / nonsense quantities: invalid-accepted or phantom
     const into = f.sold ? sold : held;
     into.set(p, (into.get(p) ?? 0) + q);
@@ -191,27 +220,53 @@ export function evaluate(input: CheckInput): Evaluation {
     holders.set(p, hs);
   }
 
-  const products: Evaluation["products"] = [...stock].map(([productId, s]) => ({ productId, stock: s, sold: sold.get(productId) ?? 0, held: held.get(productId) ?? 0 }));
+  const products: Evaluation["products"] = [...stock].map(([productId, s]) => ({
+    productId,
+    stock: s,
+    sold: sold.get(productId) ?? 0,
+    held: held.get(productId) ?? 0,
+  }));
   const excess = (p: { stock: number; sold: number; held: number }) => p.sold + p.held - p.stock;
-  products.sort((a, b) => Math.max(0, excess(b)) - Math.max(0, excess(a)) || (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
+  products.sort(
+    (a, b) =>
+      Math.max(0, excess(b)) - Math.max(0, excess(a)) ||
+      (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0),
+  );
 
   // oversell
   for (const p of products) {
     if (excess(p) <= 0) continue;
     const hs = holders.get(p.productId) ?? [];
-    flag(violations.oversell, p.productId, `S(p)=${p.stock} but sold ${p.sold} + held ${p.held} = ${p.sold + p.held} (${excess(p)} over); orders: ${hs.slice(0, 20).join(", ")}${hs.length > 20 ? ` … +${hs.length - 20}` : ""}`);
+    flag(
+      violations.oversell,
+      p.productId,
+      `S(p)=${p.stock} but sold ${p.sold} + held ${p.held} = ${p.sold + p.held} (${excess(p)} over); orders: ${hs.slice(0, 20).join(", ")}${hs.length > 20 ? ` … +${hs.length - 20}` : ""}`,
+    );
   }
 
   for (const [id, f] of fates) {
     const view = views.get(id);
     // duplicate: any decision type twice (two reserves, two confirms, two rejections...)
     const twice = Object.entries(f.count).filter(([, n]) => (n ?? 0) > 1);
-    if (twice.length > 0) flag(violations.duplicate, id, `${twice.map(([t, n]) => `${n}× ${t}`).join(", ")}${view && view.entries.length > 1 ? ` (sent ${view.entries.length}×)` : ""}`, evidence(f.decisions));
+    if (twice.length > 0)
+      flag(
+        violations.duplicate,
+        id,
+        `${twice.map(([t, n]) => `${n}× ${t}`).join(", ")}${view && view.entries.length > 1 ? ` (sent ${view.entries.length}×)` : ""}`,
+        evidence(f.decisions),
+      );
     if (f.conflict) flag(violations.conflict, id, f.conflict, evidence(f.decisions));
 
     // phantom: never sent, or not the order that was sent
     if (!view || !view.sent) {
-      flag(violations.phantom, id, view ? "decision for an order the harness never sent (status unsent)" : "decision for an orderId the harness never sent", evidence(f.decisions));
+      flag(
+        violations.phantom,
+        id,
+        view
+          ? "decision for an order the harness never sent (status unsent)"
+          : "decision for an orderId the harness never sent",
+        evidence(f.decisions),
+      );
     } else {
       const o = view.first;
       const bad = f.decisions.find((d) => {
@@ -220,27 +275,53 @@ export function evaluate(input: CheckInput): Evaluation {
         // An invalid order may be unreadable: compare only what the SUT could read.
         return (e.productId !== "" && e.productId !== o.productId) || (e.quantity !== 0 && e.quantity !== o.quantity);
       });
-      if (bad) flag(violations.phantom, id, `${bad.event.type} for ${bad.event.productId}×${bad.event.quantity}, but the order sent was ${o.productId}×${o.quantity}`, evidence(f.decisions));
+      if (bad)
+        flag(
+          violations.phantom,
+          id,
+          `${bad.event.type} for ${bad.event.productId}×${bad.event.quantity}, but the order sent was ${o.productId}×${o.quantity}`,
+          evidence(f.decisions),
+        );
     }
 
-    if (view && !view.valid && f.accept) flag(violations["invalid-accepted"], id, `invalid order (${view.first.invalidKind ?? "invalid"}) was ${f.accept.event.type === "OrderReserved" ? "reserved" : "confirmed"}`, evidence(f.decisions));
+    if (view && !view.valid && f.accept)
+      flag(
+        violations["invalid-accepted"],
+        id,
+        `invalid order (${view.first.invalidKind ?? "invalid"}) was ${f.accept.event.type === "OrderReserved" ? "reserved" : "confirmed"}`,
+        evidence(f.decisions),
+      );
 
     // stuck: (confirming SUTs) a reservation still open after TTL + grace
     if (confirms && f.held && f.firstReserved) {
-      const ttl = input.reservationTtlMs ?? 0, grace = input.stuckGraceMs ?? DEFAULT_STUCK_GRACE_MS;
+      const ttl = input.reservationTtlMs ?? 0,
+        grace = input.stuckGraceMs ?? DEFAULT_STUCK_GRACE_MS;
       const r = f.firstReserved;
       const reservedAt = r.recordTimestampMs > 0 ? Math.min(r.recordTimestampMs, r.seenAtMs) : r.seenAtMs;
       const openMs = input.drainEndedAtMs - reservedAt;
-      if (openMs > ttl + grace) flag(violations.stuck, id, `reserved ${openMs} ms before the drain ended, neither confirmed nor released (TTL ${ttl} ms + grace ${grace} ms)`, evidence(f.decisions));
+      if (openMs > ttl + grace)
+        flag(
+          violations.stuck,
+          id,
+          `reserved ${openMs} ms before the drain ended, neither confirmed nor released (TTL ${ttl} ms + grace ${grace} ms)`,
+          evidence(f.decisions),
+        );
     }
 
     // false-rejection: rejected OUT_OF_STOCK although sold(p) at the end + its quantity <= S(p)
     if (view && view.valid) {
       const oos = f.decisions.find((d) => d.event.type === "OrderRejected" && d.event.reason === "OUT_OF_STOCK");
-      const p = view.first.productId, s = stock.get(p);
+      const p = view.first.productId,
+        s = stock.get(p);
       if (oos && s !== undefined) {
         const soldP = sold.get(p) ?? 0;
-        if (soldP + view.first.quantity <= s) flag(violations["false-rejection"], id, `rejected OUT_OF_STOCK for ${p}×${view.first.quantity}, but at the end sold ${soldP} of S(p)=${s}`, evidence(f.decisions));
+        if (soldP + view.first.quantity <= s)
+          flag(
+            violations["false-rejection"],
+            id,
+            `rejected OUT_OF_STOCK for ${p}×${view.first.quantity}, but at the end sold ${soldP} of S(p)=${s}`,
+            evidence(f.decisions),
+          );
       }
     }
   }
@@ -253,7 +334,12 @@ export function evaluate(input: CheckInput): Evaluation {
     // confirms:true: an order left at Reserved is not lost; `stuck` judges it.
     if (confirms && f?.firstReserved) continue;
     const how = v.status === "acked" ? "acked" : "send timed out but the order is in the orders topic";
-    flag(violations.lost, v.orderId, `${how}; no terminal decision by the end of the drain${f ? ` (saw ${f.decisions.map((d) => d.event.type).join(", ")})` : ""}${input.drainComplete ? "" : " (drain incomplete)"}`, f ? evidence(f.decisions) : undefined);
+    flag(
+      violations.lost,
+      v.orderId,
+      `${how}; no terminal decision by the end of the drain${f ? ` (saw ${f.decisions.map((d) => d.event.type).join(", ")})` : ""}${input.drainComplete ? "" : " (drain incomplete)"}`,
+      f ? evidence(f.decisions) : undefined,
+    );
   }
 
   // aborted-read: info only
@@ -262,7 +348,9 @@ export function evaluate(input: CheckInput): Evaluation {
   }
 
   // ---- verdict
-  const judged = [...new Set<CheckName>([...input.claims, ...input.expectedViolations])].filter((c) => !INFO_CHECKS.includes(c));
+  const judged = [...new Set<CheckName>([...input.claims, ...input.expectedViolations])].filter(
+    (c) => !INFO_CHECKS.includes(c),
+  );
   judged.sort((a, b) => ALL_CHECKS.indexOf(a) - ALL_CHECKS.indexOf(b));
   const failing = judged.filter((c) => violations[c].count > 0);
   const missingExpected = input.expectedViolations.filter((c) => violations[c].count === 0);
@@ -272,7 +360,8 @@ export function evaluate(input: CheckInput): Evaluation {
   const list = (cs: CheckName[]) => cs.map((c) => `${c} (${violations[c].count})`).join(", ");
   if (failing.length === 0) {
     verdict = "pass";
-    if (missingExpected.length > 0) verdictReason = `no judged invariant violated; expected violation not observed: ${missingExpected.join(", ")}`;
+    if (missingExpected.length > 0)
+      verdictReason = `no judged invariant violated; expected violation not observed: ${missingExpected.join(", ")}`;
   } else if (failing.every((c) => LIVENESS_CHECKS.includes(c)) && !input.drainComplete && !input.sutRunning) {
     verdict = "unknown";
     verdictReason = `drain deadline passed with undecided orders while no SUT instance was running: cannot tell ${failing.join("/")} from slow (${list(failing)})`;
@@ -282,11 +371,22 @@ export function evaluate(input: CheckInput): Evaluation {
   }
 
   const stats = statistics(input, views, fates);
-  const validLost = [...views.values()].filter((v) => v.valid && v.mustDecide && !decidedEnough(fates.get(v.orderId), confirms)).length;
+  const validLost = [...views.values()].filter(
+    (v) => v.valid && v.mustDecide && !decidedEnough(fates.get(v.orderId), confirms),
+  ).length;
   return {
-    violations, verdict, expected, ...(verdictReason ? { verdictReason } : {}), judged, missingExpected,
+    violations,
+    verdict,
+    expected,
+    ...(verdictReason ? { verdictReason } : {}),
+    judged,
+    missingExpected,
     orders: countOrders(views, fates),
-    units: { stock: sum(products.map((p) => p.stock)), sold: sum(products.map((p) => p.sold)), held: sum(products.map((p) => p.held)) },
+    units: {
+      stock: sum(products.map((p) => p.stock)),
+      sold: sum(products.map((p) => p.sold)),
+      held: sum(products.map((p) => p.held)),
+    },
     products: products.slice(0, MAX_PRODUCTS),
     ...stats,
     malformedDecisions: input.malformedDecisions.length,
@@ -303,7 +403,11 @@ function decidedEnough(f: OrderFate | undefined, confirms: boolean): boolean {
  * Decision latency of valid orders stored right behind an invalid record on the same orders partition
  * (the next offset), vs the other valid orders. Records are placed by their ack (partition, offset).
  */
-function poisonImpact(orders: SentOrder[], views: Map<string, OrderView>, fates: Map<string, OrderFate>): Omit<Evaluation["poison"], "validUndecided"> {
+function poisonImpact(
+  orders: SentOrder[],
+  views: Map<string, OrderView>,
+  fates: Map<string, OrderFate>,
+): Omit<Evaluation["poison"], "validUndecided"> {
   const byPartition = new Map<number, { offset: bigint; o: SentOrder }[]>();
   for (const o of orders) {
     if (o.status !== "acked" || o.partition === undefined || o.offset === undefined) continue;
@@ -311,11 +415,13 @@ function poisonImpact(orders: SentOrder[], views: Map<string, OrderView>, fates:
     list.push({ offset: BigInt(o.offset), o });
     byPartition.set(o.partition, list);
   }
-  const after = new LatencyRecorder(), other = new LatencyRecorder();
+  const after = new LatencyRecorder(),
+    other = new LatencyRecorder();
   const behindPoison = new Set<SentOrder>();
   for (const list of byPartition.values()) {
     list.sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
-    for (let i = 1; i < list.length; i++) if (!list[i - 1]!.o.valid && list[i]!.offset === list[i - 1]!.offset + 1n) behindPoison.add(list[i]!.o);
+    for (let i = 1; i < list.length; i++)
+      if (!list[i - 1]!.o.valid && list[i]!.offset === list[i - 1]!.offset + 1n) behindPoison.add(list[i]!.o);
   }
   for (const o of orders) {
     const v = views.get(o.orderId);
@@ -333,7 +439,19 @@ const minOf = (xs: number[]) => xs.reduce<number | undefined>((a, b) => (a === u
 const maxOf = (xs: number[]) => xs.reduce<number | undefined>((a, b) => (a === undefined || b > a ? b : a), undefined);
 
 function countOrders(views: Map<string, OrderView>, fates: Map<string, OrderFate>): Evaluation["orders"] {
-  const c = { sent: 0, acked: 0, decided: 0, reserved: 0, confirmed: 0, rejected: 0, cancelled: 0, expired: 0, invalid: 0, failed: 0, unknown: 0 };
+  const c = {
+    sent: 0,
+    acked: 0,
+    decided: 0,
+    reserved: 0,
+    confirmed: 0,
+    rejected: 0,
+    cancelled: 0,
+    expired: 0,
+    invalid: 0,
+    failed: 0,
+    unknown: 0,
+  };
   for (const v of views.values()) {
     if (v.sent) c.sent++;
     if (v.status === "acked") c.acked++;
@@ -355,8 +473,15 @@ function countOrders(views: Map<string, OrderView>, fates: Map<string, OrderFate
 /** Spans shorter than a second count as one: a burst is reported as orders in its first second. */
 const perSec = (n: number, spanMs: number) => (n === 0 ? 0 : n / (Math.max(spanMs, 1000) / 1000));
 
-function statistics(input: CheckInput, views: Map<string, OrderView>, fates: Map<string, OrderFate>): Pick<Evaluation, "latencyUs" | "throughput" | "series" | "seriesStartMs"> {
-  const decision = new LatencyRecorder(), reserve = new LatencyRecorder(), ack = new LatencyRecorder(), sendDelay = new LatencyRecorder();
+function statistics(
+  input: CheckInput,
+  views: Map<string, OrderView>,
+  fates: Map<string, OrderFate>,
+): Pick<Evaluation, "latencyUs" | "throughput" | "series" | "seriesStartMs"> {
+  const decision = new LatencyRecorder(),
+    reserve = new LatencyRecorder(),
+    ack = new LatencyRecorder(),
+    sendDelay = new LatencyRecorder();
   const offered = input.orders.filter((o) => !o.duplicateSend);
   const t0 = minOf((offered.length > 0 ? offered : input.orders).map((o) => o.intendedAtMs)) ?? 0;
   const lastIntended = maxOf(offered.map((o) => o.intendedAtMs)) ?? t0;
@@ -380,7 +505,10 @@ function statistics(input: CheckInput, views: Map<string, OrderView>, fates: Map
     }
   }
 
-  let acked = 0, lastAck = t0, decided = 0, lastDecision = t0;
+  let acked = 0,
+    lastAck = t0,
+    decided = 0,
+    lastDecision = t0;
   for (const v of views.values()) {
     if (v.status === "acked") {
       acked++;
@@ -419,7 +547,11 @@ function statistics(input: CheckInput, views: Map<string, OrderView>, fates: Map
     series.push(row);
   }
 
-  const latencyUs: Evaluation["latencyUs"] = { decision: decision.summary(true), ack: ack.summary(), sendDelay: sendDelay.summary() };
+  const latencyUs: Evaluation["latencyUs"] = {
+    decision: decision.summary(true),
+    ack: ack.summary(),
+    sendDelay: sendDelay.summary(),
+  };
   if (input.confirms) latencyUs.reserve = reserve.summary();
   return {
     latencyUs,

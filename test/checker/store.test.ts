@@ -9,7 +9,14 @@ import type { Decision } from "../../systems-under-test/contract/events.ts";
 import { DecisionStore, readStore } from "../../harness/checker/store.ts";
 
 const d = (orderId: string, type: Decision["type"] = "OrderReserved"): Decision =>
-  ({ type, orderId, productId: "p1", quantity: 1, instance: "0", ...(type === "OrderRejected" ? { reason: "OUT_OF_STOCK" } : {}) }) as Decision;
+  ({
+    type,
+    orderId,
+    productId: "p1",
+    quantity: 1,
+    instance: "0",
+    ...(type === "OrderRejected" ? { reason: "OUT_OF_STOCK" } : {}),
+  }) as Decision;
 
 async function written(): Promise<string> {
   const file = join(mkdtempSync(join(tmpdir(), "oversell-store-")), "x.decisions.ndjson.gz");
@@ -32,7 +39,13 @@ describe("decision record", () => {
       aborted: (e) => seen.push(`aborted ${e.orderId}`),
       inTopic: (ids) => seen.push(`found ${ids.join(",")}`),
     });
-    expect(seen).toEqual(["o1:OrderReserved@0/0 100 99", "o2:OrderRejected@1/7 101 98", "bad@1/8 not JSON", "found o3", "aborted o4"]);
+    expect(seen).toEqual([
+      "o1:OrderReserved@0/0 100 99",
+      "o2:OrderRejected@1/7 101 98",
+      "bad@1/8 not JSON",
+      "found o3",
+      "aborted o4",
+    ]);
     expect(r.end).toMatchObject({ drainEndedAtMs: 500, drainComplete: true, decisions: 2, malformed: 1 });
   });
 
@@ -41,9 +54,13 @@ describe("decision record", () => {
     const text = gunzipSync(readFileSync(file)).toString("utf8");
     const lines = text.trimEnd().split("\n");
     writeFileSync(file, gzipSync(lines.slice(0, 3).join("\n") + "\n"));
-    await expect(readStore(file, { decision: () => {} })).rejects.toThrow(/x\.decisions\.ndjson\.gz:3: ends before its end line/);
+    await expect(readStore(file, { decision: () => {} })).rejects.toThrow(
+      /x\.decisions\.ndjson\.gz:3: ends before its end line/,
+    );
     writeFileSync(file, gzipSync(text.replace('"quantity":1', '"quantity":"one"')));
-    await expect(readStore(file, { decision: () => {} })).rejects.toThrow(/x\.decisions\.ndjson\.gz:2: not a decision: quantity/);
+    await expect(readStore(file, { decision: () => {} })).rejects.toThrow(
+      /x\.decisions\.ndjson\.gz:2: not a decision: quantity/,
+    );
     writeFileSync(file, readFileSync(file).subarray(0, 40));
     await expect(readStore(file, { decision: () => {} })).rejects.toThrow(/x\.decisions\.ndjson\.gz:\d+: /);
   });

@@ -21,7 +21,9 @@ describe("npm run kafka", () => {
     const bootstrap = start.stdout.trim();
     expect(bootstrap).toMatch(/^127\.0\.0\.1:\d+$/);
 
-    const pids = (JSON.parse(readFileSync(join(stateDir, "state.json"), "utf8")) as { nodes: { pid: number }[] }).nodes.map((n) => n.pid);
+    const pids = (
+      JSON.parse(readFileSync(join(stateDir, "state.json"), "utf8")) as { nodes: { pid: number }[] }
+    ).nodes.map((n) => n.pid);
     expect(pids.every(isAlive)).toBe(true);
     const admin = testKafka("kafka-cli", { brokers: [bootstrap] }).admin();
     await admin.connect();

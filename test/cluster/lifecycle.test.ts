@@ -12,14 +12,22 @@ const ROOT = join(import.meta.dirname, "..", "..");
 /** Runs the fixture that starts a cluster and prints its JVM pids, then signals it. */
 async function startAndSignal(signal: NodeJS.Signals, when: "starting" | "ready"): Promise<number[]> {
   const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "test/fixtures/start-cluster.ts")], {
-    cwd: ROOT, stdio: ["ignore", "pipe", "inherit"],
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
   });
   let out = "";
-  child.stdout.on("data", (d: Buffer) => { out += d.toString(); });
-  const pids = await until(`the fixture to report JVM pids (${when})`, () => {
-    const m = new RegExp(`^${when} (.+)$`, "m").exec(out);
-    return m ? m[1]!.split(",").map(Number) : undefined;
-  }, 90_000, 50);
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+  });
+  const pids = await until(
+    `the fixture to report JVM pids (${when})`,
+    () => {
+      const m = new RegExp(`^${when} (.+)$`, "m").exec(out);
+      return m ? m[1]!.split(",").map(Number) : undefined;
+    },
+    90_000,
+    50,
+  );
   expect(pids.length).toBeGreaterThan(0);
   child.kill(signal);
   await new Promise((r) => child.once("exit", r));

@@ -23,11 +23,15 @@ describe("prerequisites", () => {
   });
 
   it("Java missing: says so and how to get it, or to use --bootstrap", async () => {
-    await expect(withoutTools(() => requireJava("4.1.1"))).rejects.toThrow(/Java was not found on PATH.*openjdk-17.*--bootstrap/s);
+    await expect(withoutTools(() => requireJava("4.1.1"))).rejects.toThrow(
+      /Java was not found on PATH.*openjdk-17.*--bootstrap/s,
+    );
   });
 
   it("Maven missing for a version not cached yet: says so and how to get it", async () => {
-    await expect(withoutTools(() => ensureKafkaJars("3.8.1"))).rejects.toThrow(/Maven \(mvn\) was not found on PATH.*apt-get install maven/s);
+    await expect(withoutTools(() => ensureKafkaJars("3.8.1"))).rejects.toThrow(
+      /Maven \(mvn\) was not found on PATH.*apt-get install maven/s,
+    );
   });
 
   it("a port in use: refused before any JVM starts, naming the port", async () => {
@@ -35,14 +39,22 @@ describe("prerequisites", () => {
     await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
     const port = (busy.address() as { port: number }).port;
     try {
-      await expect(EmbeddedCluster.start({ brokers: 1, ports: [port] })).rejects.toThrow(new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use`));
+      await expect(EmbeddedCluster.start({ brokers: 1, ports: [port] })).rejects.toThrow(
+        new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use`),
+      );
     } finally {
       busy.close();
     }
   });
 
   it("a broker that cannot start: the error carries the tool's own last lines", async () => {
-    const err = await EmbeddedCluster.start({ brokers: 1, brokerProperties: { "num.io.threads": "not-a-number" } }).then(() => undefined, (e: Error) => e);
+    const err = await EmbeddedCluster.start({
+      brokers: 1,
+      brokerProperties: { "num.io.threads": "not-a-number" },
+    }).then(
+      () => undefined,
+      (e: Error) => e,
+    );
     expect(err).toBeInstanceOf(BrokerStartError);
     expect(err!.message).toMatch(/node 1/);
     expect(err!.message).toMatch(/num\.io\.threads/);

@@ -51,13 +51,20 @@ describe("probeCluster", () => {
   });
 
   it("TLS to a plaintext port: says the port does not speak TLS", async () => {
-    const f = await failure(probeCluster({ brokers: testConnection().brokers, ssl: { enabled: true, rejectUnauthorized: false } }, 10_000));
+    const f = await failure(
+      probeCluster({ brokers: testConnection().brokers, ssl: { enabled: true, rejectUnauthorized: false } }, 10_000),
+    );
     expect(f.message).toMatch(/does not speak TLS/);
     expect(f.ms).toBeLessThan(30_000);
   });
 
   it("a wrong SASL password: says the credentials were refused, without the password", async () => {
-    const f = await failure(probeCluster({ brokers: sasl.saslBrokers(), sasl: { mechanism: "scram-sha-256", username: "bob", password: "not-bobs-pw" } }));
+    const f = await failure(
+      probeCluster({
+        brokers: sasl.saslBrokers(),
+        sasl: { mechanism: "scram-sha-256", username: "bob", password: "not-bobs-pw" },
+      }),
+    );
     expect(f.message).toMatch(/refused the credentials/);
     expect(f.message).not.toContain("not-bobs-pw");
     expect(f.ms).toBeLessThan(30_000);

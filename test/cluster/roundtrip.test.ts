@@ -9,15 +9,29 @@ afterAll(async () => {
   await Promise.all(open.map((c) => c.disconnect().catch(() => {})));
 });
 
-async function readAll(topic: string, readUncommitted: boolean, expectAtLeast: number, quietMs = 1500): Promise<string[]> {
+async function readAll(
+  topic: string,
+  readUncommitted: boolean,
+  expectAtLeast: number,
+  quietMs = 1500,
+): Promise<string[]> {
   const consumer: Consumer = kafka.consumer({ groupId: `${topic}.reader.${readUncommitted}`, readUncommitted });
   open.push(consumer);
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const seen: string[] = [];
   let last = Date.now();
-  await consumer.run({ eachMessage: async ({ message }) => { seen.push(message.value!.toString()); last = Date.now(); } });
-  await until(`${expectAtLeast} records then quiet on ${topic}`, () => seen.length >= expectAtLeast && Date.now() - last > quietMs, 30_000);
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      seen.push(message.value!.toString());
+      last = Date.now();
+    },
+  });
+  await until(
+    `${expectAtLeast} records then quiet on ${topic}`,
+    () => seen.length >= expectAtLeast && Date.now() - last > quietMs,
+    30_000,
+  );
   await consumer.disconnect();
   return seen;
 }
@@ -42,7 +56,13 @@ describe("a real broker", () => {
     open.push(producer);
     await producer.connect();
     const committed = await producer.transaction();
-    await committed.send({ topic, messages: [{ key: "a", value: "committed-1" }, { key: "a", value: "committed-2" }] });
+    await committed.send({
+      topic,
+      messages: [
+        { key: "a", value: "committed-1" },
+        { key: "a", value: "committed-2" },
+      ],
+    });
     await committed.commit();
     const aborted = await producer.transaction();
     await aborted.send({ topic, messages: [{ key: "a", value: "aborted-1" }] });

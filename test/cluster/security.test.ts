@@ -16,7 +16,9 @@ afterAll(async () => {
 });
 
 async function listTopics(conn: Connection): Promise<string[]> {
-  const admin = new Kafka(kafkaJsConfig(conn, "sasl-test", { logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 3000 })).admin();
+  const admin = new Kafka(
+    kafkaJsConfig(conn, "sasl-test", { logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 3000 }),
+  ).admin();
   await admin.connect();
   try {
     return await admin.listTopics();
@@ -34,12 +36,18 @@ describe("SASL on an external-style listener", () => {
   }
 
   it("plain: the right password connects", async () => {
-    const conn: Connection = { brokers: cluster.saslBrokers(), sasl: { mechanism: "plain", username: "oversell", password: "oversell-secret" } };
+    const conn: Connection = {
+      brokers: cluster.saslBrokers(),
+      sasl: { mechanism: "plain", username: "oversell", password: "oversell-secret" },
+    };
     await expect(listTopics(conn)).resolves.toBeInstanceOf(Array);
   });
 
   it("a wrong password fails fast with an authentication error", async () => {
-    const conn: Connection = { brokers: cluster.saslBrokers(), sasl: { mechanism: "scram-sha-256", username: user.username, password: "wrong" } };
+    const conn: Connection = {
+      brokers: cluster.saslBrokers(),
+      sasl: { mechanism: "scram-sha-256", username: user.username, password: "wrong" },
+    };
     const t0 = Date.now();
     await expect(listTopics(conn)).rejects.toThrow(/auth/i);
     expect(Date.now() - t0).toBeLessThan(30_000);

@@ -41,17 +41,26 @@ describe("a three-node cluster", () => {
     const pid = cluster.node(oldLeader).pid!;
     await cluster.killNode(oldLeader);
     expect(isAlive(pid)).toBe(false);
-    const newLeader = await until("a new leader", async () => {
-      const l = await leaderOf(topic);
-      return l !== undefined && l !== oldLeader ? l : undefined;
-    }, 60_000, 500);
+    const newLeader = await until(
+      "a new leader",
+      async () => {
+        const l = await leaderOf(topic);
+        return l !== undefined && l !== oldLeader ? l : undefined;
+      },
+      60_000,
+      500,
+    );
     expect(newLeader).not.toBe(oldLeader);
 
     const consumer = kafka.consumer({ groupId: `${topic}.g` });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const seen: string[] = [];
-    await consumer.run({ eachMessage: async ({ message }) => { seen.push(message.value!.toString()); } });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push(message.value!.toString());
+      },
+    });
     await until("all 20 committed records after the leader died", () => seen.length >= 20, 60_000);
     await consumer.disconnect();
     expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => `m${i}`));

@@ -27,7 +27,11 @@ async function roundTrip(conn: Connection): Promise<string[]> {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const seen: string[] = [];
-    await consumer.run({ eachMessage: async ({ message }) => { seen.push(message.value!.toString()); } });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push(message.value!.toString());
+      },
+    });
     await until("3 records over TLS", () => seen.length >= 3, 30_000);
     return seen;
   } finally {
@@ -38,7 +42,10 @@ async function roundTrip(conn: Connection): Promise<string[]> {
 
 async function probeError(conn: Connection): Promise<UnreachableClusterError> {
   // The probe's own deadline is 15 s: a hint about certificates (not "timeout") shows it failed on the cause.
-  const e = await probeCluster(conn, 15_000).then(() => undefined, (x: unknown) => x);
+  const e = await probeCluster(conn, 15_000).then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(UnreachableClusterError);
   return e as UnreachableClusterError;
 }

@@ -15,7 +15,11 @@ describe("Kafka versions", () => {
     expect(old.kafkaVersion).toBe("3.9.1");
     const topic = `${uniqueNs("v39")}.t`;
     await createTopics(old.connection, [topic]);
-    const producer = testKafka("v39", old.connection).producer({ transactionalId: `${topic}.tx`, idempotent: true, maxInFlightRequests: 1 });
+    const producer = testKafka("v39", old.connection).producer({
+      transactionalId: `${topic}.tx`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await producer.connect();
     const tx = await producer.transaction();
     await tx.send({ topic, messages: [{ value: "x" }] });
@@ -26,10 +30,14 @@ describe("Kafka versions", () => {
     const admin = testKafka("v39", old.connection).admin();
     await admin.connect();
     try {
-      const high = await until("the commit marker on the partition", async () => {
-        const h = Number((await admin.fetchTopicOffsets(topic))[0]!.high);
-        return h >= 2 ? h : undefined;
-      }, 15_000);
+      const high = await until(
+        "the commit marker on the partition",
+        async () => {
+          const h = Number((await admin.fetchTopicOffsets(topic))[0]!.high);
+          return h >= 2 ? h : undefined;
+        },
+        15_000,
+      );
       expect(high).toBe(2); // the record and the commit marker
     } finally {
       await admin.disconnect();

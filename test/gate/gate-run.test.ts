@@ -25,9 +25,13 @@ describe("npm run gate (real broker)", () => {
 
     const junit = readFileSync(join(out, "junit.xml"), "utf8");
     expect(junit.match(/<testsuite /g)?.length).toBe(2);
-    expect(junit).toContain('<testcase name="keyed-transactional[none] oversell" classname="oversell.gate.keyed-transactional"');
+    expect(junit).toContain(
+      '<testcase name="keyed-transactional[none] oversell" classname="oversell.gate.keyed-transactional"',
+    );
     expect(junit).toContain('<testcase name="keyed-transactional[none] verdict (expected pass)"');
-    expect(junit).toMatch(/<testcase name="naive\[none\] oversell"[^>]*>\s*<system-out>expected violation caught: [1-9]/);
+    expect(junit).toMatch(
+      /<testcase name="naive\[none\] oversell"[^>]*>\s*<system-out>expected violation caught: [1-9]/,
+    );
     expect(junit).not.toContain("<failure");
     expect(junit).not.toContain("<error");
 
@@ -39,14 +43,20 @@ describe("npm run gate (real broker)", () => {
 
     const gateJson = JSON.parse(readFileSync(join(out, "gate.json"), "utf8"));
     expect(gateJson.exitCode).toBe(0);
-    expect(gateJson.runs.map((x: { cell: string; match: boolean }) => [x.cell, x.match])).toEqual([["keyed-transactional[none]", true], ["naive[none]", true]]);
+    expect(gateJson.runs.map((x: { cell: string; match: boolean }) => [x.cell, x.match])).toEqual([
+      ["keyed-transactional[none]", true],
+      ["naive[none]", true],
+    ]);
     for (const x of gateJson.runs as { runDir: string; cell: string }[]) {
-      for (const f of ["result.json", "report.html", "history.ndjson"]) expect(existsSync(join(out, x.runDir, f)), `${x.cell}: ${f}`).toBe(true);
+      for (const f of ["result.json", "report.html", "history.ndjson"])
+        expect(existsSync(join(out, x.runDir, f)), `${x.cell}: ${f}`).toBe(true);
       const res = resultSchema.parse(JSON.parse(readFileSync(join(out, x.runDir, "result.json"), "utf8")));
       expect(res.kafka.embedded).toBe(true);
       expect(res.seed).toBe(11);
     }
-    const naive = resultSchema.parse(JSON.parse(readFileSync(join(out, gateJson.runs[1].runDir, "result.json"), "utf8"))).suts[0]!;
+    const naive = resultSchema.parse(
+      JSON.parse(readFileSync(join(out, gateJson.runs[1].runDir, "result.json"), "utf8")),
+    ).suts[0]!;
     expect(naive.violations.oversell!.count).toBeGreaterThan(0);
     expect(naive.units!.sold).toBeGreaterThan(naive.units!.stock);
     expect(existsSync(join(out, "kafka.log"))).toBe(true);

@@ -37,7 +37,10 @@ describe("http order gateway", () => {
     let record: { key: string; value: Record<string, unknown> } | undefined;
     await consumer.connect();
     await consumer.subscribe({ topic: t.orders, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void (record = { key: message.key!.toString(), value: JSON.parse(message.value!.toString()) }) });
+    await consumer.run({
+      eachMessage: async ({ message }) =>
+        void (record = { key: message.key!.toString(), value: JSON.parse(message.value!.toString()) }),
+    });
     try {
       await until("the order on the orders topic", () => record, 30_000);
     } finally {
@@ -54,10 +57,22 @@ describe("http order gateway", () => {
 
     // A long poll that a decision (written as a SUT would, in a transaction) answers.
     const poll = request(`${gw.url}/orders/g-1?timeoutMs=30000`);
-    const producer = testKafka("gw-sut").producer({ transactionalId: `${ns}.tx`, idempotent: true, maxInFlightRequests: 1 });
+    const producer = testKafka("gw-sut").producer({
+      transactionalId: `${ns}.tx`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
     await producer.connect();
     const tx = await producer.transaction();
-    await tx.send({ topic: t.decisions, messages: [{ key: "g-1", value: encode({ type: "OrderReserved", orderId: "g-1", productId: "p1", quantity: 1, instance: "0" }) }] });
+    await tx.send({
+      topic: t.decisions,
+      messages: [
+        {
+          key: "g-1",
+          value: encode({ type: "OrderReserved", orderId: "g-1", productId: "p1", quantity: 1, instance: "0" }),
+        },
+      ],
+    });
     await tx.commit();
     await producer.disconnect();
     const answer = await poll;
@@ -67,7 +82,11 @@ describe("http order gateway", () => {
     expect(body.decision).toMatchObject({ orderId: "g-1", productId: "p1" });
 
     // Unreadable bodies pass through verbatim (the SUT must reject them), keyed by x-order-id.
-    const bad = await request(`${gw.url}/orders`, { method: "POST", headers: { "x-order-id": "g-bad" }, body: "{not json" });
+    const bad = await request(`${gw.url}/orders`, {
+      method: "POST",
+      headers: { "x-order-id": "g-bad" },
+      body: "{not json",
+    });
     expect(bad.statusCode).toBe(202);
     expect(((await bad.body.json()) as { orderId: string }).orderId).toBe("g-bad");
   });
@@ -79,11 +98,21 @@ describe("http order gateway", () => {
     await createTopics(conn, [t.stock, t.orders, t.decisions], 4);
     const gw = await OrderGateway.start({ connection: conn, ns, confirms: false });
     gateways.push(gw);
-    const stream = generateStream(validateScenario({ ...BUILTIN_SCENARIOS["last-unit"], products: { count: 5, initialStock: 1 }, demand: { ordersPerProduct: 4 }, timing: { kind: "burst", windowMs: 200 } }), 2);
+    const stream = generateStream(
+      validateScenario({
+        ...BUILTIN_SCENARIOS["last-unit"],
+        products: { count: 5, initialStock: 1 },
+        demand: { ordersPerProduct: 4 },
+        timing: { kind: "burst", windowMs: 200 },
+      }),
+      2,
+    );
     const acked = new Set<string>();
     const errors: string[] = [];
     const load = await startHttpLoad({
-      url: gw.url, orders: stream.orders, t0: Date.now() + 100,
+      url: gw.url,
+      orders: stream.orders,
+      t0: Date.now() + 100,
       onAck: (o, a) => {
         expect(a.partition).toBeGreaterThanOrEqual(0);
         acked.add(o.orderId);

@@ -35,11 +35,18 @@ async function setup(label: string, confirms: boolean, partitions = 2) {
   const producer = testKafka(`${label}-sut`).producer({ allowAutoTopicCreation: false });
   await producer.connect();
   clients.push(producer);
-  const decide = (d: Decision) => producer.send({ topic: t.decisions, acks: -1, messages: [{ key: d.orderId, value: encode(d) }] });
+  const decide = (d: Decision) =>
+    producer.send({ topic: t.decisions, acks: -1, messages: [{ key: d.orderId, value: encode(d) }] });
   return { conn, ns, t, gw, producer, decide };
 }
 
-const reserved = (orderId: string): Decision => ({ type: "OrderReserved", orderId, productId: "p1", quantity: 1, instance: "t" });
+const reserved = (orderId: string): Decision => ({
+  type: "OrderReserved",
+  orderId,
+  productId: "p1",
+  quantity: 1,
+  instance: "t",
+});
 
 describe("gateway long poll (GET /orders/:id)", () => {
   it("200 with a decision already written; 202 {status: pending} when none arrives in time; a confirming SUT's reserve is not an answer", async () => {
@@ -79,11 +86,22 @@ describe("gateway long poll (GET /orders/:id)", () => {
 describe("http driver decision polls", () => {
   it("long-polls every accepted order with bounded concurrency, records each decision, times out the undecided", async () => {
     const { conn, ns, t, gw, decide } = await setup("polls", false, 4);
-    const stream = generateStream(validateScenario({ ...BUILTIN_SCENARIOS["last-unit"], products: { count: 4, initialStock: 1 }, demand: { ordersPerProduct: 5 }, timing: { kind: "burst", windowMs: 200 } }), 3);
+    const stream = generateStream(
+      validateScenario({
+        ...BUILTIN_SCENARIOS["last-unit"],
+        products: { count: 4, initialStock: 1 },
+        demand: { ordersPerProduct: 5 },
+        timing: { kind: "burst", windowMs: 200 },
+      }),
+      3,
+    );
     const ids = stream.orders.map((o) => o.orderId);
     // Every order but the last two is decided by a stand-in SUT that reads the orders topic.
     const undecided = new Set(ids.slice(-2));
-    const reader: Consumer = testKafka("polls-reader", conn).consumer({ groupId: `${ns}.reader`, maxWaitTimeInMs: 100 });
+    const reader: Consumer = testKafka("polls-reader", conn).consumer({
+      groupId: `${ns}.reader`,
+      maxWaitTimeInMs: 100,
+    });
     clients.push(reader);
     await reader.connect();
     await reader.subscribe({ topic: t.orders, fromBeginning: true });
@@ -98,16 +116,26 @@ describe("http driver decision polls", () => {
 
     const seen = new Map<string, { status: string; latency: number }>();
     const load = await startHttpLoad({
-      url: gw.url, orders: stream.orders, t0: Date.now() + 100,
+      url: gw.url,
+      orders: stream.orders,
+      t0: Date.now() + 100,
       decisions: {
-        concurrency: 3, pollMs: 500, timeoutMs: 10_000,
+        concurrency: 3,
+        pollMs: 500,
+        timeoutMs: 10_000,
         onDecision: (o, d) => seen.set(o.orderId, { status: d.status, latency: d.seenAtMs - d.intendedAtMs }),
       },
     });
     const stats = await load.done;
     expect(stats.acked).toBe(ids.length);
     const summary = await load.clientDecisions!.settle(Date.now() + 60_000);
-    expect(summary.polls).toMatchObject({ polled: ids.length, decided: ids.length - 2, timedOut: 2, skipped: 0, open: 0 });
+    expect(summary.polls).toMatchObject({
+      polled: ids.length,
+      decided: ids.length - 2,
+      timedOut: 2,
+      skipped: 0,
+      open: 0,
+    });
     expect(summary.latencyUs.count).toBe(ids.length - 2);
     expect([...seen.keys()].sort()).toEqual(ids.filter((id) => !undecided.has(id)).sort());
     for (const v of seen.values()) {
@@ -121,12 +149,21 @@ describe("http driver decision polls", () => {
   it("a bench run through the gateway with keyed-transactional records the client's decision latency in result.json", async () => {
     const dir = mkdtempSync(join(tmpdir(), "oversell-http-bench-"));
     const scenario = validateScenario({
-      name: "steady-tiny", products: { count: 10, initialStock: 100 }, demand: { quantity: 1 },
-      timing: { kind: "rate", ratePerSec: 20, durationMs: 2000 }, drainTimeoutMs: 40_000,
+      name: "steady-tiny",
+      products: { count: 10, initialStock: 100 },
+      demand: { quantity: 1 },
+      timing: { kind: "rate", ratePerSec: 20, durationMs: 2000 },
+      drainTimeoutMs: 40_000,
     });
     const out = await runBench({
-      suts: ["keyed-transactional"], scenario, seed: 5, connection: testConnection(), instances: 1, driver: "http",
-      outDir: dir, progress: new Progress(process.stderr, true),
+      suts: ["keyed-transactional"],
+      scenario,
+      seed: 5,
+      connection: testConnection(),
+      instances: 1,
+      driver: "http",
+      outDir: dir,
+      progress: new Progress(process.stderr, true),
     });
     const result = resultSchema.parse(JSON.parse(readFileSync(join(dir, "result.json"), "utf8")));
     expect(result.driver).toBe("http");
@@ -145,7 +182,13 @@ describe("closed-loop mode (autocannon)", () => {
   it("runs a bounded burst against the gateway and reports requests/s; every accepted order is on the orders topic", async () => {
     const { conn, t, gw } = await setup("closed", false, 2);
     const accepted = new Set<string>();
-    const r = await runClosedLoop({ url: gw.url, connections: 4, durationSec: 2, products: ["p1", "p2", "p3"], onAccepted: (id) => accepted.add(id) });
+    const r = await runClosedLoop({
+      url: gw.url,
+      connections: 4,
+      durationSec: 2,
+      products: ["p1", "p2", "p3"],
+      onAccepted: (id) => accepted.add(id),
+    });
     expect(r.requests).toBeGreaterThan(0);
     expect(r.requestsPerSec).toBeGreaterThan(0);
     expect(r.non2xx).toBe(0);

@@ -24,7 +24,10 @@ describe("kafka load driver", () => {
     const errors: string[] = [];
     const t0 = Date.now() + 200;
     const load = await startKafkaLoad({
-      connection: conn, ns, orders: stream.orders, t0,
+      connection: conn,
+      ns,
+      orders: stream.orders,
+      t0,
       onSent: (o, intended, at) => sent.set(o.seq, { intended, at }),
       onAck: (o, a) => acks.set(o.seq, a),
       onError: (o, e) => errors.push(`${o.orderId}: ${e.error}`),
@@ -51,7 +54,10 @@ describe("kafka load driver", () => {
     const seen = new Map<string, string>();
     await consumer.connect();
     await consumer.subscribe({ topic: t.orders, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ partition, message }) => void seen.set(`${partition}:${message.offset}`, message.key?.toString() ?? "") });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) =>
+        void seen.set(`${partition}:${message.offset}`, message.key?.toString() ?? ""),
+    });
     try {
       await until("every record read back", () => seen.size >= stream.orders.length || undefined, 30_000);
     } finally {
@@ -70,20 +76,33 @@ describe("kafka load driver: producer worker pool", () => {
     const ns = uniqueNs("load-pool");
     const t = topicsFor(ns);
     await createTopics(conn, [t.stock, t.orders, t.decisions], 5);
-    const stream = generateStream(validateScenario({ ...BUILTIN_SCENARIOS.steady, timing: { kind: "rate", ratePerSec: 4000, durationMs: 1000 } }), 3);
+    const stream = generateStream(
+      validateScenario({ ...BUILTIN_SCENARIOS.steady, timing: { kind: "rate", ratePerSec: 4000, durationMs: 1000 } }),
+      3,
+    );
     // The driver's contract: only length and at(i) (a compact table stands in for the array in the product).
     const source = { length: stream.orders.length, at: (i: number) => stream.orders[i] };
     const acks = new Map<number, { partition?: number; offset?: string }>();
     let ackCalls = 0;
     const load = await startKafkaLoad({
-      connection: conn, ns, orders: source, t0: Date.now() + 200, producers: 3,
+      connection: conn,
+      ns,
+      orders: source,
+      t0: Date.now() + 200,
+      producers: 3,
       onAck: (o, a) => {
         ackCalls++;
         acks.set(o.seq, a);
       },
     });
     const stats = await load.done;
-    expect(stats).toMatchObject({ sent: stream.orders.length, acked: stream.orders.length, failed: 0, unknown: 0, pending: 0 });
+    expect(stats).toMatchObject({
+      sent: stream.orders.length,
+      acked: stream.orders.length,
+      failed: 0,
+      unknown: 0,
+      pending: 0,
+    });
     expect(ackCalls).toBe(stream.orders.length);
 
     const consumer = testKafka("load-pool-reader").consumer({ groupId: `${ns}.reader` });
@@ -118,10 +137,15 @@ describe("kafka load driver: producer worker pool", () => {
     const t = topicsFor(ns);
     await createTopics(conn, [t.stock, t.orders, t.decisions], 2);
     // 150,000 orders all due within the same millisecond: no driver sends them on time.
-    const stream = generateStream(validateScenario({
-      ...BUILTIN_SCENARIOS["last-unit"], products: { count: 10, initialStock: 1 },
-      demand: { orders: 150_000 }, timing: { kind: "burst", windowMs: 1 },
-    }), 1);
+    const stream = generateStream(
+      validateScenario({
+        ...BUILTIN_SCENARIOS["last-unit"],
+        products: { count: 10, initialStock: 1 },
+        demand: { orders: 150_000 },
+        timing: { kind: "burst", windowMs: 1 },
+      }),
+      1,
+    );
     // t0 well after the producers are up: the lateness is the rate's, not the start-up's.
     const load = await startKafkaLoad({ connection: conn, ns, orders: stream.orders, t0: Date.now() + 3000 });
     const stats = await load.done;

@@ -16,11 +16,16 @@ async function createTopic3(kafka: ReturnType<typeof testKafka>, topic: string):
   await admin.connect();
   try {
     await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 3, replicationFactor: 3 }] });
-    await until(`leaders for ${topic}`, async () => {
-      const md = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
-      const parts = md?.topics[0]?.partitions ?? [];
-      return parts.length === 3 && parts.every((p) => p.leader >= 0 && p.isr.length === 3) ? true : undefined;
-    }, 60_000, 300);
+    await until(
+      `leaders for ${topic}`,
+      async () => {
+        const md = await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined);
+        const parts = md?.topics[0]?.partitions ?? [];
+        return parts.length === 3 && parts.every((p) => p.leader >= 0 && p.isr.length === 3) ? true : undefined;
+      },
+      60_000,
+      300,
+    );
   } finally {
     await admin.disconnect();
   }
@@ -48,38 +53,57 @@ describe("broker fault on 3 nodes", () => {
 
     const admin = kafka.admin();
     await admin.connect();
-    const leaderOf = async (p: number) => (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.find((x) => x.partitionId === p)!;
+    const leaderOf = async (p: number) =>
+      (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.find((x) => x.partitionId === p)!;
     try {
       const victim = (await leaderOf(2)).leader;
       const oldPid = cluster.node(victim).pid;
       const events: NemesisEvent[] = [];
       const instances = new InstanceGroup({
         manifest: loadManifest(join(import.meta.dirname, "..", "fixtures", "sleeper-sut")),
-        ns, connection: cluster.connection, logDir: mkdtempSync(join(tmpdir(), "oversell-broker3-")),
+        ns,
+        connection: cluster.connection,
+        logDir: mkdtempSync(join(tmpdir(), "oversell-broker3-")),
       });
       const h = runNemesis([{ kind: "broker", target: "leader", at: 0, duration: 2000 }], {
-        instances, cluster, topic, loadStartMs: Date.now(), record: (e) => events.push(e),
+        instances,
+        cluster,
+        topic,
+        loadStartMs: Date.now(),
+        record: (e) => events.push(e),
       });
       await until("broker fault injected", () => events.length >= 1 || undefined, 30_000, 50);
       expect(events[0]!.target).toBe(`broker-${victim}`);
       expect(cluster.node(victim).running).toBe(false);
-      const newLeader = await until("a new leader for partition 2", async () => {
-        const p = await leaderOf(2).catch(() => undefined);
-        return p && p.leader >= 0 && p.leader !== victim ? p.leader : undefined;
-      }, 60_000, 300);
+      const newLeader = await until(
+        "a new leader for partition 2",
+        async () => {
+          const p = await leaderOf(2).catch(() => undefined);
+          return p && p.leader >= 0 && p.leader !== victim ? p.leader : undefined;
+        },
+        60_000,
+        300,
+      );
       expect(newLeader).not.toBe(victim);
 
       const windows = await h.healed();
       expect(events.map((e) => e.type)).toEqual(["fault-start", "fault-end"]);
       expect(events[1]!.detail).not.toMatch(/not yet back/);
-      expect(windows).toEqual([{ kind: "broker", target: `broker-${victim}`, at: events[0]!.atMs, until: events[1]!.atMs }]);
+      expect(windows).toEqual([
+        { kind: "broker", target: `broker-${victim}`, at: events[0]!.atMs, until: events[1]!.atMs },
+      ]);
       expect(cluster.node(victim).running).toBe(true);
       expect(cluster.node(victim).pid).not.toBe(oldPid);
       // Brokers apply metadata at slightly different moments: the ISR is asked until it agrees.
-      const isr = await until(`broker ${victim} in the ISR of partition 2`, async () => {
-        const p = await leaderOf(2).catch(() => undefined);
-        return p?.isr.includes(victim) ? p.isr : undefined;
-      }, 30_000, 300);
+      const isr = await until(
+        `broker ${victim} in the ISR of partition 2`,
+        async () => {
+          const p = await leaderOf(2).catch(() => undefined);
+          return p?.isr.includes(victim) ? p.isr : undefined;
+        },
+        30_000,
+        300,
+      );
       expect(isr).toContain(victim);
     } finally {
       await admin.disconnect();

@@ -26,17 +26,28 @@ describe("broker roll on 3 nodes", () => {
     const oldPids = new Map(cluster.nodes.map((n) => [n.nodeId, n.pid]));
     const events: NemesisEvent[] = [];
     let maxDown = 0;
-    const watch = setInterval(() => { maxDown = Math.max(maxDown, cluster.nodes.filter((n) => !n.running).length); }, 20);
+    const watch = setInterval(() => {
+      maxDown = Math.max(maxDown, cluster.nodes.filter((n) => !n.running).length);
+    }, 20);
     const instances = new InstanceGroup({
       manifest: loadManifest(join(import.meta.dirname, "..", "fixtures", "sleeper-sut")),
-      ns, connection: cluster.connection, logDir: mkdtempSync(join(tmpdir(), "oversell-roll-")),
+      ns,
+      connection: cluster.connection,
+      logDir: mkdtempSync(join(tmpdir(), "oversell-roll-")),
     });
     try {
       const h = runNemesis([{ kind: "broker", mode: "roll", at: 0, duration: 1000 }], {
-        instances, cluster, topic, loadStartMs: Date.now(), record: (e) => events.push(e),
+        instances,
+        cluster,
+        topic,
+        loadStartMs: Date.now(),
+        record: (e) => events.push(e),
       });
       const windows = await h.healed();
-      expect(events.map((e) => [e.type, e.target])).toEqual([["fault-start", "all-brokers"], ["fault-end", "all-brokers"]]);
+      expect(events.map((e) => [e.type, e.target])).toEqual([
+        ["fault-start", "all-brokers"],
+        ["fault-end", "all-brokers"],
+      ]);
       expect(events[1]!.detail).toMatch(/^rolled every broker/);
       expect(events[1]!.detail).not.toMatch(/not yet back/);
       expect(windows).toHaveLength(1);
@@ -51,10 +62,15 @@ describe("broker roll on 3 nodes", () => {
     const admin = testKafka("roll-test", cluster.connection).admin();
     await admin.connect();
     try {
-      const parts = await until("every partition led, full ISR", async () => {
-        const p = (await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined))?.topics[0]?.partitions;
-        return p?.every((x) => x.leader >= 0 && x.isr.length === 3) ? p : undefined;
-      }, 30_000, 300);
+      const parts = await until(
+        "every partition led, full ISR",
+        async () => {
+          const p = (await admin.fetchTopicMetadata({ topics: [topic] }).catch(() => undefined))?.topics[0]?.partitions;
+          return p?.every((x) => x.leader >= 0 && x.isr.length === 3) ? p : undefined;
+        },
+        30_000,
+        300,
+      );
       expect(parts).toHaveLength(3);
     } finally {
       await admin.disconnect();

@@ -63,6 +63,8 @@ describe("--faults parser", () => {
 
   it("validates fault lists from files with field paths", () => {
     expect(validateFaultSpecs([{ kind: "crash", at: 100 }])).toEqual([{ kind: "crash", at: 100 }]);
-    expect(() => validateFaultSpecs([{ kind: "network", mode: "flood" }], "scenario.faults")).toThrow(/scenario\.faults\.0\.mode/);
+    expect(() => validateFaultSpecs([{ kind: "network", mode: "flood" }], "scenario.faults")).toThrow(
+      /scenario\.faults\.0\.mode/,
+    );
   });
 });

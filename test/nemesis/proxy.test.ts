@@ -155,29 +155,55 @@ describe("kafkajs through a 1-node cluster behind a ProxySet", () => {
 
   it("runNemesis applies a network fault to every proxy and heals it", async () => {
     const m = loadManifest(join(import.meta.dirname, "..", "fixtures", "sleeper-sut"));
-    const instances = new InstanceGroup({ manifest: m, ns: uniqueNs("net"), connection: cluster.connection, logDir: mkdtempSync(join(tmpdir(), "oversell-nem-")) });
+    const instances = new InstanceGroup({
+      manifest: m,
+      ns: uniqueNs("net"),
+      connection: cluster.connection,
+      logDir: mkdtempSync(join(tmpdir(), "oversell-nem-")),
+    });
     const events: NemesisEvent[] = [];
     const h = runNemesis([{ kind: "network", mode: "latency", latencyMs: 120, at: 0, duration: 800 }], {
-      instances, proxies, loadStartMs: Date.now(), record: (e) => events.push(e),
+      instances,
+      proxies,
+      loadStartMs: Date.now(),
+      record: (e) => events.push(e),
     });
     await until("fault started", () => events.length >= 1 || undefined, 5000, 10);
     expect(proxies.get(1)!.latencyMs).toBe(120);
     const windows = await h.healed();
     expect(proxies.get(1)!.latencyMs).toBe(0);
-    expect(events.map((e) => `${e.type}:${e.kind}:${e.target}`)).toEqual(["fault-start:network:all-brokers", "fault-end:network:all-brokers"]);
+    expect(events.map((e) => `${e.type}:${e.kind}:${e.target}`)).toEqual([
+      "fault-start:network:all-brokers",
+      "fault-end:network:all-brokers",
+    ]);
     expect(windows).toHaveLength(1);
     expect(windows[0]!.until).toBeGreaterThan(windows[0]!.at);
     // Without proxies a network fault is refused up front.
-    expect(() => runNemesis([{ kind: "network" }], { instances, loadStartMs: Date.now(), record: () => {} })).toThrow(/proxy in front of every broker/);
+    expect(() => runNemesis([{ kind: "network" }], { instances, loadStartMs: Date.now(), record: () => {} })).toThrow(
+      /proxy in front of every broker/,
+    );
   });
 
   it("broker fault on 1 node: kill -9, restart behind the same proxy, clients work again", async () => {
     const m = loadManifest(join(import.meta.dirname, "..", "fixtures", "sleeper-sut"));
-    const instances = new InstanceGroup({ manifest: m, ns: uniqueNs("b1"), connection: cluster.connection, logDir: mkdtempSync(join(tmpdir(), "oversell-nem-")) });
-    expect(() => runNemesis([{ kind: "broker" }], { instances, loadStartMs: Date.now(), record: () => {} })).toThrow(/embedded cluster/);
+    const instances = new InstanceGroup({
+      manifest: m,
+      ns: uniqueNs("b1"),
+      connection: cluster.connection,
+      logDir: mkdtempSync(join(tmpdir(), "oversell-nem-")),
+    });
+    expect(() => runNemesis([{ kind: "broker" }], { instances, loadStartMs: Date.now(), record: () => {} })).toThrow(
+      /embedded cluster/,
+    );
     const oldPid = cluster.node(1).pid;
     const events: NemesisEvent[] = [];
-    const h = runNemesis([{ kind: "broker", at: 0, duration: 500 }], { instances, cluster, proxies, loadStartMs: Date.now(), record: (e) => events.push(e) });
+    const h = runNemesis([{ kind: "broker", at: 0, duration: 500 }], {
+      instances,
+      cluster,
+      proxies,
+      loadStartMs: Date.now(),
+      record: (e) => events.push(e),
+    });
     await until("broker killed", () => events.length >= 1 || undefined, 30_000, 20);
     expect(cluster.node(1).running).toBe(false);
     await h.healed();

@@ -19,14 +19,25 @@ afterAll(() => {
 describe("report.html in a browser", () => {
   it("renders offline without errors, shows verdicts and charts, runs no injected markup", async () => {
     if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: run \`npm run setup -- --browser\` (installs Debian's chromium) and test again`);
+      throw new Error(
+        `${CHROMIUM} is missing: run \`npm run setup -- --browser\` (installs Debian's chromium) and test again`,
+      );
     }
     const runDir = join(dir, "run");
     const file = writeHtmlReport(buildRunResult(), runDir);
     const context = await chromium.launchPersistentContext(join(dir, "profile"), {
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
       viewport: { width: 1280, height: 900 },
       timeout: 90_000,
     });
@@ -52,7 +63,9 @@ describe("report.html in a browser", () => {
       // verdicts
       expect(await page.locator("#run-verdict .big").textContent()).toBe("PASS");
       expect(await page.locator(".sut-card").count()).toBe(3);
-      expect(await page.locator('.sut-card[data-sut="naive"] .card-expect').textContent()).toContain("fail — expected fail ✓");
+      expect(await page.locator('.sut-card[data-sut="naive"] .card-expect').textContent()).toContain(
+        "fail — expected fail ✓",
+      );
       // every chart drew something
       for (const key of ["sut-0-naive", "sut-1-keyed-transactional", "sut-2-saga"]) {
         expect(await page.locator(`svg#chart-${key}-units .units-row`).count()).toBeGreaterThan(0);
@@ -70,9 +83,15 @@ describe("report.html in a browser", () => {
       expect(await details.locator(".ex-events").first().isVisible()).toBe(true);
 
       // the hostile product id is text, and nothing of it ran
-      expect(await page.locator("svg#chart-sut-0-naive-units .product-label", { hasText: "<script>alert(1)</scrip" }).count()).toBe(1);
+      expect(
+        await page
+          .locator("svg#chart-sut-0-naive-units .product-label", { hasText: "<script>alert(1)</scrip" })
+          .count(),
+      ).toBe(1);
       expect(await page.locator(".ex-id", { hasText: XSS_PRODUCT }).count()).toBeGreaterThan(0);
-      expect(await page.evaluate(() => (window as unknown as { __oversellXss?: number }).__oversellXss)).toBeUndefined();
+      expect(
+        await page.evaluate(() => (window as unknown as { __oversellXss?: number }).__oversellXss),
+      ).toBeUndefined();
       expect(await page.locator("script, img").count()).toBe(0);
       expect(dialogs).toEqual([]);
 

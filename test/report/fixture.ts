@@ -58,13 +58,22 @@ function summary(samplesUs: number[], withCurve: boolean) {
     curve.push({ percentile: 100, us: s[s.length - 1]! });
   }
   return {
-    p50: percentile(s, 50), p90: percentile(s, 90), p99: percentile(s, 99), p999: percentile(s, 99.9), max: s[s.length - 1] ?? 0,
-    count: s.length, mean: Math.round(s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)),
+    p50: percentile(s, 50),
+    p90: percentile(s, 90),
+    p99: percentile(s, 99),
+    p999: percentile(s, 99.9),
+    max: s[s.length - 1] ?? 0,
+    count: s.length,
+    mean: Math.round(s.reduce((a, b) => a + b, 0) / Math.max(1, s.length)),
     ...(withCurve ? { curve } : {}),
   };
 }
 
-function makeSut(spec: SutSpec, o: Required<Omit<FixtureOptions, "runId" | "scenario">> & { runId: string }, index: number): SutResult {
+function makeSut(
+  spec: SutSpec,
+  o: Required<Omit<FixtureOptions, "runId" | "scenario">> & { runId: string },
+  index: number,
+): SutResult {
   const r = rng(o.seed * 31 + index);
   const startedAtMs = T0 + 5_000 + index * 60_000;
   // The load (series tSec 0) starts after topics and instances are up, as in a real run.
@@ -79,7 +88,10 @@ function makeSut(spec: SutSpec, o: Required<Omit<FixtureOptions, "runId" | "scen
     const fault = inFault(t);
     const acked = fault?.kind === "broker" ? Math.round(offered * 0.3) : offered;
     backlog += acked;
-    const decided = fault?.kind === "crash" || fault?.kind === "broker" ? Math.round(backlog * 0.05) : Math.min(backlog, Math.round(acked * 1.6));
+    const decided =
+      fault?.kind === "crash" || fault?.kind === "broker"
+        ? Math.round(backlog * 0.05)
+        : Math.min(backlog, Math.round(acked * 1.6));
     backlog -= decided;
     const lat: number[] = [];
     for (let k = 0; k < decided; k++) {
@@ -90,7 +102,10 @@ function makeSut(spec: SutSpec, o: Required<Omit<FixtureOptions, "runId" | "scen
     decisionSamples.push(...lat);
     const s = [...lat].sort((a, b) => a - b);
     series.push({
-      tSec: t, offered, acked, decided,
+      tSec: t,
+      offered,
+      acked,
+      decided,
       ...(s.length ? { p50Us: percentile(s, 50), p99Us: percentile(s, 99), maxUs: s[s.length - 1]! } : {}),
     });
   }
@@ -123,13 +138,26 @@ function makeSut(spec: SutSpec, o: Required<Omit<FixtureOptions, "runId" | "scen
             : `${c}: ${orderA} (${o.hostile ? XSS_DETAIL : "see events"})`,
         events: [
           { type: "OrderReserved", orderId: orderA, productId, quantity: 1, instance: "instance-0" },
-          { type: "OrderReserved", orderId: orderB, productId, quantity: 1, instance: "instance-1", reason: o.hostile ? XSS_DETAIL : undefined },
+          {
+            type: "OrderReserved",
+            orderId: orderB,
+            productId,
+            quantity: 1,
+            instance: "instance-1",
+            reason: o.hostile ? XSS_DETAIL : undefined,
+          },
         ],
       };
     });
     violations[c] = { count, examples };
   }
-  const faults = spec.faults.map((f) => ({ kind: f.kind, target: f.target, at: seriesStartMs + f.fromSec * 1000, until: seriesStartMs + f.toSec * 1000, ...(f.detail ? { detail: f.detail } : {}) }));
+  const faults = spec.faults.map((f) => ({
+    kind: f.kind,
+    target: f.target,
+    at: seriesStartMs + f.fromSec * 1000,
+    until: seriesStartMs + f.toSec * 1000,
+    ...(f.detail ? { detail: f.detail } : {}),
+  }));
   const durationMs = o.seconds * 1000;
   const verdict: SutResult["verdict"] = spec.name === "saga" && o.sagaVerdict === "unknown" ? "unknown" : spec.expected;
   return {
@@ -142,12 +170,22 @@ function makeSut(spec: SutSpec, o: Required<Omit<FixtureOptions, "runId" | "scen
     confirms: spec.confirms,
     expected: spec.expected,
     verdict,
-    ...(verdict === "unknown" ? { verdictReason: "drain deadline passed with 41 acknowledged orders undecided and no instance running" } : {}),
+    ...(verdict === "unknown"
+      ? { verdictReason: "drain deadline passed with 41 acknowledged orders undecided and no instance running" }
+      : {}),
     violations,
     orders: {
-      sent, acked, decided,
-      reserved: Math.round(decided * 0.42), confirmed: spec.confirms ? Math.round(decided * 0.4) : 0, rejected: Math.round(decided * 0.55),
-      cancelled: spec.confirms ? 12 : 0, expired: spec.confirms ? 3 : 0, invalid: 5, failed: 0, unknown: 2,
+      sent,
+      acked,
+      decided,
+      reserved: Math.round(decided * 0.42),
+      confirmed: spec.confirms ? Math.round(decided * 0.4) : 0,
+      rejected: Math.round(decided * 0.55),
+      cancelled: spec.confirms ? 12 : 0,
+      expired: spec.confirms ? 3 : 0,
+      invalid: 5,
+      failed: 0,
+      unknown: 2,
     },
     units: {
       stock: products.reduce((a, p) => a + p.stock, 0),
@@ -155,7 +193,11 @@ function makeSut(spec: SutSpec, o: Required<Omit<FixtureOptions, "runId" | "scen
       held: products.reduce((a, p) => a + p.held, 0),
     },
     products,
-    latencyUs: { decision: summary(decisionSamples, true), ack: summary(ackSamples, true), sendDelay: summary(delaySamples, false) },
+    latencyUs: {
+      decision: summary(decisionSamples, true),
+      ack: summary(ackSamples, true),
+      sendDelay: summary(delaySamples, false),
+    },
     throughput: { offeredPerSec: sent / o.seconds, decidedPerSec: decided / o.seconds, ackedPerSec: acked / o.seconds },
     series,
     faults,
@@ -176,29 +218,54 @@ export function buildRunResult(opts: FixtureOptions = {}): RunResult {
   };
   const specs: SutSpec[] = [
     {
-      name: "naive", description: "checks stock in one step and decrements it in another (the race)", expected: "fail",
-      claims: [], expectedViolations: ["oversell"], confirms: false, instances: 2, baseMs: 3,
+      name: "naive",
+      description: "checks stock in one step and decrements it in another (the race)",
+      expected: "fail",
+      claims: [],
+      expectedViolations: ["oversell"],
+      confirms: false,
+      instances: 2,
+      baseMs: 3,
       faults: [{ kind: "crash", target: "instance-1", fromSec: 12, toSec: 17, detail: "SIGKILL, restart after 5 s" }],
-      violations: { oversell: 12, "false-rejection": 4 }, oversold: 12,
+      violations: { oversell: 12, "false-rejection": 4 },
+      oversold: 12,
     },
     {
-      name: "keyed-transactional", description: "orders re-keyed by product; check and reserve in one Kafka transaction", expected: "pass",
-      claims: ["oversell", "duplicate", "conflict", "lost", "phantom"], expectedViolations: [], confirms: false, instances: 2, baseMs: 6,
+      name: "keyed-transactional",
+      description: "orders re-keyed by product; check and reserve in one Kafka transaction",
+      expected: "pass",
+      claims: ["oversell", "duplicate", "conflict", "lost", "phantom"],
+      expectedViolations: [],
+      confirms: false,
+      instances: 2,
+      baseMs: 6,
       faults: [{ kind: "crash", target: "instance-1", fromSec: 12, toSec: 17, detail: "SIGKILL, restart after 5 s" }],
-      violations: { "aborted-read": 3 }, oversold: 0,
+      violations: { "aborted-read": 3 },
+      oversold: 0,
     },
     {
-      name: "saga", description: "reserve, then confirm or cancel; reservations expire", expected: "pass",
-      claims: ["oversell", "duplicate", "conflict", "lost", "phantom", "stuck"], expectedViolations: [], confirms: true, instances: 2, baseMs: 9,
+      name: "saga",
+      description: "reserve, then confirm or cancel; reservations expire",
+      expected: "pass",
+      claims: ["oversell", "duplicate", "conflict", "lost", "phantom", "stuck"],
+      expectedViolations: [],
+      confirms: true,
+      instances: 2,
+      baseMs: 9,
       faults: [
         { kind: "broker", target: "broker-1", fromSec: 20, toSec: 26, detail: "restart" },
         { kind: "pause", target: "instance-0", fromSec: 30, toSec: 33 },
       ],
-      violations: { "false-rejection": 2 }, oversold: 0,
+      violations: { "false-rejection": 2 },
+      oversold: 0,
     },
   ];
   const suts = specs.map((s, i) => makeSut(s, o, i));
-  const verdict: RunResult["verdict"] = suts.some((s) => s.verdict === "unknown") ? "unknown" : suts.every((s) => s.verdict === s.expected) ? "pass" : "fail";
+  const verdict: RunResult["verdict"] = suts.some((s) => s.verdict === "unknown")
+    ? "unknown"
+    : suts.every((s) => s.verdict === s.expected)
+      ? "pass"
+      : "fail";
   const scenario = opts.scenario ?? "last-unit";
   return resultSchema.parse({
     schemaVersion: 1,
@@ -206,11 +273,24 @@ export function buildRunResult(opts: FixtureOptions = {}): RunResult {
     startedAt: new Date(T0).toISOString(),
     finishedAt: new Date(T0 + 200_000).toISOString(),
     seed: o.seed,
-    scenario: { name: scenario, products: 60, stockPerProduct: "1-4", ordersPerProduct: 4, ratePerSec: 100, durationSec: o.seconds },
+    scenario: {
+      name: scenario,
+      products: 60,
+      stockPerProduct: "1-4",
+      ordersPerProduct: 4,
+      ratePerSec: 100,
+      durationSec: o.seconds,
+    },
     kafka: { version: "4.1.1", brokers: 1, bootstrap: "127.0.0.1:39092", embedded: true },
     verdict,
     suts,
-    environment: { node: "v20.20.2", platform: "linux x64", cpus: 2, memoryGiB: 23.4, clients: { kafkajs: "2.2.4", "hdr-histogram-js": "3.0.1" } },
+    environment: {
+      node: "v20.20.2",
+      platform: "linux x64",
+      cpus: 2,
+      memoryGiB: 23.4,
+      clients: { kafkajs: "2.2.4", "hdr-histogram-js": "3.0.1" },
+    },
     command: `npm run bench -- --scenario ${scenario} --faults crash,broker,pause --seed ${o.seed}`,
   });
 }

@@ -20,7 +20,9 @@ function count(haystack: string, needle: string | RegExp): number {
 
 describe("escaping", () => {
   it("escapes the five markup characters and only lets html fragments through", () => {
-    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe("&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
+    expect(escapeHtml(`<a href="x" title='y'>&</a>`)).toBe(
+      "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;",
+    );
     const inner = html`<b>${"<i>"}</b>`;
     expect(html`<p>${inner}${["<u>", 3]}${undefined}</p>`.text).toBe("<p><b>&lt;i&gt;</b>&lt;u&gt;3</p>");
   });
@@ -54,7 +56,7 @@ describe("run report", () => {
     expect(page).toMatch(/id="run-verdict"[^>]*>\s*<span class="big">PASS<\/span>/);
     expect(count(page, /class="sut-card /g)).toBe(3);
     const naiveCard = page.slice(page.indexOf('data-sut="naive"'), page.indexOf('data-sut="keyed-transactional"'));
-    expect(naiveCard).toContain("fail — <span class=\"expect o-as-expected\">expected fail ✓</span>");
+    expect(naiveCard).toContain('fail — <span class="expect o-as-expected">expected fail ✓</span>');
     expect(naiveCard).toContain("caught as expected: <b>oversell</b> ×12");
   });
 
@@ -67,7 +69,9 @@ describe("run report", () => {
     expect(p).toContain('class="sut-card o-unexpected"');
     expect(p).toContain("not as expected: keyed-transactional");
     expect(p).toContain("claims broken: <b>oversell</b> ×2");
-    expect(p).toMatch(/data-check="oversell"><td><code>oversell<\/code><\/td><td class="num">2<\/td><td><span class="st st-bad">VIOLATED/);
+    expect(p).toMatch(
+      /data-check="oversell"><td><code>oversell<\/code><\/td><td class="num">2<\/td><td><span class="st st-bad">VIOLATED/,
+    );
   });
 
   it("shows unknown verdicts with their reason", () => {
@@ -85,9 +89,12 @@ describe("run report", () => {
       expect(count(table, /<tr class="check /g)).toBe(9);
     }
     const naive = page.slice(page.indexOf('id="sut-0-naive-invariants"'));
-    const oversellRow = naive.slice(naive.indexOf('data-check="oversell"'), naive.indexOf("</tr>", naive.indexOf('data-check="oversell"')));
+    const oversellRow = naive.slice(
+      naive.indexOf('data-check="oversell"'),
+      naive.indexOf("</tr>", naive.indexOf('data-check="oversell"')),
+    );
     expect(oversellRow).toContain("caught ✓ (expected)");
-    expect(oversellRow).toContain("<details class=\"examples\"><summary>3 examples of 12</summary>");
+    expect(oversellRow).toContain('<details class="examples"><summary>3 examples of 12</summary>');
     // the orderIds and their events, as text
     expect(oversellRow).toContain("o-7-0-0a");
     expect(oversellRow).toContain("&quot;type&quot;:&quot;OrderReserved&quot;");
@@ -95,10 +102,14 @@ describe("run report", () => {
 
   it("draws units vs stock (oversold first, capped), the percentile curve and both time charts for each SUT", () => {
     for (const key of ["sut-0-naive", "sut-1-keyed-transactional", "sut-2-saga"]) {
-      for (const chart of ["units", "curve", "latency", "throughput"]) expect(page).toContain(`id="chart-${key}-${chart}"`);
+      for (const chart of ["units", "curve", "latency", "throughput"])
+        expect(page).toContain(`id="chart-${key}-${chart}"`);
     }
     expect(page).toContain('id="chart-overview-curve"');
-    const units = page.slice(page.indexOf('id="chart-sut-0-naive-units"'), page.indexOf("</svg>", page.indexOf('id="chart-sut-0-naive-units"')));
+    const units = page.slice(
+      page.indexOf('id="chart-sut-0-naive-units"'),
+      page.indexOf("</svg>", page.indexOf('id="chart-sut-0-naive-units"')),
+    );
     const rows = units.match(/<g class="units-row[^"]*"/g) ?? [];
     expect(rows.length).toBe(30);
     expect(rows.slice(0, 12).every((r) => r.includes("oversold"))).toBe(true);
@@ -106,9 +117,13 @@ describe("run report", () => {
     expect(page).toContain("12 oversold; 30 of 60 drawn, oversold first");
     // the percentile axis reads like HdrHistogram plots
     const curve = page.slice(page.indexOf('id="chart-sut-0-naive-curve"'));
-    for (const label of [">0%<", ">90%<", ">99%<", ">99.9%<", ">99.99%<"]) expect(curve.slice(0, curve.indexOf("</svg>"))).toContain(label);
+    for (const label of [">0%<", ">90%<", ">99%<", ">99.9%<", ">99.99%<"])
+      expect(curve.slice(0, curve.indexOf("</svg>"))).toContain(label);
     const few = renderReport(result, { maxProducts: 5 });
-    const u5 = few.slice(few.indexOf('id="chart-sut-0-naive-units"'), few.indexOf("</svg>", few.indexOf('id="chart-sut-0-naive-units"')));
+    const u5 = few.slice(
+      few.indexOf('id="chart-sut-0-naive-units"'),
+      few.indexOf("</svg>", few.indexOf('id="chart-sut-0-naive-units"')),
+    );
     expect(count(u5, /<g class="units-row/g)).toBe(5);
   });
 
@@ -127,7 +142,17 @@ describe("run report", () => {
 
   it("shows what is needed to reproduce the run", () => {
     const env = page.slice(page.indexOf('id="environment"'));
-    for (const s of ["last-unit", "<code>7</code>", "4.1.1", "2 cores", "23.4 GiB", "kafkajs@2.2.4", "hdr-histogram-js@3.0.1", "v20.20.2", "npm run bench -- --scenario last-unit"]) {
+    for (const s of [
+      "last-unit",
+      "<code>7</code>",
+      "4.1.1",
+      "2 cores",
+      "23.4 GiB",
+      "kafkajs@2.2.4",
+      "hdr-histogram-js@3.0.1",
+      "v20.20.2",
+      "npm run bench -- --scenario last-unit",
+    ]) {
       expect(env).toContain(s);
     }
   });
@@ -192,13 +217,19 @@ describe("comparison page", () => {
     expect(p).toContain("20261126T080000-cd34");
     expect(count(p, /<tr class="run" data-run=/g)).toBe(2);
     expect(p).toContain('<a href="run1/report.html">');
-    const matrix = p.slice(p.indexOf('id="comparison-matrix"'), p.indexOf("</table>", p.indexOf('id="comparison-matrix"')));
+    const matrix = p.slice(
+      p.indexOf('id="comparison-matrix"'),
+      p.indexOf("</table>", p.indexOf('id="comparison-matrix"')),
+    );
     expect(count(matrix, /<th scope="row">/g)).toBe(3);
     expect(matrix).toContain("last-unit · seed 7");
     expect(matrix).toContain("hot-products · seed 11");
     expect(matrix).toContain("not run");
     expect(matrix).toContain("oversell 12");
-    const table = p.slice(p.indexOf('id="comparison-table"'), p.indexOf("</table>", p.indexOf('id="comparison-table"')));
+    const table = p.slice(
+      p.indexOf('id="comparison-table"'),
+      p.indexOf("</table>", p.indexOf('id="comparison-table"')),
+    );
     expect(count(table, /<tr class="pair">/g)).toBe(5);
     expect(table).toContain("p50 ms");
     expect(p).toContain('id="chart-comparison-curve"');

@@ -20,16 +20,19 @@ function run(script: string, args: string[], timeoutMs: number, env: Record<stri
 
 function smallLastUnit(dir: string): string {
   const file = join(dir, "small-last-unit.json");
-  writeFileSync(file, JSON.stringify({
-    name: "last-unit-small",
-    products: { count: 30, initialStock: 1 },
-    demand: { ordersPerProduct: 4 },
-    // A tight burst: several orders for one product inside one fetch of the naive service.
-    timing: { kind: "burst", windowMs: 100 },
-    // A few malformed orders, an oversized one and an honest retry ride along: correct SUTs reject or dedupe them.
-    invalid: { rate: 0.05 },
-    drainTimeoutMs: 40000,
-  }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: "last-unit-small",
+      products: { count: 30, initialStock: 1 },
+      demand: { ordersPerProduct: 4 },
+      // A tight burst: several orders for one product inside one fetch of the naive service.
+      timing: { kind: "burst", windowMs: 100 },
+      // A few malformed orders, an oversized one and an honest retry ride along: correct SUTs reject or dedupe them.
+      invalid: { rate: 0.05 },
+      drainTimeoutMs: 40000,
+    }),
+  );
   return file;
 }
 
@@ -43,11 +46,28 @@ describe("bench end to end", () => {
     expect(suts.filter((s) => CORRECT.includes(s)).length, "at least one correct SUT must exist").toBeGreaterThan(0);
     const out = join(tmp, "run");
     const bootstrap = inject("bootstrap");
-    const r = await run("harness/cli/bench.ts", ["--bootstrap", bootstrap, "--sut", suts.join(","), "--scenario", smallLastUnit(tmp), "--seed", "3", "--out", out, "--no-progress"], 280_000);
+    const r = await run(
+      "harness/cli/bench.ts",
+      [
+        "--bootstrap",
+        bootstrap,
+        "--sut",
+        suts.join(","),
+        "--scenario",
+        smallLastUnit(tmp),
+        "--seed",
+        "3",
+        "--out",
+        out,
+        "--no-progress",
+      ],
+      280_000,
+    );
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
 
-    for (const f of ["result.json", "history.ndjson", "junit.xml", "report.html"]) expect(existsSync(join(out, f)), f).toBe(true);
-    const result = resultSchema.parse(JSON.parse(readFileSync(join(out, "result.json"), "utf8"))) as RunResult;
+    for (const f of ["result.json", "history.ndjson", "junit.xml", "report.html"])
+      expect(existsSync(join(out, f)), f).toBe(true);
+    const result = resultSchema.parse(JSON.parse(readFileSync(join(out, "result.json"), "utf8")));
     expect(result.verdict).toBe("pass");
     expect(result.seed).toBe(3);
     expect(result.kafka).toMatchObject({ bootstrap, embedded: false });
@@ -76,7 +96,10 @@ describe("bench end to end", () => {
     expect(junit).toContain('testcase name="oversell" classname="oversell.naive"');
     expect(junit).not.toContain("<failure");
     // History: one line per event, with the order lines.
-    const lines = readFileSync(join(out, "history.ndjson"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = readFileSync(join(out, "history.ndjson"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines[0].type).toBe("run-start");
     expect(lines.filter((l) => l.type === "sent").length).toBe(120 * suts.length);
     expect(lines.filter((l) => l.type === "ack").length).toBe(120 * suts.length);
@@ -86,18 +109,31 @@ describe("bench end to end", () => {
     const c = await run("harness/cli/check.ts", [out, "--no-progress"], 120_000);
     expect(c.code, `${c.stdout}\n${c.stderr}`).toBe(0);
     const again = resultSchema.parse(JSON.parse(readFileSync(join(out, "check.json"), "utf8")));
-    const judged = (r: typeof result, latency = true) => r.suts.map((s) => ({
-      name: s.name, verdict: s.verdict, orders: s.orders, units: s.units, products: s.products,
-      violations: Object.fromEntries(Object.entries(s.violations).map(([k, v]) => [k, v.count])),
-      poison: { invalid: s.poison?.invalid, validUndecided: s.poison?.validUndecided, after: s.poison?.afterPoison.count },
-      // A re-read from the topics times decisions by their record timestamps: latencies differ, counts do not.
-      ...(latency ? { decision: s.latencyUs.decision, series: s.series, poisonLatency: s.poison } : {}),
-    }));
+    const judged = (r: typeof result, latency = true) =>
+      r.suts.map((s) => ({
+        name: s.name,
+        verdict: s.verdict,
+        orders: s.orders,
+        units: s.units,
+        products: s.products,
+        violations: Object.fromEntries(Object.entries(s.violations).map(([k, v]) => [k, v.count])),
+        poison: {
+          invalid: s.poison?.invalid,
+          validUndecided: s.poison?.validUndecided,
+          after: s.poison?.afterPoison.count,
+        },
+        // A re-read from the topics times decisions by their record timestamps: latencies differ, counts do not.
+        ...(latency ? { decision: s.latencyUs.decision, series: s.series, poisonLatency: s.poison } : {}),
+      }));
     expect(judged(again)).toEqual(judged(result));
     for (const sut of suts) expect(existsSync(join(out, `${sut}.decisions.ndjson.gz`))).toBe(true);
 
     // From the topics again (still on the test broker): the same verdicts and counts.
-    const t = await run("harness/cli/check.ts", [out, "--from-topics", "--bootstrap", bootstrap, "--no-progress"], 120_000);
+    const t = await run(
+      "harness/cli/check.ts",
+      [out, "--from-topics", "--bootstrap", bootstrap, "--no-progress"],
+      120_000,
+    );
     expect(t.code, `${t.stdout}\n${t.stderr}`).toBe(0);
     const fromTopics = resultSchema.parse(JSON.parse(readFileSync(join(out, "check.json"), "utf8")));
     expect(judged(fromTopics, false)).toEqual(judged(result, false));
@@ -114,12 +150,23 @@ describe("bench end to end", () => {
   it("a SUT that exits at once: its last output is shown, verdict unknown with a reason, exit 2", async () => {
     const dir = join(tmp, "broken-sut");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "sut.json"), JSON.stringify({
-      name: "broken", description: "exits at once", command: ["sh", "-c", "echo 'cannot open the frobnicator' >&2; exit 3"],
-      instances: 1, confirms: false, claims: ["oversell"],
-    }));
+    writeFileSync(
+      join(dir, "sut.json"),
+      JSON.stringify({
+        name: "broken",
+        description: "exits at once",
+        command: ["sh", "-c", "echo 'cannot open the frobnicator' >&2; exit 3"],
+        instances: 1,
+        confirms: false,
+        claims: ["oversell"],
+      }),
+    );
     const out = join(tmp, "run-broken");
-    const r = await run("harness/cli/bench.ts", ["--bootstrap", inject("bootstrap"), "--sut", dir, "--out", out, "--no-progress"], 120_000);
+    const r = await run(
+      "harness/cli/bench.ts",
+      ["--bootstrap", inject("bootstrap"), "--sut", dir, "--out", out, "--no-progress"],
+      120_000,
+    );
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("cannot open the frobnicator");
     const result = JSON.parse(readFileSync(join(out, "result.json"), "utf8")) as RunResult;
@@ -136,7 +183,12 @@ describe("bench end to end", () => {
     expect(u.code).toBe(2);
     expect(u.stderr).toContain("unknown option '--frobnicate'");
     // SASL without the password in the environment: refused before anything starts.
-    const s = await run("harness/cli/bench.ts", ["--bootstrap", "127.0.0.1:9", "--sasl-mechanism", "plain", "--sasl-username", "u"], 60_000, { OVERSELL_SASL_PASSWORD: undefined });
+    const s = await run(
+      "harness/cli/bench.ts",
+      ["--bootstrap", "127.0.0.1:9", "--sasl-mechanism", "plain", "--sasl-username", "u"],
+      60_000,
+      { OVERSELL_SASL_PASSWORD: undefined },
+    );
     expect(s.code).toBe(2);
     expect(s.stderr).toContain("OVERSELL_SASL_PASSWORD");
   }, 120_000);
@@ -144,7 +196,19 @@ describe("bench end to end", () => {
   it("an unreachable bootstrap fails within 30 s with a hint, exit 2; the SASL password is never printed", async () => {
     const r = await run(
       "harness/cli/bench.ts",
-      ["--bootstrap", "127.0.0.1:9", "--sasl-mechanism", "plain", "--sasl-username", "alice", "--sut", "naive", "--out", join(tmp, "run-unreachable"), "--no-progress"],
+      [
+        "--bootstrap",
+        "127.0.0.1:9",
+        "--sasl-mechanism",
+        "plain",
+        "--sasl-username",
+        "alice",
+        "--sut",
+        "naive",
+        "--out",
+        join(tmp, "run-unreachable"),
+        "--no-progress",
+      ],
       60_000,
       { OVERSELL_SASL_PASSWORD: "s3cret-pw-42" },
     );

@@ -8,7 +8,11 @@ import { createTopics, testConnection, testKafka, uniqueNs } from "../support/ka
 const ROOT = resolve(import.meta.dirname, "..", "..");
 
 function clean(args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", "harness/cli/clean.ts", "--bootstrap", inject("bootstrap"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 90_000 });
+  return spawnSync(
+    process.execPath,
+    ["--import", "tsx", "harness/cli/clean.ts", "--bootstrap", inject("bootstrap"), ...args],
+    { cwd: ROOT, encoding: "utf8", timeout: 90_000 },
+  );
 }
 
 describe("clean", () => {

@@ -4,7 +4,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseOrderRecord } from "../../systems-under-test/contract/events.ts";
 import {
-  BUILTIN_SCENARIOS, DEFAULT_SCENARIO, generateStream, loadScenario, MAX_RATE_PER_SEC, MIX_KINDS, NEAR_LIMIT_BYTES, orderValue,
+  BUILTIN_SCENARIOS,
+  DEFAULT_SCENARIO,
+  generateStream,
+  loadScenario,
+  MAX_RATE_PER_SEC,
+  MIX_KINDS,
+  NEAR_LIMIT_BYTES,
+  orderValue,
   validateScenario,
   type ScenarioInput,
 } from "../../harness/scenario/index.ts";
@@ -64,10 +71,24 @@ describe("scenario stream", () => {
   });
 
   it("a steady rate spaces orders evenly; a ramp accelerates", () => {
-    const st = generateStream(validateScenario({ ...lastUnit, demand: { quantity: 1 }, timing: { kind: "rate", ratePerSec: 100, durationMs: 2000 } }), 1);
+    const st = generateStream(
+      validateScenario({
+        ...lastUnit,
+        demand: { quantity: 1 },
+        timing: { kind: "rate", ratePerSec: 100, durationMs: 2000 },
+      }),
+      1,
+    );
     expect(st.orders.length).toBe(200);
     expect(st.orders[1]!.offsetMs - st.orders[0]!.offsetMs).toBe(10);
-    const ramp = generateStream(validateScenario({ ...lastUnit, demand: {}, timing: { kind: "ramp", stages: [{ durationMs: 2000, fromPerSec: 0, toPerSec: 200 }] } }), 1);
+    const ramp = generateStream(
+      validateScenario({
+        ...lastUnit,
+        demand: {},
+        timing: { kind: "ramp", stages: [{ durationMs: 2000, fromPerSec: 0, toPerSec: 200 }] },
+      }),
+      1,
+    );
     expect(ramp.orders.length).toBeGreaterThanOrEqual(199);
     expect(ramp.orders.length).toBeLessThanOrEqual(200);
     const firstHalf = ramp.orders.filter((o) => o.offsetMs < 1000).length;
@@ -77,7 +98,15 @@ describe("scenario stream", () => {
 
 describe("invalid-order mix", () => {
   const mixed = (rate: number, kinds?: string[]) =>
-    generateStream(validateScenario({ ...lastUnit, products: { count: 50, initialStock: 1 }, demand: { ordersPerProduct: 20 }, invalid: { rate, kinds } } as ScenarioInput), 5);
+    generateStream(
+      validateScenario({
+        ...lastUnit,
+        products: { count: 50, initialStock: 1 },
+        demand: { ordersPerProduct: 20 },
+        invalid: { rate, kinds },
+      }),
+      5,
+    );
 
   it("has exactly the requested rate and every requested kind, each order marked", () => {
     const st = mixed(0.1);
@@ -135,7 +164,9 @@ describe("invalid-order mix", () => {
 
   it("limits itself to the kinds asked for; rate 0 changes nothing", () => {
     const st = mixed(0.3, ["zero-quantity", "bad-json"]);
-    expect(new Set(st.orders.filter((o) => o.kind !== "normal").map((o) => o.kind))).toEqual(new Set(["zero-quantity", "bad-json"]));
+    expect(new Set(st.orders.filter((o) => o.kind !== "normal").map((o) => o.kind))).toEqual(
+      new Set(["zero-quantity", "bad-json"]),
+    );
     expect(mixed(0).orders.every((o) => o.kind === "normal")).toBe(true);
   });
 });
@@ -144,14 +175,17 @@ describe("scenario validation", () => {
   it("a bad scenario file reports every bad field path at once", () => {
     const dir = mkdtempSync(join(tmpdir(), "oversell-scn-"));
     const file = join(dir, "bad.json");
-    writeFileSync(file, JSON.stringify({
-      name: "bad name!",
-      products: { count: 0, initialStock: { dist: "uniform", min: 5, max: 2 } },
-      demand: { quantity: { dist: "choice", values: [] } },
-      timing: { kind: "rate", ratePerSec: -3 },
-      invalid: { rate: 2, kinds: ["nope"] },
-      typo: true,
-    }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        name: "bad name!",
+        products: { count: 0, initialStock: { dist: "uniform", min: 5, max: 2 } },
+        demand: { quantity: { dist: "choice", values: [] } },
+        timing: { kind: "rate", ratePerSec: -3 },
+        invalid: { rate: 2, kinds: ["nope"] },
+        typo: true,
+      }),
+    );
     let err: unknown;
     try {
       loadScenario(file);
@@ -161,7 +195,17 @@ describe("scenario validation", () => {
     expect(err).toBeInstanceOf(InputError);
     const msg = (err as InputError).message;
     expect((err as InputError).exitCode).toBe(2);
-    for (const path of ["name", "products.count", "products.initialStock.max", "demand.quantity.values", "timing.ratePerSec", "timing.durationMs", "invalid.rate", "invalid.kinds.0", "(top level)"]) {
+    for (const path of [
+      "name",
+      "products.count",
+      "products.initialStock.max",
+      "demand.quantity.values",
+      "timing.ratePerSec",
+      "timing.durationMs",
+      "invalid.rate",
+      "invalid.kinds.0",
+      "(top level)",
+    ]) {
       expect(msg, path).toContain(`- ${path}:`);
     }
   });
@@ -176,12 +220,17 @@ describe("scenario validation", () => {
       }
     };
     expect(bad({ demand: {} })).toContain("- demand: a burst needs one of");
-    expect(bad({ demand: { orders: 10 }, timing: { kind: "rate", ratePerSec: 1, durationMs: 1000 } })).toContain("- demand.orders: not allowed");
-    expect(bad({ products: { count: 3, initialStock: 1, restocks: [{ atMs: 0, quantity: 1, products: [7] }] } })).toContain("products.restocks.0.products.0");
+    expect(bad({ demand: { orders: 10 }, timing: { kind: "rate", ratePerSec: 1, durationMs: 1000 } })).toContain(
+      "- demand.orders: not allowed",
+    );
+    expect(
+      bad({ products: { count: 3, initialStock: 1, restocks: [{ atMs: 0, quantity: 1, products: [7] }] } }),
+    ).toContain("products.restocks.0.products.0");
   });
 
   it("ratePerSec goes up to MAX_RATE_PER_SEC (above what one broker takes), and no further", () => {
-    const at = (ratePerSec: number) => () => validateScenario({ ...lastUnit, demand: { quantity: 1 }, timing: { kind: "rate", ratePerSec, durationMs: 10 } });
+    const at = (ratePerSec: number) => () =>
+      validateScenario({ ...lastUnit, demand: { quantity: 1 }, timing: { kind: "rate", ratePerSec, durationMs: 10 } });
     expect(MAX_RATE_PER_SEC).toBeGreaterThanOrEqual(1_000_000);
     expect(at(250_000)).not.toThrow();
     expect(at(MAX_RATE_PER_SEC)).not.toThrow();
@@ -192,7 +241,10 @@ describe("scenario validation", () => {
   it("reads YAML files too", () => {
     const dir = mkdtempSync(join(tmpdir(), "oversell-scn-"));
     const file = join(dir, "s.yaml");
-    writeFileSync(file, "name: tiny\nproducts: {count: 2, initialStock: 1}\ndemand: {ordersPerProduct: 2}\ntiming: {kind: burst, windowMs: 10}\n");
+    writeFileSync(
+      file,
+      "name: tiny\nproducts: {count: 2, initialStock: 1}\ndemand: {ordersPerProduct: 2}\ntiming: {kind: burst, windowMs: 10}\n",
+    );
     const s = loadScenario(file);
     expect(generateStream(s, 1).orders.length).toBe(4);
   });

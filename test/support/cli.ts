@@ -27,7 +27,11 @@ export function stopLiveClis(): void {
 export function runCli(
   name: "bench" | "check" | "clean" | "gate" | "report" | "kafka",
   args: string[],
-  o: { timeoutMs?: number; env?: Record<string, string | undefined>; onStart?: (c: ChildProcess, out: () => string) => void } = {},
+  o: {
+    timeoutMs?: number;
+    env?: Record<string, string | undefined>;
+    onStart?: (c: ChildProcess, out: () => string) => void;
+  } = {},
 ): Promise<CliRun> {
   return new Promise((res) => {
     const t0 = Date.now();
@@ -36,12 +40,16 @@ export function runCli(
       if (v === undefined) delete env[k];
       else env[k] = v;
     }
-    const child = spawn(process.execPath, ["--import", "tsx", join("harness", "cli", `${name}.ts`), ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", join("harness", "cli", `${name}.ts`), ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     live.add(child);
     let stdout = "";
     let stderr = "";
-    child.stdout!.on("data", (d) => (stdout += d));
-    child.stderr!.on("data", (d) => (stderr += d));
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
     const timer = setTimeout(() => child.kill("SIGINT"), o.timeoutMs ?? 120_000);
     child.on("exit", (code, signal) => {
       clearTimeout(timer);

@@ -20,17 +20,30 @@ export function uniqueNs(label: string): string {
   return `oversell.test.${label}.${randomBytes(4).toString("hex")}`;
 }
 
-export async function createTopics(conn: Connection, topics: string[], partitions = 1, replicationFactor = 1): Promise<void> {
+export async function createTopics(
+  conn: Connection,
+  topics: string[],
+  partitions = 1,
+  replicationFactor = 1,
+): Promise<void> {
   const admin = testKafka("oversell-test-admin", conn).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })) });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+    });
   } finally {
     await admin.disconnect();
   }
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000, everyMs = 200): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 30_000,
+  everyMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -118,14 +118,41 @@ export interface RunSummary {
  * The harness's own checker (evaluate()) on what a test read: units sold vs stock, duplicates, conflicts,
  * phantoms, as a bench would judge them. Decisions are taken in arrival order (one partition, seen = index).
  */
-export function summarize(log: DecisionLog, stock: Record<string, number>, orders: Pick<OrderPlaced, "orderId" | "productId" | "quantity">[], confirms = false): RunSummary {
+export function summarize(
+  log: DecisionLog,
+  stock: Record<string, number>,
+  orders: Pick<OrderPlaced, "orderId" | "productId" | "quantity">[],
+  confirms = false,
+): RunSummary {
   const T0 = 1_000_000;
   const input: CheckInput = {
-    confirms, claims: ["oversell", "duplicate", "conflict", "phantom", "invalid-accepted"], expectedViolations: [],
+    confirms,
+    claims: ["oversell", "duplicate", "conflict", "phantom", "invalid-accepted"],
+    expectedViolations: [],
     products: Object.entries(stock).map(([productId, initial]) => ({ productId, initial, restocked: 0 })),
-    orders: orders.map((o) => ({ orderId: o.orderId, productId: o.productId, quantity: o.quantity, valid: true, intendedAtMs: T0, sentAtMs: T0, ackAtMs: T0, status: "acked" })),
-    decisions: log.all.map((event, i) => ({ event, seenAtMs: T0 + i, recordTimestampMs: T0 + i, partition: 0, offset: String(i) })),
-    malformedDecisions: log.malformed, abortedDecisions: [], drainEndedAtMs: T0 + log.all.length, drainComplete: true, sutRunning: true, faults: [],
+    orders: orders.map((o) => ({
+      orderId: o.orderId,
+      productId: o.productId,
+      quantity: o.quantity,
+      valid: true,
+      intendedAtMs: T0,
+      sentAtMs: T0,
+      ackAtMs: T0,
+      status: "acked",
+    })),
+    decisions: log.all.map((event, i) => ({
+      event,
+      seenAtMs: T0 + i,
+      recordTimestampMs: T0 + i,
+      partition: 0,
+      offset: String(i),
+    })),
+    malformedDecisions: log.malformed,
+    abortedDecisions: [],
+    drainEndedAtMs: T0 + log.all.length,
+    drainComplete: true,
+    sutRunning: true,
+    faults: [],
   };
   const ev = evaluate(input);
   const undecided = orders.filter((o) => log.terminal(o.orderId, confirms).length === 0).map((o) => o.orderId);
@@ -145,7 +172,9 @@ export function summarize(log: DecisionLog, stock: Record<string, number>, order
     conflicts: ev.violations.conflict.examples.map((x) => x.id),
     stockTotal: ev.units.stock,
     unitsSold: ev.units.sold,
-    oversold: ev.products.filter((p) => p.sold + p.held > p.stock).map((p) => ({ productId: p.productId, stock: p.stock, sold: p.sold + p.held })),
+    oversold: ev.products
+      .filter((p) => p.sold + p.held > p.stock)
+      .map((p) => ({ productId: p.productId, stock: p.stock, sold: p.sold + p.held })),
     reserved: confirms ? ev.orders.confirmed : ev.orders.reserved,
     rejected,
     violations: Object.fromEntries(ALL_CHECKS.map((c) => [c, ev.violations[c].count])) as Record<CheckName, number>,
@@ -198,7 +227,11 @@ export class SutRun {
       const numPartitions = this.opts.partitions ?? 4;
       await admin.createTopics({
         waitForLeaders: true,
-        topics: [this.topics.stock, this.topics.orders, this.topics.decisions].map((topic) => ({ topic, numPartitions, replicationFactor: 1 })),
+        topics: [this.topics.stock, this.topics.orders, this.topics.decisions].map((topic) => ({
+          topic,
+          numPartitions,
+          replicationFactor: 1,
+        })),
       });
     } finally {
       await admin.disconnect();
@@ -230,13 +263,20 @@ export class SutRun {
 
   /** StockSet per product (key productId). */
   async setStock(stock: Record<string, number>): Promise<void> {
-    const messages = Object.entries(stock).map(([productId, quantity]) => ({ key: productId, value: encode({ type: "StockSet", productId, quantity }) }));
+    const messages = Object.entries(stock).map(([productId, quantity]) => ({
+      key: productId,
+      value: encode({ type: "StockSet", productId, quantity }),
+    }));
     await this.producer!.send({ topic: this.topics.stock, acks: -1, messages });
   }
 
   /** StockAdded (a restock). */
   async addStock(productId: string, quantity: number): Promise<void> {
-    await this.producer!.send({ topic: this.topics.stock, acks: -1, messages: [{ key: productId, value: encode({ type: "StockAdded", productId, quantity }) }] });
+    await this.producer!.send({
+      topic: this.topics.stock,
+      acks: -1,
+      messages: [{ key: productId, value: encode({ type: "StockAdded", productId, quantity }) }],
+    });
   }
 
   /** Starts `count` instances (default: options, then manifest) and waits for each ready line. */
@@ -255,7 +295,11 @@ export class SutRun {
       customerId: s.customerId ?? `c-${this.seq}`,
       sentAtMs: now,
     }));
-    await this.producer!.send({ topic: this.topics.orders, acks: -1, messages: orders.map((o) => ({ key: o.orderId, value: encode(o) })) });
+    await this.producer!.send({
+      topic: this.topics.orders,
+      acks: -1,
+      messages: orders.map((o) => ({ key: o.orderId, value: encode(o) })),
+    });
     return orders;
   }
 
@@ -270,7 +314,9 @@ export class SutRun {
     for (;;) {
       if (pred(this.decisions)) return this.decisions;
       if (Date.now() > deadline) {
-        throw new Error(`decisions of ${this.manifest.name} did not reach the expected state within ${timeoutMs} ms (${this.decisions.all.length} read; logs in ${this.logDir})`);
+        throw new Error(
+          `decisions of ${this.manifest.name} did not reach the expected state within ${timeoutMs} ms (${this.decisions.all.length} read; logs in ${this.logDir})`,
+        );
       }
       await new Promise((r) => setTimeout(r, 100));
     }

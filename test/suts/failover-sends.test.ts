@@ -21,7 +21,13 @@ describe("one partition per send", () => {
     const groups = byPartition(
       [
         { topic: "decisions", messages: keys.map((k) => ({ key: k, value: k })) },
-        { topic: "changelog", messages: [{ key: "a", value: "1", partition: 2 }, { key: "b", value: "2", partition: 2 }] },
+        {
+          topic: "changelog",
+          messages: [
+            { key: "a", value: "1", partition: 2 },
+            { key: "b", value: "2", partition: 2 },
+          ],
+        },
       ],
       (t) => (t === "decisions" ? 4 : 8),
     );

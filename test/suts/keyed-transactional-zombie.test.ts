@@ -16,7 +16,11 @@ describe("keyed-transactional with a paused (zombie) instance", () => {
   const PRODUCTS = 100;
 
   beforeAll(async () => {
-    run = await SutRun.create({ sut: "keyed-transactional", connection: testConnection(), ns: uniqueNs("kt-pause-on") });
+    run = await SutRun.create({
+      sut: "keyed-transactional",
+      connection: testConnection(),
+      ns: uniqueNs("kt-pause-on"),
+    });
     for (let i = 0; i < PRODUCTS; i++) stock[`p-${i}`] = 10;
     await run.setStock(stock);
     await run.start(2);
@@ -52,9 +56,12 @@ describe("keyed-transactional with a paused (zombie) instance", () => {
     const ids = sent.map((o) => o.orderId);
     await run.waitQuietly((l) => l.decidedAll(ids), 90_000);
     const s = summarize(run.decisions, stock, sent);
-    console.log(`orders ${s.orders}, decided ${s.decided}, duplicates ${s.duplicates.length}, undecided ${s.undecided.length}, sold ${s.unitsSold} of ${s.stockTotal}, rejected ${JSON.stringify(s.rejected)}`);
+    console.log(
+      `orders ${s.orders}, decided ${s.decided}, duplicates ${s.duplicates.length}, undecided ${s.undecided.length}, sold ${s.unitsSold} of ${s.stockTotal}, rejected ${JSON.stringify(s.rejected)}`,
+    );
     console.log(`test reader, read_committed fix: ${JSON.stringify(readCommittedFixStats())}`);
-    for (const id of s.duplicates.slice(0, 5)) console.log(`duplicate ${id}: ${JSON.stringify(run.decisions.byOrder.get(id))}`);
+    for (const id of s.duplicates.slice(0, 5))
+      console.log(`duplicate ${id}: ${JSON.stringify(run.decisions.byOrder.get(id))}`);
     expect(s.orders).toBeGreaterThan(1000);
     expect(s.undecided).toEqual([]);
     expect(s.duplicates).toEqual([]);

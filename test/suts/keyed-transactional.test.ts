@@ -31,7 +31,9 @@ describe("keyed-transactional SUT (2 instances)", () => {
       if (ds.length === 2 && reserved === 1 && rejected === 1) exact++;
     }
     const s = summarize(log, stock, sent);
-    console.log(`keyed-transactional: ${exact}/20 products with exactly one reservation and one rejection; sold ${s.unitsSold} of ${s.stockTotal - 5}`);
+    console.log(
+      `keyed-transactional: ${exact}/20 products with exactly one reservation and one rejection; sold ${s.unitsSold} of ${s.stockTotal - 5}`,
+    );
     expect(exact).toBe(20);
     expect(s.oversold).toEqual([]);
     expect(s.duplicates).toEqual([]);
@@ -40,16 +42,49 @@ describe("keyed-transactional SUT (2 instances)", () => {
   it("rejects invalid orders (INVALID, UNKNOWN_PRODUCT) and keeps serving valid ones", async () => {
     await run.produceRaw([
       { key: "bad-json", value: "{not json" },
-      { key: "bad-qty", value: JSON.stringify({ type: "OrderPlaced", orderId: "bad-qty", productId: "valid-after-poison", quantity: 0, customerId: "c", sentAtMs: 1 }) },
-      { key: "neg-qty", value: JSON.stringify({ type: "OrderPlaced", orderId: "neg-qty", productId: "valid-after-poison", quantity: -3, customerId: "c", sentAtMs: 1 }) },
-      { key: "bad-type", value: JSON.stringify({ type: "OrderPlaced", orderId: "bad-type", productId: 7, quantity: "1", customerId: "c", sentAtMs: 1 }) },
+      {
+        key: "bad-qty",
+        value: JSON.stringify({
+          type: "OrderPlaced",
+          orderId: "bad-qty",
+          productId: "valid-after-poison",
+          quantity: 0,
+          customerId: "c",
+          sentAtMs: 1,
+        }),
+      },
+      {
+        key: "neg-qty",
+        value: JSON.stringify({
+          type: "OrderPlaced",
+          orderId: "neg-qty",
+          productId: "valid-after-poison",
+          quantity: -3,
+          customerId: "c",
+          sentAtMs: 1,
+        }),
+      },
+      {
+        key: "bad-type",
+        value: JSON.stringify({
+          type: "OrderPlaced",
+          orderId: "bad-type",
+          productId: 7,
+          quantity: "1",
+          customerId: "c",
+          sentAtMs: 1,
+        }),
+      },
       { key: "missing", value: JSON.stringify({ type: "OrderPlaced", orderId: "missing" }) },
       { key: "null-value", value: null },
     ]);
     // A bad stock record must not stop the service either.
     await run.produceRaw([{ key: "x", value: "garbage" }], run.topics.stock);
     const unknown = await run.placeOrders([{ productId: "no-such-product" }]);
-    const valid = await run.placeOrders([{ productId: "valid-after-poison" }, { productId: "valid-after-poison", quantity: 2 }]);
+    const valid = await run.placeOrders([
+      { productId: "valid-after-poison" },
+      { productId: "valid-after-poison", quantity: 2 },
+    ]);
     const bad = ["bad-json", "bad-qty", "neg-qty", "bad-type", "missing", "null-value"];
     const ids = [...bad, ...unknown.map((o) => o.orderId), ...valid.map((o) => o.orderId)];
     const log = await run.waitForDecisions((l) => l.decidedAll(ids), 60_000);
@@ -94,7 +129,12 @@ describe("keyed-transactional with OVERSELL_SETTING_TRANSACTIONS=off (the broken
   const stock: Record<string, number> = {};
 
   beforeAll(async () => {
-    run = await SutRun.create({ sut: "keyed-transactional", connection: testConnection(), ns: uniqueNs("kt-off"), env: { OVERSELL_SETTING_TRANSACTIONS: "off" } });
+    run = await SutRun.create({
+      sut: "keyed-transactional",
+      connection: testConnection(),
+      ns: uniqueNs("kt-off"),
+      env: { OVERSELL_SETTING_TRANSACTIONS: "off" },
+    });
     for (let i = 0; i < 10; i++) stock[`p-${i}`] = 1;
     await run.setStock(stock);
     await run.start(2);
@@ -109,6 +149,8 @@ describe("keyed-transactional with OVERSELL_SETTING_TRANSACTIONS=off (the broken
     const s = summarize(log, stock, sent);
     expect(s.unitsSold).toBe(10);
     expect(s.duplicates).toEqual([]);
-    expect(run.group.child(0)?.logFile && (await import("node:fs")).readFileSync(run.group.child(0)!.logFile, "utf8")).toContain("transactions OFF");
+    expect(
+      run.group.child(0)?.logFile && (await import("node:fs")).readFileSync(run.group.child(0)!.logFile, "utf8"),
+    ).toContain("transactions OFF");
   });
 });

@@ -52,7 +52,9 @@ describe("saga: payment always succeeds", () => {
     expect(protocolErrors(log, ids)).toEqual([]);
     for (const productId of Object.keys(stock)) {
       const outcomes = sent.filter((o) => o.productId === productId).map((o) => terminalOf(log, o.orderId)!);
-      const types = outcomes.map((d) => (d.type === "OrderRejected" ? `${d.type}:${(d as { reason: string }).reason}` : d.type)).sort();
+      const types = outcomes
+        .map((d) => (d.type === "OrderRejected" ? `${d.type}:${(d as { reason: string }).reason}` : d.type))
+        .sort();
       expect(types, productId).toEqual(["OrderConfirmed", "OrderRejected:OUT_OF_STOCK"]);
     }
     const s = summarize(log, stock, sent, true);
@@ -65,9 +67,39 @@ describe("saga: payment always succeeds", () => {
     await run.produceRaw([
       { key: "bad-json", value: "{not json" },
       { key: "bad-missing", value: JSON.stringify({ type: "OrderPlaced", orderId: "bad-missing" }) },
-      { key: "bad-type", value: JSON.stringify({ type: "OrderPlaced", orderId: "bad-type", productId: "inv-ok", quantity: "1", customerId: "c", sentAtMs: 1 }) },
-      { key: "bad-zero", value: JSON.stringify({ type: "OrderPlaced", orderId: "bad-zero", productId: "inv-ok", quantity: 0, customerId: "c", sentAtMs: 1 }) },
-      { key: "bad-neg", value: JSON.stringify({ type: "OrderPlaced", orderId: "bad-neg", productId: "inv-ok", quantity: -2, customerId: "c", sentAtMs: 1 }) },
+      {
+        key: "bad-type",
+        value: JSON.stringify({
+          type: "OrderPlaced",
+          orderId: "bad-type",
+          productId: "inv-ok",
+          quantity: "1",
+          customerId: "c",
+          sentAtMs: 1,
+        }),
+      },
+      {
+        key: "bad-zero",
+        value: JSON.stringify({
+          type: "OrderPlaced",
+          orderId: "bad-zero",
+          productId: "inv-ok",
+          quantity: 0,
+          customerId: "c",
+          sentAtMs: 1,
+        }),
+      },
+      {
+        key: "bad-neg",
+        value: JSON.stringify({
+          type: "OrderPlaced",
+          orderId: "bad-neg",
+          productId: "inv-ok",
+          quantity: -2,
+          customerId: "c",
+          sentAtMs: 1,
+        }),
+      },
       { key: "bad-null", value: null },
     ]);
     const unknown = await run.placeOrders([{ productId: "no-such-product" }]);
@@ -76,9 +108,14 @@ describe("saga: payment always succeeds", () => {
     const ids = [...invalid, unknown[0]!.orderId, good[0]!.orderId];
     const log = await run.waitForDecisions(allFinal(ids), 60_000);
     expect(protocolErrors(log, ids)).toEqual([]);
-    for (const id of invalid) expect(terminalOf(log, id), id).toMatchObject({ type: "OrderRejected", reason: "INVALID" });
+    for (const id of invalid)
+      expect(terminalOf(log, id), id).toMatchObject({ type: "OrderRejected", reason: "INVALID" });
     expect(terminalOf(log, unknown[0]!.orderId)).toMatchObject({ type: "OrderRejected", reason: "UNKNOWN_PRODUCT" });
-    expect(terminalOf(log, good[0]!.orderId)).toMatchObject({ type: "OrderConfirmed", productId: "inv-ok", quantity: 1 });
+    expect(terminalOf(log, good[0]!.orderId)).toMatchObject({
+      type: "OrderConfirmed",
+      productId: "inv-ok",
+      quantity: 1,
+    });
     expect(run.group.crashes()).toEqual([]);
   });
 
@@ -155,15 +192,25 @@ describe("saga: payment failures and expiry release stock", () => {
       };
       const products = ["pay-0", "pay-1", "pay-2"];
       await run.setStock(Object.fromEntries(products.map((p) => [p, 1])));
-      const first = await run.placeOrders(products.map((productId) => ({ productId, orderId: pick(true, `f-${productId}`) })));
+      const first = await run.placeOrders(
+        products.map((productId) => ({ productId, orderId: pick(true, `f-${productId}`) })),
+      );
       let log = await run.waitForDecisions(allFinal(first.map((o) => o.orderId)), 60_000);
-      for (const o of first) expect(terminalOf(log, o.orderId), o.orderId).toMatchObject({ type: "OrderCancelled", reason: "PAYMENT_FAILED" });
-      const second = await run.placeOrders(products.map((productId) => ({ productId, orderId: pick(false, `s-${productId}`) })));
+      for (const o of first)
+        expect(terminalOf(log, o.orderId), o.orderId).toMatchObject({
+          type: "OrderCancelled",
+          reason: "PAYMENT_FAILED",
+        });
+      const second = await run.placeOrders(
+        products.map((productId) => ({ productId, orderId: pick(false, `s-${productId}`) })),
+      );
       const ids = [...first, ...second].map((o) => o.orderId);
       log = await run.waitForDecisions(allFinal(ids), 60_000);
       expect(protocolErrors(log, ids)).toEqual([]);
       for (const o of second) expect(terminalOf(log, o.orderId), o.orderId).toMatchObject({ type: "OrderConfirmed" });
-      expect(summarize(log, Object.fromEntries(products.map((p) => [p, 1])), [...first, ...second], true).oversold).toEqual([]);
+      expect(
+        summarize(log, Object.fromEntries(products.map((p) => [p, 1])), [...first, ...second], true).oversold,
+      ).toEqual([]);
     } finally {
       await run.stop();
     }
@@ -187,7 +234,10 @@ describe("saga: payment failures and expiry release stock", () => {
       const first = await run.placeOrders(products.flatMap((productId) => [{ productId }, { productId }]));
       let log = await run.waitForDecisions(allFinal(first.map((o) => o.orderId)), 60_000);
       for (const productId of products) {
-        const types = first.filter((o) => o.productId === productId).map((o) => terminalOf(log, o.orderId)!.type).sort();
+        const types = first
+          .filter((o) => o.productId === productId)
+          .map((o) => terminalOf(log, o.orderId)!.type)
+          .sort();
         expect(types, productId).toEqual(["OrderRejected", "ReservationExpired"]);
       }
       // Stray commands after expiry (a late confirm, a cancel, a redelivered reserve) change
@@ -196,8 +246,25 @@ describe("saga: payment failures and expiry release stock", () => {
       await run.produceRaw(
         expired.flatMap((o) => [
           { key: o.productId, value: JSON.stringify({ type: "Confirm", orderId: o.orderId, productId: o.productId }) },
-          { key: o.productId, value: JSON.stringify({ type: "Cancel", orderId: o.orderId, productId: o.productId, reason: "PAYMENT_FAILED" }) },
-          { key: o.productId, value: JSON.stringify({ type: "Reserve", orderId: o.orderId, productId: o.productId, quantity: 1, replyPartition: 0 }) },
+          {
+            key: o.productId,
+            value: JSON.stringify({
+              type: "Cancel",
+              orderId: o.orderId,
+              productId: o.productId,
+              reason: "PAYMENT_FAILED",
+            }),
+          },
+          {
+            key: o.productId,
+            value: JSON.stringify({
+              type: "Reserve",
+              orderId: o.orderId,
+              productId: o.productId,
+              quantity: 1,
+              replyPartition: 0,
+            }),
+          },
         ]),
         run.topics.internal("saga", "reserve-commands"),
       );
@@ -206,7 +273,10 @@ describe("saga: payment failures and expiry release stock", () => {
       const ids = [...first, ...second].map((o) => o.orderId);
       log = await run.waitForDecisions(allFinal(ids), 60_000);
       for (const productId of products) {
-        const types = second.filter((o) => o.productId === productId).map((o) => terminalOf(log, o.orderId)!.type).sort();
+        const types = second
+          .filter((o) => o.productId === productId)
+          .map((o) => terminalOf(log, o.orderId)!.type)
+          .sort();
         expect(types, productId).toEqual(["OrderRejected", "ReservationExpired"]);
       }
       expect(protocolErrors(log, ids)).toEqual([]);
@@ -245,7 +315,8 @@ describe("saga: an instance expelled from its groups gets its partitions back", 
       try {
         sent = await run.placeOrders(products.map((productId) => ({ productId })));
         // Every order is reserved only once instance 1 owns every task: instance 0 has been expelled.
-        const reservedAll = (l: DecisionLog) => sent.every((o) => (l.byOrder.get(o.orderId) ?? []).some((d) => d.type === "OrderReserved"));
+        const reservedAll = (l: DecisionLog) =>
+          sent.every((o) => (l.byOrder.get(o.orderId) ?? []).some((d) => d.type === "OrderReserved"));
         await run.waitForDecisions(reservedAll, 60_000);
       } finally {
         run.group.resume(0);
