@@ -85,13 +85,19 @@ describe("gate matrix", () => {
     expect(new Set(ids).size).toBe(ids.length);
   });
 
-  it('runs the broker fault of keyed-transactional and saga on three brokers too, selected by --only "(3 brokers)"', () => {
+  it('runs the broker faults of the three correct SUTs on three brokers, selected by --only "(3 brokers)"', () => {
     const three = selectCells(cells, "(3 brokers)");
-    expect(three.map((c) => c.id)).toEqual(["keyed-transactional[broker] (3 brokers)", "saga[broker] (3 brokers)"]);
+    expect(three.map((c) => c.id)).toEqual([
+      "keyed-transactional[broker] (3 brokers)",
+      "saga[broker] (3 brokers)",
+      "kafka-streams[broker] (3 brokers)",
+      "kafka-streams(roll)[broker] (3 brokers)",
+    ]);
     for (const c of three) {
       expect(c.brokers).toBe(3);
-      expect(c.faults).toBe("broker");
+      expect(c.faults).toBe(c.variant === "roll" ? "broker:roll@3s:2s" : "broker");
       expect(c.expectedViolations).toEqual([]);
+      expect(c.ci).toBe(false);
     }
     expect(cells.filter((c) => c.brokers !== 3).every((c) => c.brokers === 1 && !c.id.includes("brokers"))).toBe(true);
     // A substring selects the three-broker cell too: `--only` matches ids by substring.
