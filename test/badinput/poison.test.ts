@@ -61,9 +61,10 @@ describe("the poison metric (pure)", () => {
       ms: number,
       type: "OrderReserved" | "OrderRejected" = "OrderReserved",
     ): ObservedDecision => ({
-      event: (type === "OrderRejected"
-        ? { type, orderId, productId: "", quantity: 0, instance: "0", reason: "INVALID" }
-        : { type, orderId, productId: "p", quantity: 1, instance: "0" }),
+      event:
+        type === "OrderRejected"
+          ? { type, orderId, productId: "", quantity: 0, instance: "0", reason: "INVALID" }
+          : { type, orderId, productId: "p", quantity: 1, instance: "0" },
       seenAtMs: T0 + ms,
       recordTimestampMs: T0 + ms,
       partition: 0,
