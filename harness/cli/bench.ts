@@ -103,7 +103,8 @@ program.action(async (raw: Record<string, unknown>) => {
   try {
     if (f.bootstrap && (f.brokers !== undefined || f.kafkaVersion || f.tls)) {
       const flag = f.brokers !== undefined ? "brokers" : f.kafkaVersion ? "kafka-version" : "tls";
-      usageError(program, `--${flag} is for the embedded cluster; it conflicts with --bootstrap (use --ssl with it)`);
+      const tlsHint = flag === "tls" ? " (for a TLS cluster of your own, use --ssl)" : "";
+      usageError(program, `--${flag} is for the embedded cluster${tlsHint}; it conflicts with --bootstrap`);
     }
     const connection = connectionFromFlags(raw);
     const items = f.sut ? [...new Set(f.sut.split(",").map((x) => x.trim()))] : listSuts();

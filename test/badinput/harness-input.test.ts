@@ -169,7 +169,7 @@ describe("flags", () => {
     }
     expect(existsSync(join(tmp, "never-flags"))).toBe(false);
     // check and clean speak the same way.
-    const c = await runCli("check", [tmp, "--bootstrap", "127.0.0.1:9", "--sasl-username", "u"], { timeoutMs: 60_000 });
+    const c = await runCli("check", [tmp, "--from-topics", "--bootstrap", "127.0.0.1:9", "--sasl-username", "u"], { timeoutMs: 60_000 });
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/^error: --sasl-mechanism and --sasl-username go together\nusage: npm run check -- /);
     const k = await runCli("clean", ["--bootstrap", "127.0.0.1:9", "--run", "x", "--older-than", "1d"], {
