@@ -211,7 +211,11 @@ export async function readStore(file: string, to: StoreReader): Promise<{ header
     }
   } catch (e) {
     if (e instanceof InputError) throw e;
-    throw bad(file, n + 1, `cannot be read: ${(e as Error).message}`);
+    const msg = (e as Error).message;
+    // A run stopped mid-drain (Ctrl-C, kill) leaves the gzip stream unfinished.
+    if (/unexpected end of file/i.test(msg))
+      throw bad(file, n + 1, "ends early: the run stopped before its drain ended");
+    throw bad(file, n + 1, `cannot be read: ${msg}`);
   }
   if (!header) throw bad(file, 1, "empty record");
   if (!end) throw bad(file, n, "ends before its end line (truncated: the run stopped while writing it?)");

@@ -110,7 +110,7 @@ describe("SASL to an external cluster", () => {
     }
     expect(runProcesses(runId)).toEqual([]);
 
-    const c = await runCli("check", [out, ...sasl, "--no-progress"], { timeoutMs: 120_000, env });
+    const c = await runCli("check", [out, "--from-topics", ...sasl, "--no-progress"], { timeoutMs: 120_000, env });
     expect(c.code, c.stderr).toBe(r.code);
     const again = resultSchema.parse(JSON.parse(readFileSync(join(out, "check.json"), "utf8")));
     expect(again.suts.map((s) => [s.name, s.verdict, s.orders.decided])).toEqual(
