@@ -31,7 +31,9 @@ export interface Evaluation {
   verdictReason?: string;
   /** The checks the verdict was judged on: claims ∪ expectedViolations (aborted-read never). */
   judged: CheckName[];
-  /** expectedViolations the run did not show (a "fail" verdict caused only by something else leaves these non-empty). */
+  /**
+   * expectedViolations the run did not show (a "fail" verdict caused only by something else leaves these non-empty).
+   */
   missingExpected: CheckName[];
   orders: SutResult["orders"];
   units: NonNullable<SutResult["units"]>;

@@ -36,7 +36,10 @@ function oneLine(issues: z.core.$ZodIssue[]): string {
   return issues.map((i) => `${i.path.length ? `--${flag(i.path)}: ` : ""}${i.message}`).join("; ");
 }
 
-/** The connection to an external cluster from flags (undefined without --bootstrap). The password only comes from the environment. */
+/**
+ * The connection to an external cluster from flags (undefined without --bootstrap). The password only comes from the
+ * environment.
+ */
 export function connectionFromFlags(
   o: SecurityFlags & { bootstrap?: string },
   env: NodeJS.ProcessEnv = process.env,

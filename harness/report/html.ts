@@ -584,7 +584,10 @@ function ordersTiles(s: SutResult): Html {
   </div>`;
 }
 
-/** Series tSec 0 (the first intended send), where fault times meet the series; without it, faults are listed but not shaded. */
+/**
+ * Series tSec 0 (the first intended send), where fault times meet the series; without it, faults are listed but not
+ * shaded.
+ */
 function loadStart(s: SutResult): number | undefined {
   return s.seriesStartMs !== undefined && Number.isFinite(s.seriesStartMs) ? s.seriesStartMs : undefined;
 }

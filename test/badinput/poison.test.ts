@@ -61,9 +61,10 @@ describe("the poison metric (pure)", () => {
       ms: number,
       type: "OrderReserved" | "OrderRejected" = "OrderReserved",
     ): ObservedDecision => ({
-      event: (type === "OrderRejected"
-        ? { type, orderId, productId: "", quantity: 0, instance: "0", reason: "INVALID" }
-        : { type, orderId, productId: "p", quantity: 1, instance: "0" }),
+      event:
+        type === "OrderRejected"
+          ? { type, orderId, productId: "", quantity: 0, instance: "0", reason: "INVALID" }
+          : { type, orderId, productId: "p", quantity: 1, instance: "0" },
       seenAtMs: T0 + ms,
       recordTimestampMs: T0 + ms,
       partition: 0,
@@ -165,7 +166,8 @@ describe("poison pills in the order stream", () => {
             `${s.name} retry ${label}`,
           ).toBe(1);
     }
-    // The Java SUT's own parser, on huge quantities (2^53, 2^64, 1e300, 2^53+1 and 1e400 as JSON literals): all INVALID.
+    // The Java SUT's own parser, on huge quantities (2^53, 2^64, 1e300, 2^53+1 and 1e400 as JSON literals): all
+    // INVALID.
     expect(table.find((k) => k.sut === "kafka-streams" && k.kind === "huge-quantity")!.outcomes).toEqual({
       "OrderRejected INVALID": stream.orders.filter((o) => o.kind === "huge-quantity").length,
     });

@@ -32,7 +32,9 @@ export interface Evaluation {
   verdictReason?: string;
   /** The checks the verdict was judged on: claims ∪ expectedViolations (aborted-read never). */
   judged: CheckName[];
-  /** expectedViolations the run did not show (a "fail" verdict caused only by something else leaves these non-empty). */
+  /**
+   * expectedViolations the run did not show (a "fail" verdict caused only by something else leaves these non-empty).
+   */
   missingExpected: CheckName[];
   orders: SutResult["orders"];
   units: NonNullable<SutResult["units"]>;
@@ -162,7 +164,8 @@ function fateOf(decisions: ObservedDecision[], confirms: boolean, terminal: Read
       conflict = `rejected and reserved/settled: ${seq()}`;
     else if (ends.length > 1) conflict = `two outcomes: ${seq()}`;
   } else {
-    // Confirmed reads as the same outcome as Reserved; Cancelled/Expired as a release a non-confirming SUT must not emit.
+    // Confirmed reads as the same outcome as Reserved; Cancelled/Expired as a release a non-confirming SUT must not
+    // emit.
     sold = has("OrderReserved") || has("OrderConfirmed");
     held = false;
     const classes = [sold, has("OrderRejected"), released].filter(Boolean).length;

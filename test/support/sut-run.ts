@@ -98,7 +98,9 @@ export interface RunSummary {
   decided: number;
   /** orderIds without a terminal decision (a confirming SUT's OrderReserved is not terminal). */
   undecided: string[];
-  /** orderIds the checker flags `duplicate` (any decision type twice; up to 10 examples, see violations for the count). */
+  /**
+   * orderIds the checker flags `duplicate` (any decision type twice; up to 10 examples, see violations for the count).
+   */
   duplicates: string[];
   /** orderIds the checker flags `conflict` (up to 10 examples). */
   conflicts: string[];
