@@ -61,7 +61,8 @@ try {
     connection = cluster.connection;
   }
   console.error(
-    `burst: ${opts.orders} orders over ${opts.products} products, total stock ${Object.values(stock).reduce((a, b) => a + b, 0)}, ${opts.instances} instances per SUT, seed ${opts.seed}`,
+    `burst: ${opts.orders} orders over ${opts.products} products, total stock ` +
+      `${Object.values(stock).reduce((a, b) => a + b, 0)}, ${opts.instances} instances per SUT, seed ${opts.seed}`,
   );
   for (const sut of suts) {
     const run = await SutRun.create({ sut, connection, ns: `oversell.${runId}.${sut}` });

@@ -276,7 +276,9 @@ export function unitsChart(id: string, rows: UnitsRow[], width = 540): Html {
     const over = r.sold + r.held - r.stock;
     const cls = over > 0 ? "units-row oversold" : "units-row";
     const label = r.productId.length > 24 ? `${r.productId.slice(0, 23)}…` : r.productId;
-    const tip = `${r.productId}: stock ${r.stock}, sold ${r.sold}, held ${r.held}${over > 0 ? ` — OVERSOLD by ${over}` : ""}`;
+    const tip =
+      `${r.productId}: stock ${r.stock}, sold ${r.sold}, held ` +
+      `${r.held}${over > 0 ? ` — OVERSOLD by ${over}` : ""}`;
     return html`<g class="${cls}"
       ><title>${tip}</title>
       <text class="product-label" x="${labelW}" y="${y + 14}" text-anchor="end">${label}</text>

@@ -415,7 +415,9 @@ function timeCharts(s: SutResult, key: string, t0: number | undefined): Html {
     ],
     hover: rows.map((r) => ({
       x: r.t,
-      text: `t = ${fmtSec(r.t)}: offered ${fmtRate(r.offered)}/s · acked ${fmtRate(r.acked)}/s · decided ${fmtRate(r.decided)}/s`,
+      text:
+        `t = ${fmtSec(r.t)}: offered ${fmtRate(r.offered)}/s · ` +
+        `acked ${fmtRate(r.acked)}/s · decided ${fmtRate(r.decided)}/s`,
     })),
     height: 260,
   });
@@ -459,7 +461,9 @@ function unitsFigure(s: SutResult, key: string, cap: number): Html {
       <p class="no-data">No per-product data in result.json.</p>
     </figure>`;
   }
-  const caption = `Units sold + held vs stock per product — ${oversold} oversold${total > rows.length ? `; ${rows.length} of ${total} drawn, oversold first` : ""}`;
+  const caption =
+    `Units sold + held vs stock per product — ${oversold} ` +
+    `oversold${total > rows.length ? `; ${rows.length} of ${total} drawn, oversold first` : ""}`;
   return html`<figure>
     <figcaption>${caption}</figcaption>
     ${unitsChart(`chart-${key}-units`, rows)}
@@ -774,7 +778,8 @@ function environmentSection(result: RunResult): Html {
     ["seed", html`<code>${result.seed}</code>`],
     [
       "Kafka",
-      `${k.version ?? "version unknown"} · ${k.brokers} broker${k.brokers === 1 ? "" : "s"} · ${k.embedded ? "embedded" : "external"} · ${k.bootstrap}`,
+      `${k.version ?? "version unknown"} · ${k.brokers} broker${k.brokers === 1 ? "" : "s"} ` +
+        `· ${k.embedded ? "embedded" : "external"} · ${k.bootstrap}`,
     ],
     [
       "machine",
@@ -1028,9 +1033,9 @@ export function renderComparison(results: RunResult[], opts: ComparisonOptions =
         flat.length
           ? html`<figure class="wide">
               <figcaption>
-                ${`Decision latency by percentile${flat.length > shown.length ? ` (first ${shown.length} of ${flat.length})` : ""}`}
+                ${`Decision latency by ` + `percentile${flat.length > shown.length ? ` (first ${shown.length} of ${flat.length})` : ""}`}
               </figcaption>
-              ${curveChart("chart-comparison-curve", "decision latency percentile curves of every run and SUT", curves, 1100, 360)}
+              ${curveChart("chart-comparison-curve", "decision latency " + "percentile " + "curves of every run and SUT", curves, 1100, 360)}
             </figure>`
           : ""
       }

@@ -113,7 +113,8 @@ export async function perfChecker(argv: string[]): Promise<string[]> {
         verdict,
       });
       console.error(
-        `${n} orders (${confirms ? "confirming" : "non-confirming"}): median ${medianMs} ms over ${runs} (${runsMs.join(", ")}), ${rows.at(-1)!.ordersPerSec} orders/s`,
+        `${n} orders (${confirms ? "confirming" : "non-confirming"}): median ${medianMs} ` +
+          `ms over ${runs} (${runsMs.join(", ")}), ${rows.at(-1)!.ordersPerSec} orders/s`,
       );
     }
   }

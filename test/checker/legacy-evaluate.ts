@@ -243,7 +243,8 @@ export function evaluate(input: CheckInput): Evaluation {
     flag(
       violations.oversell,
       p.productId,
-      `S(p)=${p.stock} but sold ${p.sold} + held ${p.held} = ${p.sold + p.held} (${excess(p)} over); orders: ${hs.slice(0, 20).join(", ")}${hs.length > 20 ? ` … +${hs.length - 20}` : ""}`,
+      `S(p)=${p.stock} but sold ${p.sold} + held ${p.held} = ${p.sold + p.held} (${excess(p)} ` +
+        `over); orders: ${hs.slice(0, 20).join(", ")}${hs.length > 20 ? ` … +${hs.length - 20}` : ""}`,
     );
   }
 
@@ -282,7 +283,8 @@ export function evaluate(input: CheckInput): Evaluation {
         flag(
           violations.phantom,
           id,
-          `${bad.event.type} for ${bad.event.productId}×${bad.event.quantity}, but the order sent was ${o.productId}×${o.quantity}`,
+          `${bad.event.type} for ${bad.event.productId}×${bad.event.quantity}, ` +
+            `but the order sent was ${o.productId}×${o.quantity}`,
           evidence(f.decisions),
         );
     }
@@ -291,7 +293,8 @@ export function evaluate(input: CheckInput): Evaluation {
       flag(
         violations["invalid-accepted"],
         id,
-        `invalid order (${view.first.invalidKind ?? "invalid"}) was ${f.accept.event.type === "OrderReserved" ? "reserved" : "confirmed"}`,
+        `invalid order (${view.first.invalidKind ?? "invalid"}) was ` +
+          `${f.accept.event.type === "OrderReserved" ? "reserved" : "confirmed"}`,
         evidence(f.decisions),
       );
 
@@ -306,7 +309,8 @@ export function evaluate(input: CheckInput): Evaluation {
         flag(
           violations.stuck,
           id,
-          `reserved ${openMs} ms before the drain ended, neither confirmed nor released (TTL ${ttl} ms + grace ${grace} ms)`,
+          `reserved ${openMs} ms before the drain ended, neither ` +
+            `confirmed nor released (TTL ${ttl} ms + grace ${grace} ms)`,
           evidence(f.decisions),
         );
     }
@@ -340,7 +344,8 @@ export function evaluate(input: CheckInput): Evaluation {
     flag(
       violations.lost,
       v.orderId,
-      `${how}; no terminal decision by the end of the drain${f ? ` (saw ${f.decisions.map((d) => d.event.type).join(", ")})` : ""}${input.drainComplete ? "" : " (drain incomplete)"}`,
+      `${how}; no terminal decision by the end of the ` +
+        `drain${f ? ` (saw ${f.decisions.map((d) => d.event.type).join(", ")})` : ""}${input.drainComplete ? "" : " (drain incomplete)"}`,
       f ? evidence(f.decisions) : undefined,
     );
   }
@@ -367,7 +372,9 @@ export function evaluate(input: CheckInput): Evaluation {
       verdictReason = `no judged invariant violated; expected violation not observed: ${missingExpected.join(", ")}`;
   } else if (failing.every((c) => LIVENESS_CHECKS.includes(c)) && !input.drainComplete && !input.sutRunning) {
     verdict = "unknown";
-    verdictReason = `drain deadline passed with undecided orders while no SUT instance was running: cannot tell ${failing.join("/")} from slow (${list(failing)})`;
+    verdictReason =
+      `drain deadline passed with undecided orders while no SUT instance was ` +
+      `running: cannot tell ${failing.join("/")} from slow (${list(failing)})`;
   } else {
     verdict = "fail";
     verdictReason = `violated: ${list(failing)}`;

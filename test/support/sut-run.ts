@@ -317,7 +317,8 @@ export class SutRun {
       if (pred(this.decisions)) return this.decisions;
       if (Date.now() > deadline) {
         throw new Error(
-          `decisions of ${this.manifest.name} did not reach the expected state within ${timeoutMs} ms (${this.decisions.all.length} read; logs in ${this.logDir})`,
+          `decisions of ${this.manifest.name} did not reach the expected state within ` +
+            `${timeoutMs} ms (${this.decisions.all.length} read; logs in ${this.logDir})`,
         );
       }
       await new Promise((r) => setTimeout(r, 100));
