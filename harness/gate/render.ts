@@ -148,7 +148,8 @@ export function renderGateSummary(
   const verdict = missed.length === 0 ? "PASS" : "FAIL";
   out.push(
     `gate verdict: ${verdict} — ${cellsMet}/${tallies.length} cells met their ` +
-      `expectation${repeated ? ` on every repetition (${runs.length - missed.length}/${runs.length} executions)` : ""}` +
+      "expectation" +
+      (repeated ? ` on every repetition (${runs.length - missed.length}/${runs.length} executions)` : "") +
       "; " +
       `wall time ${formatDuration(o.wallMs)}`,
   );

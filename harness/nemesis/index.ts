@@ -263,7 +263,8 @@ async function inject(
             cluster.nodes.length > 1 && ctx.topic
               ? await waitInSync(cluster.connection, ctx.topic, nodeId, ctx.brokerRejoinTimeoutMs ?? 60_000)
               : true;
-          return `restarted broker ${nodeId} (pid ${cluster.node(nodeId).pid})${rejoined ? "" : ", not yet back in every ISR it replicates"}`;
+          const lag = rejoined ? "" : ", not yet back in every ISR it replicates";
+          return `restarted broker ${nodeId} (pid ${cluster.node(nodeId).pid})${lag}`;
         },
       };
     }
@@ -345,7 +346,8 @@ async function rollBrokers(
         await bringBack(id);
       }
       const moved = ids.map((id) => `${id}: pid ${pids.get(id)} → ${cluster.node(id).pid}`).join(", ");
-      return `rolled every broker (${moved})${lagging.length ? `; not yet back in every ISR of ${ctx.topic}: ${lagging.join(", ")}` : ""}`;
+      const lag = lagging.length ? `; not yet back in every ISR of ${ctx.topic}: ${lagging.join(", ")}` : "";
+      return `rolled every broker (${moved})${lag}`;
     },
   };
 }

@@ -191,7 +191,13 @@ function invariantTable(s: SutResult, key: string): Html {
       <td><span class="st st-${st.cls}">${st.text}</span></td>
       <td>${r.claimed ? "claimed" : html`<span class="muted">no</span>`}</td>
       <td>
-        ${r.expected === undefined ? html`<span class="muted">?</span>` : r.expected ? "yes" : html`<span class="muted">no</span>`}
+        ${
+          r.expected === undefined
+            ? html`<span class="muted">?</span>`
+            : r.expected
+              ? "yes"
+              : html`<span class="muted">no</span>`
+        }
       </td>
       <td>${examplesCell(r)}</td>
     </tr>`;
@@ -584,7 +590,11 @@ function ordersTiles(s: SutResult): Html {
     ["decided/s", fmtRate(s.throughput.decidedPerSec)],
   ];
   return html`<div class="tiles">
-    ${tiles.filter(([, v]) => v !== undefined).map(([k, v]) => html`<div class="tile"><b>${fmtInt(v)}</b><span>${k}</span></div>`)}${units.map(([k, v]) => html`<div class="tile unit"><b>${fmtInt(v)}</b><span>${k}</span></div>`)}${tp.map(([k, v]) => html`<div class="tile rate"><b>${v}</b><span>${k}</span></div>`)}
+    ${tiles
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => html`<div class="tile"><b>${fmtInt(v)}</b><span>${k}</span></div>`)}${units.map(
+      ([k, v]) => html`<div class="tile unit"><b>${fmtInt(v)}</b><span>${k}</span></div>`,
+    )}${tp.map(([k, v]) => html`<div class="tile rate"><b>${v}</b><span>${k}</span></div>`)}
   </div>`;
 }
 
@@ -620,7 +630,9 @@ function sutSection(s: SutResult, i: number, cap: number): Html {
           : html`<i>none</i>`
       }${s.durationMs !== undefined ? html` · load ${fmtDuration(s.durationMs)}` : ""}
     </p>
-    ${s.verdictReason ? html`<p class="callout ${s.verdict === "unknown" ? "warn" : "bad"}">${s.verdictReason}</p>` : ""}
+    ${
+      s.verdictReason ? html`<p class="callout ${s.verdict === "unknown" ? "warn" : "bad"}">${s.verdictReason}</p>` : ""
+    }
     ${ordersTiles(s)}
     <h3>Invariants</h3>
     ${invariantTable(s, key)}
@@ -1000,7 +1012,9 @@ export function renderComparison(results: RunResult[], opts: ComparisonOptions =
         <thead>
           <tr>
             <th>SUT</th>
-            ${results.map((r, i) => html`<th>${`${i + 1}: ${runLabel(r)}`}<br /><code class="muted">${r.runId}</code></th>`)}
+            ${results.map(
+              (r, i) => html`<th>${`${i + 1}: ${runLabel(r)}`}<br /><code class="muted">${r.runId}</code></th>`,
+            )}
           </tr>
         </thead>
         <tbody>
@@ -1033,12 +1047,22 @@ export function renderComparison(results: RunResult[], opts: ComparisonOptions =
         flat.length
           ? html`<figure class="wide">
               <figcaption>
-                ${`Decision latency by ` + `percentile${flat.length > shown.length ? ` (first ${shown.length} of ${flat.length})` : ""}`}
+                ${
+                  "Decision latency by percentile" +
+                  (flat.length > shown.length ? ` (first ${shown.length} of ${flat.length})` : "")
+                }
               </figcaption>
-              ${curveChart("chart-comparison-curve", "decision latency " + "percentile " + "curves of every run and SUT", curves, 1100, 360)}
+              ${curveChart(
+                "chart-comparison-curve",
+                "decision latency percentile curves of every run and SUT",
+                curves,
+                1100,
+                360,
+              )}
             </figure>`
           : ""
       }
     </section>`;
-  return page(`oversell comparison — ${results.map((r) => r.runId).join(", ")}`, body, opts.generatedAt ?? new Date());
+  const title = `oversell comparison — ${results.map((r) => r.runId).join(", ")}`;
+  return page(title, body, opts.generatedAt ?? new Date());
 }

@@ -71,7 +71,9 @@ export interface BenchOutcome {
 
 export function newRunId(now = new Date()): string {
   const p = (n: number) => String(n).padStart(2, "0");
-  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}T${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  const stamp =
+    `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}` +
+    `T${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
   return `${stamp}-${randomBytes(2).toString("hex")}`;
 }
 
@@ -482,7 +484,9 @@ async function runLoad(r: SutRun): Promise<{ faults: FaultWindow[]; warnings: st
     harnessBound: loadStats.harnessBound || undefined,
     harnessBoundReason: loadStats.harnessBoundReason,
   });
-  const errs = `${loadStats.failed ? `, ${loadStats.failed} refused` : ""}${loadStats.unknown ? `, ${loadStats.unknown} unknown` : ""}`;
+  const errs =
+    (loadStats.failed ? `, ${loadStats.failed} refused` : "") +
+    (loadStats.unknown ? `, ${loadStats.unknown} unknown` : "");
   r.say(
     `load done: ${loadStats.sent} sent, ${loadStats.acked} acked${errs}; max send delay ${loadStats.maxSendDelayMs} ms`,
   );

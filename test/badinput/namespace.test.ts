@@ -104,7 +104,8 @@ describe("namespaces on a shared cluster", () => {
       );
       expect([0, 1], r.stderr).toContain(r.code);
 
-      // Kafka's own internal topics (__consumer_offsets, __transaction_state) appear on first use; the broker makes them.
+      // Kafka's own internal topics (__consumer_offsets, __transaction_state) appear on first use;
+      // the broker makes them.
       const created = (await listTopics()).filter((t) => !before.has(t) && !t.startsWith("__"));
       console.log(`bench created ${created.length} topic(s): ${created.join(" ")}`);
       expect(created.length).toBeGreaterThan(6);

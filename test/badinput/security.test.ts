@@ -175,7 +175,10 @@ describe("SASL to an external cluster", () => {
       console.log(`${what}: exit ${r.code} after ${r.ms} ms: ${r.stderr.trim().split("\n").slice(-2).join(" / ")}`);
       expect(r.code, what).toBe(2);
       expect(r.stderr, what).toMatch(
-        /the broker refused the credentials[^]*hint: authentication with .* failed: check the username and OVERSELL_SASL_PASSWORD/,
+        new RegExp(
+          String.raw`the broker refused the credentials[^]*hint: ` +
+            String.raw`authentication with .* failed: check the username and OVERSELL_SASL_PASSWORD`,
+        ),
       );
       expect(r.ms, what).toBeLessThan(30_000);
       expectNoSecret(wrong, out, r);

@@ -256,7 +256,8 @@ export function evaluate(input: CheckInput): Evaluation {
       flag(
         violations.duplicate,
         id,
-        `${twice.map(([t, n]) => `${n}× ${t}`).join(", ")}${view && view.entries.length > 1 ? ` (sent ${view.entries.length}×)` : ""}`,
+        twice.map(([t, n]) => `${n}× ${t}`).join(", ") +
+          (view && view.entries.length > 1 ? ` (sent ${view.entries.length}×)` : ""),
         evidence(f.decisions),
       );
     if (f.conflict) flag(violations.conflict, id, f.conflict, evidence(f.decisions));
@@ -345,7 +346,8 @@ export function evaluate(input: CheckInput): Evaluation {
       violations.lost,
       v.orderId,
       `${how}; no terminal decision by the end of the ` +
-        `drain${f ? ` (saw ${f.decisions.map((d) => d.event.type).join(", ")})` : ""}${input.drainComplete ? "" : " (drain incomplete)"}`,
+        `drain${f ? ` (saw ${f.decisions.map((d) => d.event.type).join(", ")})` : ""}` +
+        (input.drainComplete ? "" : " (drain incomplete)"),
       f ? evidence(f.decisions) : undefined,
     );
   }

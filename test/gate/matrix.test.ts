@@ -319,18 +319,27 @@ describe("gate junit.xml and summary", () => {
         expect(xml).toContain(`<testcase name="saga[pause] ${inv}" classname="oversell.gate.saga"`);
       // saga claims oversell: its violation is a failure, with the escaped example.
       expect(xml).toMatch(
-        /<testcase name="saga\[pause\] oversell"[^>]*>\s*<failure message="2 oversell violation\(s\)">o-1: two &lt;decisions&gt; &amp; &quot;more&quot;<\/failure>/,
+        new RegExp(
+          String.raw`<testcase name="saga\[pause\] oversell"[^>]*>\s*<failure message="2 oversell violation\(s\)">` +
+            String.raw`o-1: two &lt;decisions&gt; &amp; &quot;more&quot;<\/failure>`,
+        ),
       );
       expect(xml).toMatch(/<testcase name="saga\[pause\] verdict \(expected pass\)"[^>]*>\s*<failure/);
       // naive is expected to oversell: caught, so it passes and says so.
       expect(xml).toMatch(/<testcase name="naive\[none\] oversell"[^>]*>\s*<system-out>expected violation caught: 13/);
       expect(xml).not.toMatch(/<testcase name="naive\[none\][^"]*"[^>]*>\s*<failure/);
       expect(xml).toMatch(
-        /<testcase name="keyed-transactional\(transactions=off\)\[pause\] verdict \(expected fail\)"[^>]*>\s*<system-out>expected fail: transactions off/,
+        new RegExp(
+          String.raw`<testcase name="keyed-transactional\(transactions=off\)\[pause\] verdict \(expected fail\)"` +
+            String.raw`[^>]*>\s*<system-out>expected fail: transactions off`,
+        ),
       );
       // A harness error is an error testcase, not a silent pass.
       expect(xml).toMatch(
-        /<testcase name="keyed-transactional\[broker\] verdict \(expected pass\)"[^>]*>\s*<error message="harness error: broker gone"\/>/,
+        new RegExp(
+          String.raw`<testcase name="keyed-transactional\[broker\] verdict \(expected pass\)"[^>]*>` +
+            String.raw`\s*<error message="harness error: broker gone"\/>`,
+        ),
       );
       const suites = xml.match(/<testsuite /g)!.length;
       expect(suites).toBe(4);
@@ -367,7 +376,10 @@ describe("gate junit.xml and summary", () => {
       const text = renderGateSummary(runs, { gateId: "g1", wallMs: 605_000 });
       const lines = text.split("\n");
       expect(lines.find((l) => l.startsWith("cell"))).toMatch(
-        /cell\s+seed\s+verdict\s+expected\s+match\s+sold\/stock\s+over\s+dup\s+confl\s+lost\s+stuck\s+decided\/acked\s+p99 ms\s+wall s/,
+        new RegExp(
+          String.raw`cell\s+seed\s+verdict\s+expected\s+match\s+sold\/stock\s+over\s+dup\s+confl\s+lost\s+stuck` +
+            String.raw`\s+decided\/acked\s+p99 ms\s+wall s`,
+        ),
       );
       expect(lines.find((l) => l.startsWith("saga[pause]"))).toMatch(
         /saga\[pause\]\s+11\s+fail\s+pass\s+MISMATCH\s+62\/60\s+2\s+0\s+0\s+0\s+0\s+100\/100\s+123\s+22$/,

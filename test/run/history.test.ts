@@ -112,7 +112,8 @@ describe("history", () => {
     h.close();
     appendFileSync(
       file,
-      '{"t":1,"type":"ack","sut":"x","seq":"three","orderId":"o1","ackAtMs":5}\n{"t":2,"type":"run-end","verdict":"pass"}\n',
+      '{"t":1,"type":"ack","sut":"x","seq":"three","orderId":"o1","ackAtMs":5}\n' +
+        '{"t":2,"type":"run-end","verdict":"pass"}\n',
     );
     expect(() => readHistory(file)).toThrow(/history\.ndjson:2: not a history line: seq: /);
     await expect(readRunHistory(file)).rejects.toThrow(/history\.ndjson:2: not a history line: seq: /);
