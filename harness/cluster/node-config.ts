@@ -134,7 +134,7 @@ export function log4jConfig(kafka3: boolean, level: "WARN" | "INFO" = "WARN"): s
       'pattern="[%d] %p %m (%c)%n"/></Console></Appenders>',
     "  <Loggers>",
     '    <Logger name="kafka.server.KafkaRaftServer" level="INFO"/>',
-    `    <Root level=\"${level}\"><AppenderRef ref=\"stdout\"/></Root>`,
+    `    <Root level="${level}"><AppenderRef ref="stdout"/></Root>`,
     "  </Loggers>",
     "</Configuration>",
     "",

@@ -185,13 +185,11 @@ class MetaFold {
     ];
     faults.sort((a, b) => a.at - b.at);
     const ids = new Set([...this.initial.keys(), ...this.restocked.keys()]);
-    const products = [...ids]
-      .sort()
-      .map((productId) => ({
-        productId,
-        initial: this.initial.get(productId) ?? 0,
-        restocked: this.restocked.get(productId) ?? 0,
-      }));
+    const products = [...ids].sort().map((productId) => ({
+      productId,
+      initial: this.initial.get(productId) ?? 0,
+      restocked: this.restocked.get(productId) ?? 0,
+    }));
     const { start, loadStart, loadEnd, drainEnd, end, lastMs } = this;
     return {
       sut: start.sut,

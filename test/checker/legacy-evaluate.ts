@@ -143,14 +143,13 @@ function fateOf(decisions: ObservedDecision[], confirms: boolean, terminal: Read
   const count: Partial<Record<DecisionType, number>> = {};
   let firstTerminal: ObservedDecision | undefined;
   let firstReserved: ObservedDecision | undefined;
-  let accept: ObservedDecision | undefined;
   for (const d of ds) {
     const t = d.event.type;
     count[t] = (count[t] ?? 0) + 1;
     if (terminal.has(t) && (!firstTerminal || d.seenAtMs < firstTerminal.seenAtMs)) firstTerminal = d;
     if (t === "OrderReserved" && !firstReserved) firstReserved = d;
   }
-  accept = firstReserved ?? ds.find((d) => d.event.type === "OrderConfirmed");
+  const accept = firstReserved ?? ds.find((d) => d.event.type === "OrderConfirmed");
   const has = (t: DecisionType) => (count[t] ?? 0) > 0;
   const released = has("OrderCancelled") || has("ReservationExpired");
   let sold: boolean, held: boolean, conflict: string | undefined;
