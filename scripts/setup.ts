@@ -46,7 +46,8 @@ function ensureChromium(): void {
     }
   } catch (e) {
     throw new Error(
-      `could not install chromium with apt-get (${(e as Error).message.split("\n")[0]}); install it by hand ("apt-get install -y chromium", as root) so that ${bin} exists`,
+      `could not install chromium with apt-get (${(e as Error).message.split("\n")[0]}); ` +
+        `install it by hand ("apt-get install -y chromium", as root) so that ${bin} exists`,
     );
   }
   if (!existsSync(bin)) throw new Error(`apt-get installed chromium but ${bin} is still missing`);

@@ -1,4 +1,5 @@
-// npm run sut-burst -- [naive,keyed-transactional,...] [--orders 1200] [--products 120] [--seed 7] [--bootstrap host:port]
+// npm run sut-burst -- [naive,keyed-transactional,...] [--orders 1200] [--products 120] [--seed 7] [--bootstrap
+// host:port]
 // One burst of concurrent orders (products with stock 1-3) against each SUT (2 instances each, its
 // own namespace, the same order stream), then per SUT: units sold vs stock, duplicates, undecided.
 // Starts an embedded single-node Kafka unless --bootstrap is given.
@@ -60,7 +61,8 @@ try {
     connection = cluster.connection;
   }
   console.error(
-    `burst: ${opts.orders} orders over ${opts.products} products, total stock ${Object.values(stock).reduce((a, b) => a + b, 0)}, ${opts.instances} instances per SUT, seed ${opts.seed}`,
+    `burst: ${opts.orders} orders over ${opts.products} products, total stock ` +
+      `${Object.values(stock).reduce((a, b) => a + b, 0)}, ${opts.instances} instances per SUT, seed ${opts.seed}`,
   );
   for (const sut of suts) {
     const run = await SutRun.create({ sut, connection, ns: `oversell.${runId}.${sut}` });

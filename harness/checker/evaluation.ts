@@ -31,7 +31,9 @@ export interface Evaluation {
   verdictReason?: string;
   /** The checks the verdict was judged on: claims ∪ expectedViolations (aborted-read never). */
   judged: CheckName[];
-  /** expectedViolations the run did not show (a "fail" verdict caused only by something else leaves these non-empty). */
+  /**
+   * expectedViolations the run did not show (a "fail" verdict caused only by something else leaves these non-empty).
+   */
   missingExpected: CheckName[];
   orders: SutResult["orders"];
   units: NonNullable<SutResult["units"]>;
@@ -175,7 +177,9 @@ function oversell(j: Judge, tally: Tally, products: ProductRow[]): void {
       const hs = holdersOf(j, p.productId, 20),
         total = j.holders[j.book.products.find(p.productId)] ?? 0;
       const more = total > hs.length ? ` … +${total - hs.length}` : "";
-      const detail = `S(p)=${p.stock} but sold ${p.sold} + held ${p.held} = ${p.sold + p.held} (${over} over); orders: ${hs.join(", ")}${more}`;
+      const detail =
+        `S(p)=${p.stock} but sold ${p.sold} + held ${p.held} = ` +
+        `${p.sold + p.held} (${over} over); orders: ${hs.join(", ")}${more}`;
       return { id: p.productId, detail };
     });
   }
@@ -279,7 +283,9 @@ function stuck(j: Judge, s: number, id: string, tally: Tally, ctx: JudgeContext)
   const reservedAt = ts > 0 ? Math.min(ts, seen) : seen;
   const openMs = ctx.drainEndedAtMs - reservedAt;
   if (openMs <= ttl + grace) return;
-  const detail = `reserved ${openMs} ms before the drain ended, neither confirmed nor released (TTL ${ttl} ms + grace ${grace} ms)`;
+  const detail =
+    `reserved ${openMs} ms before the drain ended, neither ` +
+    `confirmed nor released (TTL ${ttl} ms + grace ${grace} ms)`;
   tally.flag("stuck", id, (ds) => ({ id, detail, events: evidence(ds) }));
 }
 
@@ -290,7 +296,8 @@ function falseRejection(j: Judge, s: number, ref: number, id: string, tally: Tal
   const soldP = j.soldUnits[p] ?? 0,
     q = j.book.quantity[ref]!;
   if (soldP + q > stock) return;
-  const detail = `rejected OUT_OF_STOCK for ${j.book.products.names[p]}×${q}, but at the end sold ${soldP} of S(p)=${stock}`;
+  const detail =
+    `rejected OUT_OF_STOCK for ${j.book.products.names[p]}×${q}, ` + `but at the end sold ${soldP} of S(p)=${stock}`;
   tally.flag("false-rejection", id, (ds) => ({ id, detail, events: evidence(ds) }));
 }
 
@@ -333,7 +340,9 @@ function verdictOf(
     return { ...base, verdict: "pass", ...(why ? { verdictReason: why } : {}) };
   }
   if (failing.every((c) => LIVENESS_CHECKS.includes(c)) && !ctx.drainComplete && !ctx.sutRunning) {
-    const why = `drain deadline passed with undecided orders while no SUT instance was running: cannot tell ${failing.join("/")} from slow (${list(failing)})`;
+    const why =
+      `drain deadline passed with undecided orders while no SUT instance was ` +
+      `running: cannot tell ${failing.join("/")} from slow (${list(failing)})`;
     return { ...base, verdict: "unknown", verdictReason: why };
   }
   return { ...base, verdict: "fail", verdictReason: `violated: ${list(failing)}` };

@@ -147,7 +147,8 @@ export interface StoreReader {
 
 function bad(file: string, line: number, why: string): InputError {
   return new InputError(
-    `${file}:${line}: ${why} (an edited or damaged run record; re-judge with --from-topics if the topics are still on a broker)`,
+    `${file}:${line}: ${why} (an edited or damaged run record; ` +
+      `re-judge with --from-topics if the topics are still on a broker)`,
   );
 }
 

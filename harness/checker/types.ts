@@ -62,7 +62,10 @@ export interface CheckInput {
   drainComplete: boolean;
   /** Invariants the checker must catch for this SUT (manifest expectedViolations). */
   expectedViolations: Invariant[];
-  /** False when no SUT instance was running at the end of the drain: undecided orders then make the verdict unknown, not fail. */
+  /**
+   * False when no SUT instance was running at the end of the drain: undecided orders then make the verdict unknown, not
+   * fail.
+   */
   sutRunning: boolean;
   /** Fault windows, so latency/throughput can be marked. */
   faults: FaultWindow[];

@@ -30,7 +30,8 @@ const program = addConnectionOptions(
   new Command("bench")
     .description("run every selected SUT on one generated order stream against a real Kafka and judge it")
     .usage(
-      "[--sut a,b] [--scenario name|file] [--seed N] [--faults spec] [--bootstrap h:p,...] [--brokers 1|3] [--out DIR] [--driver kafka|http] [--instances N] [--set sut.setting=value]",
+      "[--sut a,b] [--scenario name|file] [--seed N] [--faults spec] [--bootstrap h:p,...] " +
+        "[--brokers 1|3] [--out DIR] [--driver kafka|http] [--instances N] [--set sut.setting=value]",
     )
     .option("--sut <names>", `comma-separated SUTs (default: all: ${listSuts().join(", ")})`)
     .option("--scenario <name|file>", "built-in scenario or a JSON/YAML file", DEFAULT_SCENARIO)
@@ -128,7 +129,8 @@ program.action(async (raw: Record<string, unknown>) => {
         throw new InputError("--faults network: the fault proxies carry plaintext only; drop --tls");
       if (needsEmbedded && connection)
         throw new InputError(
-          `--faults ${needsEmbedded.kind}: needs the embedded cluster (the harness cannot restart or proxy the brokers of --bootstrap)`,
+          `--faults ${needsEmbedded.kind}: needs the embedded cluster ` +
+            `(the harness cannot restart or proxy the brokers of --bootstrap)`,
         );
       faults = { text: f.faults, specs };
     }
@@ -159,7 +161,8 @@ program.action(async (raw: Record<string, unknown>) => {
     }).finally(() => tlsCluster?.stop());
     process.stdout.write(`\n${outcome.summary}\n\n`);
     process.stdout.write(
-      `run folder: ${outcome.runDir} (result.json, history.ndjson, junit.xml, report.html${connection ? "" : ", kafka.log"})\n`,
+      `run folder: ${outcome.runDir} (result.json, history.ndjson, ` +
+        `junit.xml, report.html${connection ? "" : ", kafka.log"})\n`,
     );
     process.stdout.write(`wall time: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
     process.exit(outcome.exitCode);

@@ -18,7 +18,8 @@ const DEFAULT_SEED = 11;
 
 const program = new Command("gate")
   .description(
-    "the CI correctness gate: each SUT under each fault kind (and no fault), judged against its expectation; junit.xml + summary",
+    "the CI correctness gate: each SUT under each fault kind (and " +
+      "no fault), judged against its expectation; junit.xml + summary",
   )
   .usage("[--full] [--only substr,...] [--repeat N] [--seed N] [--out DIR] [--list] [--flaky]")
   .option("--full", "every cell, not only the CI set")
@@ -76,7 +77,10 @@ program.action(async (raw: Record<string, unknown>) => {
     if (f.list) {
       for (const c of gateCells(f.only, f.full)) {
         process.stdout.write(
-          `${c.id.padEnd(48)} ${c.ci ? "ci  " : "full"} ${(c.faults ?? "-").padEnd(26)} ${String(c.scenario.name).padEnd(16)} expected ${expectedVerdict(c)}${c.expectedViolations.length ? ` (${c.expectedViolations.join(", ")})` : ""}${c.reason ? ` — ${c.reason}` : ""}\n`,
+          `${c.id.padEnd(48)} ${c.ci ? "ci  " : "full"} ${(c.faults ?? "-").padEnd(26)} ` +
+            `${String(c.scenario.name).padEnd(16)} expected ` +
+            `${expectedVerdict(c)}${c.expectedViolations.length ? ` (${c.expectedViolations.join(", ")})` : ""}` +
+            `${c.reason ? ` — ${c.reason}` : ""}\n`,
         );
       }
       process.exit(0);
@@ -95,7 +99,8 @@ program.action(async (raw: Record<string, unknown>) => {
       progress: new Progress(process.stderr, !f.progress),
     });
     process.stdout.write(
-      `\n${outcome.summary}\n\ngate folder: ${outDir} (junit.xml, summary.txt, gate.json, kafka.log; one run folder per cell with result.json and report.html)\n`,
+      `\n${outcome.summary}\n\ngate folder: ${outDir} (junit.xml, summary.txt, ` +
+        `gate.json, kafka.log; one run folder per cell with result.json and report.html)\n`,
     );
     process.exit(outcome.exitCode);
   } catch (e) {

@@ -90,7 +90,8 @@ program
     };
     writeFileSync(STATE, JSON.stringify(state, null, 2));
     console.error(
-      `Kafka ${c.kafkaVersion}, ${o.brokers} node(s), ready in ${((Date.now() - t0) / 1000).toFixed(1)} s; log: ${c.logFile}`,
+      `Kafka ${c.kafkaVersion}, ${o.brokers} node(s), ready in ` +
+        `${((Date.now() - t0) / 1000).toFixed(1)} s; log: ${c.logFile}`,
     );
     console.log(c.bootstrap);
     // The first line stays the plaintext bootstrap (scripts read it); TLS lines follow.
@@ -128,7 +129,8 @@ program.command("status").action(async () => {
       5000,
     );
     console.log(
-      `running: ${st.bootstrap} (Kafka ${st.kafkaVersion}, ${live.length}/${st.nodes.length} node(s) up, pids ${live.map((n) => n.pid).join(" ")})`,
+      `running: ${st.bootstrap} (Kafka ${st.kafkaVersion}, ` +
+        `${live.length}/${st.nodes.length} node(s) up, pids ${live.map((n) => n.pid).join(" ")})`,
     );
     if (st.tls) console.log(`tls:  ${st.tls.ssl}\nmtls: ${st.tls.mtls}`);
   } catch (e) {

@@ -36,7 +36,10 @@ function oneLine(issues: z.core.$ZodIssue[]): string {
   return issues.map((i) => `${i.path.length ? `--${flag(i.path)}: ` : ""}${i.message}`).join("; ");
 }
 
-/** The connection to an external cluster from flags (undefined without --bootstrap). The password only comes from the environment. */
+/**
+ * The connection to an external cluster from flags (undefined without --bootstrap). The password only comes from the
+ * environment.
+ */
 export function connectionFromFlags(
   o: SecurityFlags & { bootstrap?: string },
   env: NodeJS.ProcessEnv = process.env,
@@ -46,7 +49,8 @@ export function connectionFromFlags(
     const used = secFlags.filter((k) => o[k] !== undefined);
     if (used.length)
       throw new FlagError(
-        `--${used[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --bootstrap (TLS/SASL apply to an external cluster)`,
+        `--${used[0]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} ` +
+          `needs --bootstrap (TLS/SASL apply to an external cluster)`,
       );
     return undefined;
   }
@@ -55,7 +59,8 @@ export function connectionFromFlags(
   const password = env[ENV.saslPassword];
   if (o.saslMechanism && password === undefined)
     throw new InputError(
-      `SASL needs the password in the environment variable ${ENV.saslPassword} (it is never taken from the command line)`,
+      `SASL needs the password in the environment variable ` +
+        `${ENV.saslPassword} (it is never taken from the command line)`,
     );
   const ssl =
     o.ssl || o.sslCa || o.sslCert || o.sslKey || o.sslInsecure

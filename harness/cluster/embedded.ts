@@ -118,7 +118,8 @@ export class EmbeddedCluster {
     for (const p of opts.ports ?? []) {
       if (!(await portIsFree(p)))
         throw new BrokerStartError(
-          `port ${p} on 127.0.0.1 is in use (another broker? npm run kafka -- status); choose another port or stop what holds it`,
+          `port ${p} on 127.0.0.1 is in use (another broker? npm run ` +
+            `kafka -- status); choose another port or stop what holds it`,
         );
     }
     for (let i = 1; i <= count; i++) {

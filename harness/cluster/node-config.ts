@@ -130,10 +130,11 @@ export function log4jConfig(kafka3: boolean, level: "WARN" | "INFO" = "WARN"): s
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<Configuration status="WARN">',
-    '  <Appenders><Console name="stdout" target="SYSTEM_OUT"><PatternLayout pattern="[%d] %p %m (%c)%n"/></Console></Appenders>',
+    '  <Appenders><Console name="stdout" target="SYSTEM_OUT"><PatternLayout ' +
+      'pattern="[%d] %p %m (%c)%n"/></Console></Appenders>',
     "  <Loggers>",
     '    <Logger name="kafka.server.KafkaRaftServer" level="INFO"/>',
-    `    <Root level=\"${level}\"><AppenderRef ref=\"stdout\"/></Root>`,
+    `    <Root level="${level}"><AppenderRef ref="stdout"/></Root>`,
     "  </Loggers>",
     "</Configuration>",
     "",

@@ -23,7 +23,8 @@ export function requireJava(kafkaVersion: string): void {
   const have = javaMajorVersion();
   if (have < need) {
     throw new PrerequisiteError(
-      `Kafka ${kafkaVersion} needs Java ${need} or newer; java on PATH is ${have}. Install Java ${need}+ or choose another --kafka-version.`,
+      `Kafka ${kafkaVersion} needs Java ${need} or newer; java on PATH is ` +
+        `${have}. Install Java ${need}+ or choose another --kafka-version.`,
     );
   }
 }

@@ -94,14 +94,16 @@ function classify(e: Error, conn: Connection, who: string): UnreachableClusterEr
   if (/SASL|authenticat/i.test(msg) && conn.sasl) {
     return new UnreachableClusterError(
       `the broker refused the credentials (${who})`,
-      `authentication with ${conn.sasl.mechanism} failed: check the username and OVERSELL_SASL_PASSWORD, and that the mechanism is enabled on this listener`,
+      `authentication with ${conn.sasl.mechanism} failed: check the username and ` +
+        `OVERSELL_SASL_PASSWORD, and that the mechanism is enabled on this listener`,
     );
   }
   if (conn.ssl?.enabled && /certificate required|bad certificate|unknown ca|alert number 4[26]/i.test(msg)) {
     return new UnreachableClusterError(
       `the broker rejected the client's TLS certificate (${who})`,
       conn.ssl.certFile
-        ? "this listener requires mutual TLS and does not trust --ssl-cert: use a certificate signed by a CA in the broker's truststore"
+        ? "this listener requires mutual TLS and does not trust --ssl-cert: " +
+            "use a certificate signed by a CA in the broker's truststore"
         : "this listener requires mutual TLS: pass a client certificate with --ssl-cert and its key with --ssl-key",
     );
   }
@@ -109,19 +111,23 @@ function classify(e: Error, conn: Connection, who: string): UnreachableClusterEr
     return new UnreachableClusterError(
       `the broker's TLS certificate could not be verified (${e.message})`,
       conn.ssl.caFile
-        ? `--ssl-ca ${conn.ssl.caFile} is not the CA that signed the broker's certificate (or the certificate does not name this host): pass the broker's CA (npm run kafka -- start --tls prints it)`
-        : "the broker's certificate is not signed by a CA this machine trusts: pass its CA with --ssl-ca FILE (or --ssl-insecure for a test cluster)",
+        ? `--ssl-ca ${conn.ssl.caFile} is not the CA that signed the broker's certificate (or the ` +
+            `certificate does not name this host): pass the broker's CA (npm run kafka -- start --tls prints it)`
+        : "the broker's certificate is not signed by a CA this machine trusts: " +
+            "pass its CA with --ssl-ca FILE (or --ssl-insecure for a test cluster)",
     );
   }
   if (conn.ssl?.enabled && /EPROTO|SSL|TLS|wrong version|closed|timeout|ECONNRESET/i.test(msg)) {
     return new UnreachableClusterError(
       `the TLS handshake did not complete (${who})`,
-      "the port does not speak TLS (a PLAINTEXT or SASL_PLAINTEXT listener?): drop --ssl, or use the broker's SSL listener port",
+      "the port does not speak TLS (a PLAINTEXT or SASL_PLAINTEXT " +
+        "listener?): drop --ssl, or use the broker's SSL listener port",
     );
   }
   if (/closed|ECONNRESET|timeout|timed out|not connected/i.test(msg)) {
     return new UnreachableClusterError(
-      `the server at ${conn.brokers.join(",")} accepted the connection but did not answer as a Kafka broker (${e.message})`,
+      `the server at ${conn.brokers.join(",")} accepted the ` +
+        `connection but did not answer as a Kafka broker (${e.message})`,
       conn.sasl
         ? "it may not be a Kafka port, or the listener expects TLS (--ssl)"
         : "it may not be a Kafka port, or the listener requires TLS (--ssl) or SASL (--sasl-mechanism); check the port",

@@ -154,7 +154,8 @@ export function renderFlaky(rows: FlakyRow[], problems: HistoryProblem[], file: 
       .trimEnd();
   const flaky = rows.filter((r) => r.missed > 0).length;
   const lines = [
-    `gate history ${file}: ${rows.reduce((s, r) => s + r.runs, 0)} execution(s) of ${rows.length} cell(s); ${flaky} cell(s) missed their expectation at least once`,
+    `gate history ${file}: ${rows.reduce((s, r) => s + r.runs, 0)} execution(s) of ` +
+      `${rows.length} cell(s); ${flaky} cell(s) missed their expectation at least once`,
     "",
     fmt(head),
     fmt(widths.map((w) => "-".repeat(w))),

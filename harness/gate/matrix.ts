@@ -42,7 +42,9 @@ export function contentionScenario(name: string, ratePerSec: number, durationMs:
   for (let at = 3000; at < durationMs; at += 3000) restocks.push({ atMs: at, quantity: 5, products: "all" as const });
   return {
     name,
-    description: `Open-loop ${ratePerSec} orders/s for ${durationMs / 1000} s on 8 products with stock 10 and a restock of 5 every 3 s: contention while faults are active.`,
+    description:
+      `Open-loop ${ratePerSec} orders/s for ${durationMs / 1000} s on 8 products ` +
+      `with stock 10 and a restock of 5 every 3 s: contention while faults are active.`,
     products: { count: 8, initialStock: 10, restocks },
     demand: { quantity: { dist: "choice", values: [1, 2], weights: [3, 1] }, customers: 300 },
     timing: { kind: "rate", ratePerSec, durationMs },
@@ -97,7 +99,8 @@ export interface PlanRow {
 export const ZOMBIE_SCENARIO: ScenarioInput = {
   name: "gate-zombie",
   description:
-    "Open-loop 150 orders/s for 12 s on 40 products with stock 20 and a restock: an instance is busy writing when it is paused.",
+    "Open-loop 150 orders/s for 12 s on 40 products with stock 20 " +
+    "and a restock: an instance is busy writing when it is paused.",
   products: { count: 40, initialStock: 20, restocks: [{ atMs: 6000, quantity: 10, products: "all" }] },
   demand: { quantity: 1, customers: 1000 },
   timing: { kind: "rate", ratePerSec: 150, durationMs: 12_000 },

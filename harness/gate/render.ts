@@ -35,11 +35,21 @@ export function renderGateJunit(runs: GateRunResult[], o: { gateId: string; star
   const suites = runs.map((r) => {
     const cases = gateCases(r, repeated);
     const count = (f: (c: Case) => unknown) => cases.filter(f).length;
-    const name = `${r.cell.id} (${r.cell.scenario.name}, seed ${r.seed}${r.cell.faults ? `, faults ${r.cell.faults}` : ""})`;
-    return `  <testsuite name="${esc(name)}" tests="${cases.length}" failures="${count((c) => c.failure)}" errors="${count((c) => c.error)}" skipped="${count((c) => c.skipped)}" time="${(r.wallMs / 1000).toFixed(3)}" timestamp="${esc(o.startedAt)}">\n${cases.map(caseXml).join("\n")}\n  </testsuite>`;
+    const name =
+      `${r.cell.id} (${r.cell.scenario.name}, seed ` + `${r.seed}${r.cell.faults ? `, faults ${r.cell.faults}` : ""})`;
+    return (
+      `  <testsuite name="${esc(name)}" tests="${cases.length}" failures="${count((c) => c.failure)}" ` +
+      `errors="${count((c) => c.error)}" skipped="${count((c) => c.skipped)}" ` +
+      `time="${(r.wallMs / 1000).toFixed(3)}" timestamp="${esc(o.startedAt)}">\n` +
+      `${cases.map(caseXml).join("\n")}\n  </testsuite>`
+    );
   });
   const all = runs.flatMap((r) => gateCases(r, repeated));
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="oversell gate ${esc(o.gateId)}" tests="${all.length}" failures="${all.filter((c) => c.failure).length}" errors="${all.filter((c) => c.error).length}">\n${suites.join("\n")}\n</testsuites>\n`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="oversell gate ${esc(o.gateId)}" ` +
+    `tests="${all.length}" failures="${all.filter((c) => c.failure).length}" ` +
+    `errors="${all.filter((c) => c.error).length}">\n${suites.join("\n")}\n</testsuites>\n`
+  );
 }
 
 const KEY = ["oversell", "duplicate", "conflict", "lost", "stuck"] as const;
@@ -113,7 +123,10 @@ export function renderGateSummary(
     out.push("per cell over its repetitions:");
     for (const t of tallies)
       out.push(
-        `  ${t.id}: ${t.missed === 0 ? `met its expectation ${t.runs}/${t.runs}` : `MISSED ${t.missed}/${t.runs} (seeds ${t.seedsMissed.join(", ")})`}`,
+        `  ${t.id}: ` +
+          (t.missed === 0
+            ? `met its expectation ${t.runs}/${t.runs}`
+            : `MISSED ${t.missed}/${t.runs} (seeds ${t.seedsMissed.join(", ")})`),
       );
     out.push("");
   }
@@ -134,7 +147,11 @@ export function renderGateSummary(
   const cellsMet = tallies.filter((t) => t.missed === 0).length;
   const verdict = missed.length === 0 ? "PASS" : "FAIL";
   out.push(
-    `gate verdict: ${verdict} — ${cellsMet}/${tallies.length} cells met their expectation${repeated ? ` on every repetition (${runs.length - missed.length}/${runs.length} executions)` : ""}; wall time ${formatDuration(o.wallMs)}`,
+    `gate verdict: ${verdict} — ${cellsMet}/${tallies.length} cells met their ` +
+      "expectation" +
+      (repeated ? ` on every repetition (${runs.length - missed.length}/${runs.length} executions)` : "") +
+      "; " +
+      `wall time ${formatDuration(o.wallMs)}`,
   );
   return out.join("\n");
 }

@@ -84,7 +84,8 @@ export async function runGate(o: GateOptions): Promise<GateOutcome> {
     return { ...p, scenario, faults, n: i + 1, folder: folderName(i + 1, p.cell, p.seed, repeated) };
   });
   progress.log(
-    `gate ${gateId}: ${cells.length} cell(s)${repeated ? ` × ${o.repeat} seeds` : ""} = ${plans.length} run(s), seed ${o.seed}; folder ${o.outDir}`,
+    `gate ${gateId}: ${cells.length} cell(s)${repeated ? ` × ${o.repeat} seeds` : ""} ` +
+      `= ${plans.length} run(s), seed ${o.seed}; folder ${o.outDir}`,
   );
 
   const runs: GateRunResult[] = [];
@@ -183,7 +184,9 @@ async function withGateCluster(
       log: (l) => o.progress.log(l),
       advertisedPort: proxies.advertisedPort,
     });
-    const label = `Kafka ${cluster.kafkaVersion}, ${brokers === 1 ? "1 broker" : `${brokers} brokers`} at ${cluster.bootstrap} (through fault proxies)`;
+    const label =
+      `Kafka ${cluster.kafkaVersion}, ${brokers === 1 ? "1 broker" : `${brokers} brokers`} ` +
+      `at ${cluster.bootstrap} (through fault proxies)`;
     o.progress.log(label);
     await fn(cluster, proxies, label);
   } finally {
@@ -206,7 +209,8 @@ async function runCell(
   const { cell } = p;
   const tag = `[${p.n}/${total}] ${cell.id} seed ${p.seed}`;
   progress.log(
-    `${tag}: ${cell.faults ? `faults ${cell.faults}` : "no fault"}, scenario ${p.scenario.name}, expected ${expectedVerdict(cell)}`,
+    `${tag}: ${cell.faults ? `faults ${cell.faults}` : "no fault"}, ` +
+      `scenario ${p.scenario.name}, expected ${expectedVerdict(cell)}`,
   );
   const runDir = join(o.outDir, p.folder);
   const runId = `${gateId}c${String(p.n).padStart(2, "0")}`;
@@ -250,10 +254,13 @@ async function runCell(
   }
   if (o.historyFile) appendHistory(o.historyFile, historyRecord(result, gateId));
   const counts = result.sut
-    ? ` (oversell ${result.sut.violations.oversell?.count ?? 0}, duplicate ${result.sut.violations.duplicate?.count ?? 0}, lost ${result.sut.violations.lost?.count ?? 0})`
+    ? ` (oversell ${result.sut.violations.oversell?.count ?? 0}, duplicate ` +
+      `${result.sut.violations.duplicate?.count ?? 0}, lost ${result.sut.violations.lost?.count ?? 0})`
     : "";
   progress.log(
-    `${tag}: ${result.verdict}${counts}, expected ${result.expected} — ${result.match ? "ok" : `MISMATCH: ${(result.error ?? result.note ?? "").split("\n")[0]}`} [${formatDuration(result.wallMs)}, gate ${formatDuration(Date.now() - t0)}]`,
+    `${tag}: ${result.verdict}${counts}, expected ${result.expected} — ` +
+      `${result.match ? "ok" : `MISMATCH: ${(result.error ?? result.note ?? "").split("\n")[0]}`} ` +
+      `[${formatDuration(result.wallMs)}, gate ${formatDuration(Date.now() - t0)}]`,
   );
   await afterCell(cluster, proxies, runId, o.deleteTopics ?? true, (l) => progress.log(`${tag}: ${l}`));
   return result;

@@ -51,7 +51,8 @@ export class HarnessLag {
         harnessBound: true,
         sendDelayP99Ms,
         queueDelayP99Ms,
-        harnessBoundReason: `the producers fell behind: records waited p99 ${queueDelayP99Ms} ms > ${limit} ms before their send`,
+        harnessBoundReason:
+          `the producers fell behind: records waited p99 ` + `${queueDelayP99Ms} ms > ${limit} ms before their send`,
       };
     }
     return { harnessBound: false, sendDelayP99Ms, queueDelayP99Ms };

@@ -11,7 +11,9 @@ const WORKER_URL = new URL("./producer-worker.ts", import.meta.url).href;
 // tsx's ESM API (its "import" build: the require build resolves its loader wrongly from an eval worker).
 const TSX_API = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve("tsx/esm/api")), "index.mjs")).href;
 /** The worker loads TypeScript through tsx itself: under vitest or plain node the thread inherits no loader. */
-const BOOT = `import(${JSON.stringify(TSX_API)}).then((t) => { t.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
+const BOOT =
+  `import(${JSON.stringify(TSX_API)}).then((t) => { ` +
+  `t.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
 
 /** A chunk is handed over once it holds this much (the worker coalesces chunks into larger sends). */
 const FLUSH_BYTES = 128 * 1024;

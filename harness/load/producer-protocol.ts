@@ -12,7 +12,9 @@ export interface WorkerInit {
   ackTimeoutMs: number;
 }
 
-/** Encoded records, in schedule order; record j is key bytes [ends[2j-1], ends[2j]) then value bytes up to ends[2j+1]. */
+/**
+ * Encoded records, in schedule order; record j is key bytes [ends[2j-1], ends[2j]) then value bytes up to ends[2j+1].
+ */
 export interface Chunk {
   postedAtMs: number;
   /** Index of each record's order in the driver's order source. */

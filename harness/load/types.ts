@@ -75,7 +75,9 @@ export interface ClientDecisionSummary {
 
 export interface ClientDecisions {
   readonly stats: ClientDecisionStats;
-  /** Waits until every polled order has an outcome or untilMs passes, gives up on the rest (timedOut), closes the polls. */
+  /**
+   * Waits until every polled order has an outcome or untilMs passes, gives up on the rest (timedOut), closes the polls.
+   */
   settle(untilMs: number): Promise<ClientDecisionSummary>;
 }
 

@@ -266,6 +266,9 @@ export function describeFault(f: ResolvedFault): string {
       if (f.mode === "roll") return `broker roll, every node one by one, each down ${f.duration}ms, from @${f.at}ms`;
       return `broker ${f.mode} ${f.target === "leader" ? "partition leader" : `node ${f.target}`} ${t}`;
     case "network":
-      return `network ${f.mode}${f.mode === "latency" || f.mode === "jitter" ? ` ${f.latencyMs}+~${f.jitterMs}ms` : ""} ${t}`;
+      return (
+        `network ${f.mode}` +
+        `${f.mode === "latency" || f.mode === "jitter" ? ` ${f.latencyMs}+~${f.jitterMs}ms` : ""} ${t}`
+      );
   }
 }

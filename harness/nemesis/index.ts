@@ -113,7 +113,8 @@ export function runNemesis(specs: (FaultSpec | ResolvedFault)[], ctx: NemesisCon
   for (const f of faults) {
     if (f.kind === "network" && (!ctx.proxies || ctx.proxies.size === 0)) {
       throw new InputError(
-        "network faults need a fault proxy in front of every broker: start the embedded cluster with ProxySet.forCluster() as advertisedPort (not possible with an external --bootstrap cluster)",
+        "network faults need a fault proxy in front of every broker: start the embedded cluster with " +
+          "ProxySet.forCluster() as advertisedPort (not possible with an external --bootstrap cluster)",
       );
     }
     if (f.kind === "broker") {
@@ -218,7 +219,9 @@ async function inject(
       const stopped = await waitStopped(pid, 3000);
       return {
         target: `instance-${i}`,
-        detail: `SIGSTOP pid ${pid} for ${f.duration} ms (session timeout ${session} ms)${stopped ? "" : ", not seen stopped within 3 s"}`,
+        detail:
+          `SIGSTOP pid ${pid} for ${f.duration} ms (session timeout ` +
+          `${session} ms)${stopped ? "" : ", not seen stopped within 3 s"}`,
         heal: async () => {
           inst.resume(i);
           return `SIGCONT pid ${pid}`;
@@ -251,14 +254,17 @@ async function inject(
       else await cluster.stopNode(nodeId);
       return {
         target: `broker-${nodeId}`,
-        detail: `${f.mode === "kill" ? "kill -9" : "controlled shutdown of"} broker ${nodeId} (pid ${pid})${f.target === "leader" ? ", leader of the busiest partition" : ""}; restart in ${f.duration} ms`,
+        detail:
+          `${f.mode === "kill" ? "kill -9" : "controlled shutdown of"} broker ${nodeId} (pid ` +
+          `${pid})${f.target === "leader" ? ", leader of the busiest partition" : ""}; restart in ${f.duration} ms`,
         heal: async () => {
           await cluster.startNode(nodeId);
           const rejoined =
             cluster.nodes.length > 1 && ctx.topic
               ? await waitInSync(cluster.connection, ctx.topic, nodeId, ctx.brokerRejoinTimeoutMs ?? 60_000)
               : true;
-          return `restarted broker ${nodeId} (pid ${cluster.node(nodeId).pid})${rejoined ? "" : ", not yet back in every ISR it replicates"}`;
+          const lag = rejoined ? "" : ", not yet back in every ISR it replicates";
+          return `restarted broker ${nodeId} (pid ${cluster.node(nodeId).pid})${lag}`;
         },
       };
     }
@@ -270,7 +276,9 @@ async function inject(
         case "latency":
         case "jitter":
           proxies.setLatency(f.latencyMs, f.jitterMs);
-          detail = `+${f.latencyMs} ms latency, up to +${f.jitterMs} ms jitter, each direction, ${proxies.size} broker proxies`;
+          detail =
+            `+${f.latencyMs} ms latency, up to +${f.jitterMs} ms ` +
+            `jitter, each direction, ${proxies.size} broker proxies`;
           break;
         case "blackhole":
           proxies.blackhole(true);
@@ -320,13 +328,16 @@ async function rollBrokers(
         : true;
     if (!inSync) lagging.push(id);
     log(
-      `nemesis: broker roll: node ${id} restarted (pid ${cluster.node(id).pid})${inSync ? "" : ", not yet back in every ISR"}`,
+      `nemesis: broker roll: node ${id} restarted (pid ` +
+        `${cluster.node(id).pid})${inSync ? "" : ", not yet back in every ISR"}`,
     );
   };
   await cluster.stopNode(ids[0]!);
   return {
     target: "all-brokers",
-    detail: `rolling restart of broker(s) ${ids.join(", ")}: controlled shutdown, ${downMs} ms down, restart, in sync, next; node ${ids[0]} stopped (pid ${pids.get(ids[0]!)})`,
+    detail:
+      `rolling restart of broker(s) ${ids.join(", ")}: controlled shutdown, ${downMs} ` +
+      `ms down, restart, in sync, next; node ${ids[0]} stopped (pid ${pids.get(ids[0]!)})`,
     heal: async () => {
       await bringBack(ids[0]!);
       for (const id of ids.slice(1)) {
@@ -335,7 +346,8 @@ async function rollBrokers(
         await bringBack(id);
       }
       const moved = ids.map((id) => `${id}: pid ${pids.get(id)} → ${cluster.node(id).pid}`).join(", ");
-      return `rolled every broker (${moved})${lagging.length ? `; not yet back in every ISR of ${ctx.topic}: ${lagging.join(", ")}` : ""}`;
+      const lag = lagging.length ? `; not yet back in every ISR of ${ctx.topic}: ${lagging.join(", ")}` : "";
+      return `rolled every broker (${moved})${lag}`;
     },
   };
 }
@@ -389,7 +401,8 @@ export async function busiestLeader(
     })[0]!;
     if (best.leader < 0) throw new Error(`partition ${best.partitionId} of ${topic} has no leader`);
     log(
-      `nemesis: busiest partition of ${topic} is ${best.partitionId} (end offset ${high.get(best.partitionId) ?? 0n}), leader broker ${best.leader}`,
+      `nemesis: busiest partition of ${topic} is ${best.partitionId} (end ` +
+        `offset ${high.get(best.partitionId) ?? 0n}), leader broker ${best.leader}`,
     );
     return best.leader;
   } finally {

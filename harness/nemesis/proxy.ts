@@ -256,7 +256,8 @@ export class ProxySet {
 
   /**
    * An empty set whose `advertisedPort` is the EmbeddedCluster.start option of the same name:
-   * `const proxies = await ProxySet.forCluster(); await EmbeddedCluster.start({ advertisedPort: proxies.advertisedPort })`.
+   * `const proxies = await ProxySet.forCluster(); await EmbeddedCluster.start({ advertisedPort: proxies.advertisedPort
+   * })`.
    */
   static async forCluster(opts: { targetHost?: string } = {}): Promise<ProxySet> {
     return new ProxySet(opts.targetHost ?? "127.0.0.1");

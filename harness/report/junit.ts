@@ -67,10 +67,18 @@ export function renderJunit(r: RunResult): string {
     const errors = cases.filter((c) => c.error).length;
     const skipped = cases.filter((c) => c.skipped).length;
     const body = cases.map(caseXml).join("\n");
-    return `  <testsuite name="${esc(`${s.name} (${r.scenario.name}, seed ${r.seed})`)}" tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${((s.durationMs ?? 0) / 1000).toFixed(3)}" timestamp="${esc(r.startedAt)}">\n${body}\n  </testsuite>`;
+    return (
+      `  <testsuite name="${esc(`${s.name} (${r.scenario.name}, seed ${r.seed})`)}" tests="${cases.length}" ` +
+      `failures="${failures}" errors="${errors}" skipped="${skipped}" ` +
+      `time="${((s.durationMs ?? 0) / 1000).toFixed(3)}" timestamp="${esc(r.startedAt)}">\n${body}\n  </testsuite>`
+    );
   });
   const all = r.suts.flatMap(casesFor);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="oversell ${esc(r.runId)}" tests="${all.length}" failures="${all.filter((c) => c.failure).length}" errors="${all.filter((c) => c.error).length}">\n${suites.join("\n")}\n</testsuites>\n`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="oversell ${esc(r.runId)}" tests="${all.length}" ` +
+    `failures="${all.filter((c) => c.failure).length}" errors="${all.filter((c) => c.error).length}">\n` +
+    `${suites.join("\n")}\n</testsuites>\n`
+  );
 }
 
 /** One <testcase> element; shared by the run's and the gate's junit.xml. */

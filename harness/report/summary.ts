@@ -84,7 +84,9 @@ export function renderSummary(r: RunResult): string {
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
   const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
   const reasons = r.suts.filter((s) => s.verdictReason).map((s) => `  ${s.name}: ${s.verdictReason}`);
-  const title = `oversell ${r.runId} — scenario ${r.scenario.name}, seed ${r.seed}, Kafka ${r.kafka.version ?? "?"} (${r.kafka.embedded ? "embedded" : "external"}, ${r.kafka.brokers} broker${r.kafka.brokers === 1 ? "" : "s"})`;
+  const title =
+    `oversell ${r.runId} — scenario ${r.scenario.name}, seed ${r.seed}, Kafka ${r.kafka.version ?? "?"} ` +
+    `(${r.kafka.embedded ? "embedded" : "external"}, ${r.kafka.brokers} broker${r.kafka.brokers === 1 ? "" : "s"})`;
   const legend =
     "latency: decision − intended send (open loop); (n): violations of an invariant the SUT does not claim";
   // --driver http: the decision as the client saw it (long poll on the gateway), beside the checker's.
@@ -93,7 +95,8 @@ export function renderSummary(r: RunResult): string {
     .map((s) => {
       const h = s.latencyUs.httpDecision!;
       const p = s.httpPolls;
-      return `  ${s.name}: p50 ${ms(h.p50)} ms, p99 ${ms(h.p99)} ms, p99.9 ${ms(h.p999)} ms${p ? ` (${p.decided}/${p.polled} answered${p.timedOut ? `, ${p.timedOut} timed out` : ""})` : ""}`;
+      const polls = p ? ` (${p.decided}/${p.polled} answered${p.timedOut ? `, ${p.timedOut} timed out` : ""})` : "";
+      return `  ${s.name}: p50 ${ms(h.p50)} ms, p99 ${ms(h.p99)} ms, p99.9 ${ms(h.p999)} ms${polls}`;
     });
   const httpLines = http.length
     ? ["http client decision latency (GET /orders/:id answered − intended send):", ...http, ""]
@@ -103,7 +106,11 @@ export function renderSummary(r: RunResult): string {
     .filter((s) => s.poison && s.poison.invalid > 0)
     .map((s) => {
       const p = s.poison!;
-      return `  ${s.name}: ${p.invalid} invalid, ${p.validUndecided} valid undecided; decision p50/p99 right behind one ${ms(p.afterPoison.p50)}/${ms(p.afterPoison.p99)} ms (${p.afterPoison.count ?? 0}), other valid ${ms(p.otherValid.p50)}/${ms(p.otherValid.p99)} ms (${p.otherValid.count ?? 0})`;
+      return (
+        `  ${s.name}: ${p.invalid} invalid, ${p.validUndecided} valid undecided; decision p50/p99 right behind one ` +
+        `${ms(p.afterPoison.p50)}/${ms(p.afterPoison.p99)} ms (${p.afterPoison.count ?? 0}), ` +
+        `other valid ${ms(p.otherValid.p50)}/${ms(p.otherValid.p99)} ms (${p.otherValid.count ?? 0})`
+      );
     });
   const poisonLines = poison.length ? ["poison pills (invalid orders in the stream):", ...poison, ""] : [];
   const bound = r.suts

@@ -71,7 +71,9 @@ export interface BenchOutcome {
 
 export function newRunId(now = new Date()): string {
   const p = (n: number) => String(n).padStart(2, "0");
-  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}T${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  const stamp =
+    `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}` +
+    `T${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
   return `${stamp}-${randomBytes(2).toString("hex")}`;
 }
 
@@ -136,7 +138,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
         embedded: true,
       };
       progress.log(
-        `Kafka ${cluster.kafkaVersion} at ${cluster.bootstrap} (log: ${relative(process.cwd(), cluster.logFile) || cluster.logFile})`,
+        `Kafka ${cluster.kafkaVersion} at ${cluster.bootstrap} (log: ` +
+          `${relative(process.cwd(), cluster.logFile) || cluster.logFile})`,
       );
     }
     const replication = Math.min(3, kafka.brokers);
@@ -154,7 +157,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
       command: o.command,
     });
     progress.log(
-      `run ${runId}: scenario ${o.scenario.name} (seed ${o.seed}): ${stream.table.length} orders on ${stream.productIds.length} products; SUTs: ${o.suts.join(", ")}`,
+      `run ${runId}: scenario ${o.scenario.name} (seed ${o.seed}): ${stream.table.length} ` +
+        `orders on ${stream.productIds.length} products; SUTs: ${o.suts.join(", ")}`,
     );
 
     const suts: SutResult[] = [];
@@ -184,7 +188,8 @@ export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
       });
       const mark = r.verdict === "unknown" ? "?" : r.matchesExpectation ? "ok" : "MISMATCH";
       progress.log(
-        `[${name}] verdict ${r.verdict} (expected ${r.expected}) ${mark}${r.verdictReason ? ` — ${r.verdictReason.split("\n")[0]}` : ""}`,
+        `[${name}] verdict ${r.verdict} (expected ${r.expected}) ` +
+          `${mark}${r.verdictReason ? ` — ${r.verdictReason.split("\n")[0]}` : ""}`,
       );
     }
 
@@ -479,7 +484,9 @@ async function runLoad(r: SutRun): Promise<{ faults: FaultWindow[]; warnings: st
     harnessBound: loadStats.harnessBound || undefined,
     harnessBoundReason: loadStats.harnessBoundReason,
   });
-  const errs = `${loadStats.failed ? `, ${loadStats.failed} refused` : ""}${loadStats.unknown ? `, ${loadStats.unknown} unknown` : ""}`;
+  const errs =
+    (loadStats.failed ? `, ${loadStats.failed} refused` : "") +
+    (loadStats.unknown ? `, ${loadStats.unknown} unknown` : "");
   r.say(
     `load done: ${loadStats.sent} sent, ${loadStats.acked} acked${errs}; max send delay ${loadStats.maxSendDelayMs} ms`,
   );
@@ -535,7 +542,8 @@ function loadTicker(r: SutRun, t0: number): NodeJS.Timeout {
     const el = (Math.max(0, Date.now() - t0) / 1000).toFixed(1);
     const errs = s.failed + s.unknown ? `, errors ${s.failed + s.unknown}` : "";
     r.c.progress.update(
-      `[${r.name}] load ${el} s: sent ${s.sent}/${s.planned}, acked ${s.acked}${errs}, decisions seen ${judging.judge.decisions}`,
+      `[${r.name}] load ${el} s: sent ${s.sent}/${s.planned}, acked ` +
+        `${s.acked}${errs}, decisions seen ${judging.judge.decisions}`,
     );
   }, 250);
   ticker.unref();
@@ -576,7 +584,8 @@ async function judgeAfterLoad(r: SutRun, faults: FaultWindow[], warnings: string
       deadlineMs: deadline,
       onProgress: (decided, expected) =>
         c.progress.update(
-          `[${name}] drain: ${decided}/${expected} decided, ${Math.max(0, Math.round((deadline - Date.now()) / 1000))} s left`,
+          `[${name}] drain: ${decided}/${expected} decided, ` +
+            `${Math.max(0, Math.round((deadline - Date.now()) / 1000))} s left`,
         ),
       afterDrain: (d) => {
         const sutRunning = r.group.running().length > 0;

@@ -91,7 +91,10 @@ async function connect(o: CheckOptions, start: RunStartEvent, progress: Progress
   progress.update(`connecting to ${describeConnection(connection)} ...`);
   const info = await probeCluster(connection, 30_000).catch((e: Error) => {
     throw new InputError(
-      `${e.message}\n--from-topics reads the run's topics from a broker: an external cluster, or a still-running "npm run kafka" cluster (the embedded broker of a bench run stops with it). Use --bootstrap to point elsewhere, or leave out --from-topics to judge from the run folder.`,
+      `${e.message}\n--from-topics reads the run's topics from a broker: ` +
+        `an external cluster, or a still-running "npm run kafka" cluster (the ` +
+        `embedded broker of a bench run stops with it). Use --bootstrap to ` +
+        `point elsewhere, or leave out --from-topics to judge from the run folder.`,
     );
   });
   const topics = new Set(await withAdmin(connection, (a) => a.listTopics()));

@@ -71,7 +71,9 @@ export async function sendStock(
   }
 }
 
-/** No '.': it separates the runId from the SUT in oversell.<runId>.<sut>, so run "a" must never own run "a.b"'s topics. */
+/**
+ * No '.': it separates the runId from the SUT in oversell.<runId>.<sut>, so run "a" must never own run "a.b"'s topics.
+ */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
 const STAMPED_RUN = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})-[a-z0-9]+$/;
 

@@ -135,7 +135,10 @@ export class OrderTable implements OrderList {
   }
 }
 
-/** Value size of a near-size-limit order: under the broker's default max.message.bytes (1048588) with room for batch overhead. */
+/**
+ * Value size of a near-size-limit order: under the broker's default max.message.bytes (1048588) with room for batch
+ * overhead.
+ */
 export const NEAR_LIMIT_BYTES = 950_000;
 /** Not a safe integer: the contract rejects it. */
 export const HUGE_QUANTITY = 2 ** 53;

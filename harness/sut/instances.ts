@@ -78,13 +78,15 @@ export class InstanceGroup {
       if (text.includes(READY_LINE)) return;
       if (slot.child.exitCode() !== undefined) {
         throw new SutStartError(
-          `instance ${index} of ${m.name} exited (code ${slot.child.exitCode()}) before it was ready. Last output:\n${tailOfFile(logFile)}`,
+          `instance ${index} of ${m.name} exited (code ${slot.child.exitCode()}) ` +
+            `before it was ready. Last output:\n${tailOfFile(logFile)}`,
         );
       }
       if (Date.now() > deadline) {
         await slot.child.stop(2000);
         throw new SutStartError(
-          `instance ${index} of ${m.name} did not print "${READY_LINE}" within ${m.startTimeoutSec} s. Last output:\n${tailOfFile(logFile)}`,
+          `instance ${index} of ${m.name} did not print "${READY_LINE}" ` +
+            `within ${m.startTimeoutSec} s. Last output:\n${tailOfFile(logFile)}`,
         );
       }
       await new Promise((r) => setTimeout(r, 100));

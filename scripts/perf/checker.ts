@@ -1,7 +1,8 @@
 // perf:checker — evaluate() (pure, no Kafka) on synthetic logs of N orders: ms per evaluation and
 // orders/s. Two shapes per size: a clean non-confirming run (reserve or reject) and a confirming run
 // (reserve, then confirm or cancel) with a sprinkle of anomalies so the example paths are exercised.
-// Writes reports/perf/checker.json and checker.md. Usage: npm run perf:checker -- [--sizes 10000,100000,200000] [--runs 3]
+// Writes reports/perf/checker.json and checker.md. Usage: npm run perf:checker -- [--sizes 10000,100000,200000] [--runs
+// 3]
 import type { Decision, DecisionType } from "../../systems-under-test/contract/events.ts";
 import { evaluate, type CheckInput, type ObservedDecision, type SentOrder } from "../../harness/checker/index.ts";
 import { flagValue, isMain, machine, mdTable, numberList, writePerf } from "./common.ts";
@@ -112,7 +113,8 @@ export async function perfChecker(argv: string[]): Promise<string[]> {
         verdict,
       });
       console.error(
-        `${n} orders (${confirms ? "confirming" : "non-confirming"}): median ${medianMs} ms over ${runs} (${runsMs.join(", ")}), ${rows.at(-1)!.ordersPerSec} orders/s`,
+        `${n} orders (${confirms ? "confirming" : "non-confirming"}): median ${medianMs} ` +
+          `ms over ${runs} (${runsMs.join(", ")}), ${rows.at(-1)!.ordersPerSec} orders/s`,
       );
     }
   }

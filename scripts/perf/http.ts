@@ -33,7 +33,8 @@ export async function perfHttp(argv: string[]): Promise<string[]> {
         const r = await runClosedLoop({ url: gw.url, connections: c, durationSec, products });
         rows.push(r);
         console.error(
-          `${c} connection(s): ${r.requestsPerSec} req/s (${r.acceptedPerSec} accepted/s), p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`,
+          `${c} connection(s): ${r.requestsPerSec} req/s (${r.acceptedPerSec} accepted/s), p50 ` +
+            `${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`,
         );
       }
     } finally {
@@ -46,7 +47,8 @@ export async function perfHttp(argv: string[]): Promise<string[]> {
   const md = [
     "# perf:http — order gateway, closed loop (autocannon), no SUT",
     "",
-    `${cluster.description}; ${durationSec} s per row; 4 partitions; the gateway batches POSTs arriving within 2 ms into one produce (acks=all); ${JSON.stringify(m)}`,
+    `${cluster.description}; ${durationSec} s per row; 4 partitions; the gateway ` +
+      `batches POSTs arriving within 2 ms into one produce (acks=all); ${JSON.stringify(m)}`,
     "",
     mdTable(
       ["connections", "requests", "req/s", "accepted/s", "p50 ms", "p90", "p99", "p99.9", "max", "non-2xx", "errors"],
@@ -65,7 +67,8 @@ export async function perfHttp(argv: string[]): Promise<string[]> {
       ]),
     ),
     "",
-    "Closed loop: each connection waits for its answer before the next request, so latency here hides queueing (coordinated omission); use the open-loop http driver (`npm run bench -- --driver http`) for latency.",
+    "Closed loop: each connection waits for its answer before the next request, so latency here hides queueing " +
+      "(coordinated omission); use the open-loop http driver (`npm run bench -- --driver http`) for latency.",
   ].join("\n");
   return writePerf("http", { kind: "perf:http", cluster: cluster.description, durationSec, machine: m, rows }, md);
 }

@@ -79,7 +79,8 @@ async function benchSteady(ctx: Ctx, ratePerSec: number, orders: number) {
   }
   const sut = result.suts[0]!;
   log(
-    `bench: done in ${r.seconds.toFixed(0)} s, ${sut.orders.decided} decided, peak RSS ${((r.peakRssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`,
+    `bench: done in ${r.seconds.toFixed(0)} s, ${sut.orders.decided} ` +
+      `decided, peak RSS ${((r.peakRssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`,
   );
   return { out, ns: sut.namespace, decided: sut.orders.decided, peakRssBytes: r.peakRssBytes ?? 0 };
 }
@@ -124,7 +125,8 @@ export async function measureReader(ctx: Ctx & { toolsDir: string; reps: number 
     const kafkaSec = consumerSeconds(kafka.output) ?? kafka.seconds;
     runs.push({ oursSec: ours.seconds, kafkaSec });
     log(
-      `reader ${rep}/${ctx.reps}: check ${ours.seconds.toFixed(2)} s, ConsumerPerformance ${kafkaSec.toFixed(2)} s (${bench.decided} decisions)`,
+      `reader ${rep}/${ctx.reps}: check ${ours.seconds.toFixed(2)} s, ` +
+        `ConsumerPerformance ${kafkaSec.toFixed(2)} s (${bench.decided} decisions)`,
     );
   }
   const oursPerSec = median(runs.map((r) => bench.decided / r.oursSec));

@@ -107,7 +107,8 @@ export async function measureLoad(ctx: Ctx): Promise<LoadFigures> {
     // Everything due at once (the schema's top rate): the driver's ceiling.
     last = await driver(ctx, MAX_RATE_PER_SEC, Math.ceil((records * 1000) / MAX_RATE_PER_SEC));
     log(
-      `load ${rep}/${ctx.reps}: kafka driver ${Math.round(last.ackedPerSec)} acked orders/s → ratio ${(last.ackedPerSec / kafka).toFixed(2)}`,
+      `load ${rep}/${ctx.reps}: kafka driver ${Math.round(last.ackedPerSec)} ` +
+        `acked orders/s → ratio ${(last.ackedPerSec / kafka).toFixed(2)}`,
     );
     runs.push({ ours: last.ackedPerSec, kafka });
   }
@@ -136,7 +137,8 @@ export async function measureLoad(ctx: Ctx): Promise<LoadFigures> {
     queueDelayP99Ms: g.stats.queueDelayP99Ms,
   };
   log(
-    `load at ${offered}/s for ${seconds} s: acked ${Math.round(g.ackedPerSec)}/s, harness-bound ${g.stats.harnessBound ? `yes (${g.stats.harnessBoundReason})` : "no"}`,
+    `load at ${offered}/s for ${seconds} s: acked ${Math.round(g.ackedPerSec)}/s, ` +
+      `harness-bound ${g.stats.harnessBound ? `yes (${g.stats.harnessBoundReason})` : "no"}`,
   );
   return figures;
 }

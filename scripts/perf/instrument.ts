@@ -66,7 +66,8 @@ function renderMarkdown(r: InstrumentReport): string {
   }
   if (r.reader) {
     rows.push([
-      `reader: \`${r.reader.command}\` vs ConsumerPerformance read_committed (decisions/s, ${r.reader.decisions} decisions)`,
+      `reader: \`${r.reader.command}\` vs ConsumerPerformance ` +
+        `read_committed (decisions/s, ${r.reader.decisions} decisions)`,
       Math.round(r.reader.oursPerSec),
       Math.round(r.reader.kafkaPerSec),
       r.reader.ratio.toFixed(2),
@@ -87,21 +88,27 @@ function renderMarkdown(r: InstrumentReport): string {
   }
   const details = [
     r.load
-      ? `- load runs (ours / ProducerPerformance, records/s): ${r.load.runs.map((x) => `${Math.round(x.ours)} / ${Math.round(x.kafka)}`).join("; ")}` +
-        `; driver harness-bound: ${r.load.harnessBound ? `yes (${r.load.harnessBoundReason})` : "no"}; ${r.load.producers} producer worker(s)`
+      ? `- load runs (ours / ProducerPerformance, records/s): ` +
+        `${r.load.runs.map((x) => `${Math.round(x.ours)} / ${Math.round(x.kafka)}`).join("; ")}` +
+        `; driver harness-bound: ${r.load.harnessBound ? `yes (${r.load.harnessBoundReason})` : "no"}; ` +
+        `${r.load.producers} producer worker(s)`
       : "",
     r.reader
-      ? `- reader runs (check s / ConsumerPerformance s): ${r.reader.runs.map((x) => `${x.oursSec.toFixed(2)} / ${x.kafkaSec.toFixed(2)}`).join("; ")}; ${r.reader.mode}`
+      ? `- reader runs (check s / ConsumerPerformance s): ` +
+        `${r.reader.runs.map((x) => `${x.oursSec.toFixed(2)} / ${x.kafkaSec.toFixed(2)}`).join("; ")}; ${r.reader.mode}`
       : "",
     r.memory
-      ? `- memory: peak RSS ${(r.memory.small.peakRssBytes / 2 ** 20).toFixed(0)} MiB at ${r.memory.small.orders} orders, ` +
-        `${(r.memory.large.peakRssBytes / 2 ** 20).toFixed(0)} MiB at ${r.memory.large.orders} orders (rate ${r.memory.ratePerSec}/s)`
+      ? `- memory: peak RSS ${(r.memory.small.peakRssBytes / 2 ** 20).toFixed(0)} ` +
+        `MiB at ${r.memory.small.orders} orders, ` +
+        `${(r.memory.large.peakRssBytes / 2 ** 20).toFixed(0)} MiB at ` +
+        `${r.memory.large.orders} orders (rate ${r.memory.ratePerSec}/s)`
       : "",
   ].filter(Boolean);
   return [
     "# perf:instrument — oversell's instrument vs Kafka's own tools, same broker",
     "",
-    `${r.cluster}; ${r.quick ? "quick mode (small N: a smoke run, not the figures)" : "full mode"}; medians; ${JSON.stringify(r.machine)}`,
+    `${r.cluster}; ${r.quick ? "quick mode (small N: a smoke run, not the figures)" : "full mode"}; ` +
+      `medians; ${JSON.stringify(r.machine)}`,
     "",
     mdTable(["what", "oversell", "Kafka tool", "ratio", "goal", ""], rows),
     "",

@@ -68,7 +68,8 @@ export async function perfLoad(argv: string[]): Promise<string[]> {
       };
       rows.push(row);
       console.error(
-        `offered ${rate}/s: acked ${row.acked}/${row.orders} at ${row.ackedPerSec}/s; send delay p99 ${msOf(row.sendDelayUs.p99)} ms; ack p50/p99 ${msOf(row.ackUs.p50)}/${msOf(row.ackUs.p99)} ms`,
+        `offered ${rate}/s: acked ${row.acked}/${row.orders} at ${row.ackedPerSec}/s; send delay p99 ` +
+          `${msOf(row.sendDelayUs.p99)} ms; ack p50/p99 ${msOf(row.ackUs.p50)}/${msOf(row.ackUs.p99)} ms`,
       );
     }
   } finally {
@@ -77,7 +78,8 @@ export async function perfLoad(argv: string[]): Promise<string[]> {
   const md = [
     "# perf:load — kafka driver, no SUT",
     "",
-    `${cluster.description}; ${seconds} s per rate; 4 partitions; acks=all, idempotent producer; ${JSON.stringify(machine())}`,
+    `${cluster.description}; ${seconds} s per rate; 4 partitions; ` +
+      `acks=all, idempotent producer; ${JSON.stringify(machine())}`,
     "",
     mdTable(
       [

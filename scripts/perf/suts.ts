@@ -76,7 +76,8 @@ export async function perfSuts(argv: string[]): Promise<string[]> {
   const md = [
     `# perf:suts — decision latency and throughput on \`steady\` (${driver} driver)`,
     "",
-    `${cluster.description}; ${seconds} s of load per rate; each manifest's instance count; decision latency = first committed terminal decision seen by the checker − intended send (open loop); ${JSON.stringify(m)}`,
+    `${cluster.description}; ${seconds} s of load per rate; each manifest's instance count; decision latency ` +
+      `= first committed terminal decision seen by the checker − intended send (open loop); ${JSON.stringify(m)}`,
     "",
     mdTable(
       [

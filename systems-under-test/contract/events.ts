@@ -88,7 +88,8 @@ export function parseOrderRecord(
     ok: false,
     orderId: orderId.slice(0, 200) || "(no key)",
     productId: typeof loose.productId === "string" ? loose.productId.slice(0, 200) : "",
-    quantity: typeof loose.quantity === "number" && Number.isSafeInteger(loose.quantity) ? loose.quantity : 0, // an unsafe integer would make the rejection itself invalid
+    // An unsafe integer would make the rejection itself invalid.
+    quantity: typeof loose.quantity === "number" && Number.isSafeInteger(loose.quantity) ? loose.quantity : 0,
     reason: "INVALID",
     detail: r.reason,
   };

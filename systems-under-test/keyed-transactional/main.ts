@@ -171,7 +171,8 @@ async function waitForStockRouted(a: Admin, timeoutMs: number): Promise<void> {
 
 async function main(): Promise<void> {
   log(
-    `starting: transactions ${settings.transactions ? "on" : "OFF (at-least-once, unsafe)"}, batch ${settings.batchSize}, linger ${settings.lingerMs} ms`,
+    `starting: transactions ${settings.transactions ? "on" : "OFF (at-least-once, unsafe)"}, ` +
+      `batch ${settings.batchSize}, linger ${settings.lingerMs} ms`,
   );
   admin = kafka.admin();
   await admin.connect();

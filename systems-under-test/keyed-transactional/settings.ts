@@ -2,7 +2,10 @@
 import { settingsOrExit, type InstanceContext } from "../contract/index.ts";
 
 export interface Settings {
-  /** false = OVERSELL_SETTING_TRANSACTIONS=off: plain produce, offsets committed after (at-least-once, broken on purpose). */
+  /**
+   * false = OVERSELL_SETTING_TRANSACTIONS=off: plain produce, offsets committed after (at-least-once, broken on
+   * purpose).
+   */
   transactions: boolean;
   /** Most input records handled in one transaction. */
   batchSize: number;

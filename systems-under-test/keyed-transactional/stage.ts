@@ -77,7 +77,8 @@ export class Stage {
       this.opening.clear();
       for (const c of old) if (c.producer !== this.plainProducer) void c.producer.disconnect().catch(() => {});
       this.log(
-        `${spec.name} joined generation ${e.payload.groupId}/${this.generation}: ${JSON.stringify(e.payload.memberAssignment)}`,
+        `${spec.name} joined generation ${e.payload.groupId}/${this.generation}: ` +
+          `${JSON.stringify(e.payload.memberAssignment)}`,
       );
       this.onJoined();
     });

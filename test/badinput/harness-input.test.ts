@@ -63,46 +63,50 @@ describe("scenario files", () => {
     ["(top level)", /Unrecognized key: "extra"/],
   ];
 
-  it("every invalid field reported at once with its path and expected shape; exit 2; no JVM, no topic, no run folder", async () => {
-    const file = join(tmp, "bad-scenario.json");
-    writeFileSync(file, JSON.stringify(bad, null, 2));
-    // Embedded (a JVM would start if validation came late) and external (topics would be created).
-    const embeddedOut = join(tmp, "never-embedded");
-    const e = await runCli("bench", ["--scenario", file, "--sut", "naive", "--out", embeddedOut, "--no-progress"], {
-      timeoutMs: 60_000,
-    });
-    const runId = `badscenario-${Date.now().toString(36)}`;
-    const x = await runCli(
-      "bench",
-      [
-        "--scenario",
-        file,
-        "--sut",
-        "naive",
-        "--bootstrap",
-        inject("bootstrap"),
-        "--run-id",
-        runId,
-        "--out",
-        join(tmp, "never-external"),
-        "--no-progress",
-      ],
-      { timeoutMs: 60_000 },
-    );
-    for (const r of [e, x]) {
-      expect(r.code, r.stderr).toBe(2);
-      expect(r.stderr).toContain(`${file} is not a valid scenario:`);
-      for (const [path, shape] of expected)
-        expect(r.stderr).toMatch(new RegExp(`^  - ${path.replace(/[.()]/g, "\\$&")}: .*${shape.source}`, "m"));
-      expect(r.stderr.match(/^ {2}- /gm)!.length).toBe(expected.length);
-      expect(r.stderr).not.toMatch(/starting embedded Kafka|Kafka \d|instance\(s\) ready/);
-      expect(r.stdout).toBe("");
-    }
-    expect(existsSync(embeddedOut), "no run folder, so no kafka.log and no history").toBe(false);
-    expect(existsSync(join(tmp, "never-external"))).toBe(false);
-    expect(await runTopics(runId)).toEqual([]);
-    expect(runProcesses(runId, e.pid)).toEqual([]);
-  });
+  it(
+    "every invalid field reported at once with its path and " +
+      "expected shape; exit 2; no JVM, no topic, no run folder",
+    async () => {
+      const file = join(tmp, "bad-scenario.json");
+      writeFileSync(file, JSON.stringify(bad, null, 2));
+      // Embedded (a JVM would start if validation came late) and external (topics would be created).
+      const embeddedOut = join(tmp, "never-embedded");
+      const e = await runCli("bench", ["--scenario", file, "--sut", "naive", "--out", embeddedOut, "--no-progress"], {
+        timeoutMs: 60_000,
+      });
+      const runId = `badscenario-${Date.now().toString(36)}`;
+      const x = await runCli(
+        "bench",
+        [
+          "--scenario",
+          file,
+          "--sut",
+          "naive",
+          "--bootstrap",
+          inject("bootstrap"),
+          "--run-id",
+          runId,
+          "--out",
+          join(tmp, "never-external"),
+          "--no-progress",
+        ],
+        { timeoutMs: 60_000 },
+      );
+      for (const r of [e, x]) {
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toContain(`${file} is not a valid scenario:`);
+        for (const [path, shape] of expected)
+          expect(r.stderr).toMatch(new RegExp(`^  - ${path.replace(/[.()]/g, "\\$&")}: .*${shape.source}`, "m"));
+        expect(r.stderr.match(/^ {2}- /gm)!.length).toBe(expected.length);
+        expect(r.stderr).not.toMatch(/starting embedded Kafka|Kafka \d|instance\(s\) ready/);
+        expect(r.stdout).toBe("");
+      }
+      expect(existsSync(embeddedOut), "no run folder, so no kafka.log and no history").toBe(false);
+      expect(existsSync(join(tmp, "never-external"))).toBe(false);
+      expect(await runTopics(runId)).toEqual([]);
+      expect(runProcesses(runId, e.pid)).toEqual([]);
+    },
+  );
 
   it("a file that is not JSON/YAML, and a missing file: one clear error, exit 2", async () => {
     const broken = join(tmp, "broken.yaml");
@@ -169,7 +173,9 @@ describe("flags", () => {
     }
     expect(existsSync(join(tmp, "never-flags"))).toBe(false);
     // check and clean speak the same way.
-    const c = await runCli("check", [tmp, "--from-topics", "--bootstrap", "127.0.0.1:9", "--sasl-username", "u"], { timeoutMs: 60_000 });
+    const c = await runCli("check", [tmp, "--from-topics", "--bootstrap", "127.0.0.1:9", "--sasl-username", "u"], {
+      timeoutMs: 60_000,
+    });
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/^error: --sasl-mechanism and --sasl-username go together\nusage: npm run check -- /);
     const k = await runCli("clean", ["--bootstrap", "127.0.0.1:9", "--run", "x", "--older-than", "1d"], {
@@ -188,43 +194,48 @@ describe("unreachable or wrong bootstrap", () => {
     httpPort = await listen((s) => s.on("data", () => s.end("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")));
   });
 
-  it("nothing listening, a silent port, an HTTP port, TLS to a plaintext port: exit 2 within 30 s, a hint naming the cause", async () => {
-    const closed = await freePort();
-    const cases: [string, string[], RegExp][] = [
-      [
-        "nothing listening",
-        ["--bootstrap", `127.0.0.1:${closed}`],
-        new RegExp(`hint: nothing is listening at 127\\.0\\.0\\.1:${closed}`),
-      ],
-      [
-        "open port, never answers",
-        ["--bootstrap", `127.0.0.1:${silentPort}`],
-        /did not answer as a Kafka broker[^]*hint: it may not be a Kafka port/,
-      ],
-      [
-        "open port, speaks HTTP",
-        ["--bootstrap", `127.0.0.1:${httpPort}`],
-        /did not answer as a Kafka broker[^]*hint: it may not be a Kafka port/,
-      ],
-      [
-        "TLS to a plaintext listener",
-        ["--bootstrap", inject("bootstrap"), "--ssl", "--ssl-insecure"],
-        /TLS handshake did not complete[^]*hint: the port does not speak TLS/,
-      ],
-    ];
-    for (const [what, args, hint] of cases) {
-      const out = join(tmp, `unreachable-${closed}-${what.replace(/\W+/g, "-")}`);
-      const r = await runCli("bench", [...args, "--sut", "naive", "--out", out, "--no-progress"], {
-        timeoutMs: 60_000,
-      });
-      console.log(`${what}: exit ${r.code} after ${r.ms} ms: ${r.stderr.trim().split("\n").slice(-2).join(" / ")}`);
-      expect(r.code, what).toBe(2);
-      expect(r.stderr, what).toMatch(hint);
-      expect(r.ms, what).toBeLessThan(30_000);
-      // Nothing ran: no SUT instance log.
-      expect(existsSync(join(out, "logs")), what).toBe(false);
-    }
-  }, 200_000);
+  it(
+    "nothing listening, a silent port, an HTTP port, TLS to a " +
+      "plaintext port: exit 2 within 30 s, a hint naming the cause",
+    async () => {
+      const closed = await freePort();
+      const cases: [string, string[], RegExp][] = [
+        [
+          "nothing listening",
+          ["--bootstrap", `127.0.0.1:${closed}`],
+          new RegExp(`hint: nothing is listening at 127\\.0\\.0\\.1:${closed}`),
+        ],
+        [
+          "open port, never answers",
+          ["--bootstrap", `127.0.0.1:${silentPort}`],
+          /did not answer as a Kafka broker[^]*hint: it may not be a Kafka port/,
+        ],
+        [
+          "open port, speaks HTTP",
+          ["--bootstrap", `127.0.0.1:${httpPort}`],
+          /did not answer as a Kafka broker[^]*hint: it may not be a Kafka port/,
+        ],
+        [
+          "TLS to a plaintext listener",
+          ["--bootstrap", inject("bootstrap"), "--ssl", "--ssl-insecure"],
+          /TLS handshake did not complete[^]*hint: the port does not speak TLS/,
+        ],
+      ];
+      for (const [what, args, hint] of cases) {
+        const out = join(tmp, `unreachable-${closed}-${what.replace(/\W+/g, "-")}`);
+        const r = await runCli("bench", [...args, "--sut", "naive", "--out", out, "--no-progress"], {
+          timeoutMs: 60_000,
+        });
+        console.log(`${what}: exit ${r.code} after ${r.ms} ms: ${r.stderr.trim().split("\n").slice(-2).join(" / ")}`);
+        expect(r.code, what).toBe(2);
+        expect(r.stderr, what).toMatch(hint);
+        expect(r.ms, what).toBeLessThan(30_000);
+        // Nothing ran: no SUT instance log.
+        expect(existsSync(join(out, "logs")), what).toBe(false);
+      }
+    },
+    200_000,
+  );
 });
 
 describe("a SUT that will not start", () => {

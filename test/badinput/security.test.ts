@@ -64,65 +64,69 @@ function expectNoSecret(secret: string, runDir: string, ...outputs: CliRun[]): s
 }
 
 describe("SASL to an external cluster", () => {
-  it("scram-sha-512: a full small bench with every SUT works; check over SASL agrees; no password anywhere", async () => {
-    const suts = listSuts();
-    const out = join(tmp, "run-scram");
-    const runId = `sasl-${Date.now().toString(36)}`;
-    const env = { OVERSELL_SASL_PASSWORD: user.password };
-    const sasl = [
-      "--bootstrap",
-      cluster.saslBrokers().join(","),
-      "--sasl-mechanism",
-      "scram-sha-512",
-      "--sasl-username",
-      user.username,
-    ];
-    const r = await runCli(
-      "bench",
-      [
-        ...sasl,
-        "--sut",
-        suts.join(","),
-        "--instances",
-        "1",
-        "--scenario",
-        scenario,
-        "--run-id",
-        runId,
-        "--out",
-        out,
-        "--no-progress",
-      ],
-      { timeoutMs: 280_000, env },
-    );
-    console.log(`bench over SCRAM-SHA-512: exit ${r.code} in ${(r.ms / 1000).toFixed(1)} s\n${r.stdout}`);
-    expect(r.stderr).toContain(`Kafka: ${cluster.saslBrokers().join(",")} sasl=scram-sha-512 user=${user.username}`);
-    const result = resultSchema.parse(JSON.parse(readFileSync(join(out, "result.json"), "utf8")));
-    expect(result.suts.map((s) => s.name)).toEqual(suts);
-    for (const s of result.suts) {
-      const why = `${s.name}: ${s.verdictReason}`;
-      // Every instance connected with the credentials it got through the environment and decided every order.
-      expect(s.verdict, why).not.toBe("unknown");
-      expect(s.crashes ?? [], why).toEqual([]);
-      expect(s.orders.acked, why).toBeGreaterThan(0);
-      expect(s.orders.decided, why).toBe(s.orders.acked);
-      if (loadManifest(s.name).expectedViolations.length === 0) expect(s.verdict, why).toBe("pass");
-    }
-    expect(runProcesses(runId)).toEqual([]);
+  it(
+    "scram-sha-512: a full small bench with every SUT " + "works; check over SASL agrees; no password anywhere",
+    async () => {
+      const suts = listSuts();
+      const out = join(tmp, "run-scram");
+      const runId = `sasl-${Date.now().toString(36)}`;
+      const env = { OVERSELL_SASL_PASSWORD: user.password };
+      const sasl = [
+        "--bootstrap",
+        cluster.saslBrokers().join(","),
+        "--sasl-mechanism",
+        "scram-sha-512",
+        "--sasl-username",
+        user.username,
+      ];
+      const r = await runCli(
+        "bench",
+        [
+          ...sasl,
+          "--sut",
+          suts.join(","),
+          "--instances",
+          "1",
+          "--scenario",
+          scenario,
+          "--run-id",
+          runId,
+          "--out",
+          out,
+          "--no-progress",
+        ],
+        { timeoutMs: 280_000, env },
+      );
+      console.log(`bench over SCRAM-SHA-512: exit ${r.code} in ${(r.ms / 1000).toFixed(1)} s\n${r.stdout}`);
+      expect(r.stderr).toContain(`Kafka: ${cluster.saslBrokers().join(",")} sasl=scram-sha-512 user=${user.username}`);
+      const result = resultSchema.parse(JSON.parse(readFileSync(join(out, "result.json"), "utf8")));
+      expect(result.suts.map((s) => s.name)).toEqual(suts);
+      for (const s of result.suts) {
+        const why = `${s.name}: ${s.verdictReason}`;
+        // Every instance connected with the credentials it got through the environment and decided every order.
+        expect(s.verdict, why).not.toBe("unknown");
+        expect(s.crashes ?? [], why).toEqual([]);
+        expect(s.orders.acked, why).toBeGreaterThan(0);
+        expect(s.orders.decided, why).toBe(s.orders.acked);
+        if (loadManifest(s.name).expectedViolations.length === 0) expect(s.verdict, why).toBe("pass");
+      }
+      expect(runProcesses(runId)).toEqual([]);
 
-    const c = await runCli("check", [out, "--from-topics", ...sasl, "--no-progress"], { timeoutMs: 120_000, env });
-    expect(c.code, c.stderr).toBe(r.code);
-    const again = resultSchema.parse(JSON.parse(readFileSync(join(out, "check.json"), "utf8")));
-    expect(again.suts.map((s) => [s.name, s.verdict, s.orders.decided])).toEqual(
-      result.suts.map((s) => [s.name, s.verdict, s.orders.decided]),
-    );
+      const c = await runCli("check", [out, "--from-topics", ...sasl, "--no-progress"], { timeoutMs: 120_000, env });
+      expect(c.code, c.stderr).toBe(r.code);
+      const again = resultSchema.parse(JSON.parse(readFileSync(join(out, "check.json"), "utf8")));
+      expect(again.suts.map((s) => [s.name, s.verdict, s.orders.decided])).toEqual(
+        result.suts.map((s) => [s.name, s.verdict, s.orders.decided]),
+      );
 
-    const files = expectNoSecret(user.password, out, r, c);
-    expect(files.some((f) => f.endsWith(".log") && f.includes("kafka-streams-instance-0"))).toBe(true);
-    expect(files.map((f) => f.slice(out.length + 1))).toEqual(
-      expect.arrayContaining(["result.json", "history.ndjson", "report.html", "junit.xml", "check.json"]),
-    );
-  }, 300_000);
+      const files = expectNoSecret(user.password, out, r, c);
+      expect(files.some((f) => f.endsWith(".log") && f.includes("kafka-streams-instance-0"))).toBe(true);
+      expect(files.map((f) => f.slice(out.length + 1))).toEqual(
+        expect.arrayContaining(["result.json", "history.ndjson", "report.html", "junit.xml", "check.json"]),
+      );
+    },
+    300_000,
+  );
 
   it("plain: keyed-transactional (transactions) over PLAIN; no password anywhere", async () => {
     const out = join(tmp, "run-plain");
@@ -171,7 +175,10 @@ describe("SASL to an external cluster", () => {
       console.log(`${what}: exit ${r.code} after ${r.ms} ms: ${r.stderr.trim().split("\n").slice(-2).join(" / ")}`);
       expect(r.code, what).toBe(2);
       expect(r.stderr, what).toMatch(
-        /the broker refused the credentials[^]*hint: authentication with .* failed: check the username and OVERSELL_SASL_PASSWORD/,
+        new RegExp(
+          String.raw`the broker refused the credentials[^]*hint: ` +
+            String.raw`authentication with .* failed: check the username and OVERSELL_SASL_PASSWORD`,
+        ),
       );
       expect(r.ms, what).toBeLessThan(30_000);
       expectNoSecret(wrong, out, r);

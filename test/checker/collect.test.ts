@@ -79,90 +79,100 @@ describe("collectDecisions", () => {
     await later.commit();
   });
 
-  it("returns committed decisions, reports aborted and malformed ones, and completes when all are decided", async () => {
-    const orders = [sent("a"), sent("b"), sent("c"), sent("x", "failed")];
-    const progress: [number, number][] = [];
-    const before = Date.now();
-    const r = await collectDecisions({
-      connection: testConnection(),
-      ns,
-      orders,
-      confirms: false,
-      deadlineMs: Date.now() + 60_000,
-      quietMs: 500,
-      onProgress: (d, e) => progress.push([d, e]),
-    });
-    expect(r.drainComplete).toBe(true);
-    expect(r.undecided).toEqual([]);
-    expect(r.decisions.map((d) => `${d.event.type}:${d.event.orderId}`).sort()).toEqual([
-      "OrderRejected:b",
-      "OrderRejected:c",
-      "OrderReserved:a",
-    ]);
-    for (const d of r.decisions) {
-      expect(d.seenAtMs).toBeGreaterThanOrEqual(before);
-      expect(d.recordTimestampMs).toBeGreaterThan(0);
-    }
-    expect(r.abortedDecisions.map((d) => `${d.type}:${d.orderId}`).sort()).toEqual([
-      "OrderReserved:b",
-      "OrderReserved:c",
-    ]);
-    expect(r.malformedDecisions).toHaveLength(1);
-    expect(r.malformedDecisions[0]!.reason).toMatch(/not JSON/);
-    expect(r.drainEndedAtMs).toBeGreaterThanOrEqual(before);
-    expect(progress.at(-1)).toEqual([3, 3]);
-  });
-
-  it("stops at the deadline with drainComplete false when an order is never decided, ignoring a still-open transaction", async () => {
-    const topic = topicsFor(ns).decisions;
-    const pendingTx = await txProducer(`${ns}.pending`);
-    const inFlight = await pendingTx.transaction();
-    await inFlight.send({ topic, messages: [decision("OrderReserved", "e")] });
-    try {
+  it(
+    "returns committed decisions, reports aborted and " + "malformed ones, and completes when all are decided",
+    async () => {
+      const orders = [sent("a"), sent("b"), sent("c"), sent("x", "failed")];
+      const progress: [number, number][] = [];
+      const before = Date.now();
       const r = await collectDecisions({
         connection: testConnection(),
         ns,
-        orders: [sent("a"), sent("b"), sent("c"), sent("e")],
+        orders,
         confirms: false,
-        deadlineMs: Date.now() + 8_000,
-        quietMs: 300,
+        deadlineMs: Date.now() + 60_000,
+        quietMs: 500,
+        onProgress: (d, e) => progress.push([d, e]),
       });
-      expect(r.drainComplete).toBe(false);
-      expect(r.undecided).toEqual(["e"]);
-      expect(r.decisions.some((d) => d.event.orderId === "e")).toBe(false);
-      // open, not aborted: the committed reader never got past it
-      expect(r.abortedDecisions.some((d) => d.orderId === "e")).toBe(false);
-    } finally {
-      await inFlight.abort();
-    }
-  });
+      expect(r.drainComplete).toBe(true);
+      expect(r.undecided).toEqual([]);
+      expect(r.decisions.map((d) => `${d.event.type}:${d.event.orderId}`).sort()).toEqual([
+        "OrderRejected:b",
+        "OrderRejected:c",
+        "OrderReserved:a",
+      ]);
+      for (const d of r.decisions) {
+        expect(d.seenAtMs).toBeGreaterThanOrEqual(before);
+        expect(d.recordTimestampMs).toBeGreaterThan(0);
+      }
+      expect(r.abortedDecisions.map((d) => `${d.type}:${d.orderId}`).sort()).toEqual([
+        "OrderReserved:b",
+        "OrderReserved:c",
+      ]);
+      expect(r.malformedDecisions).toHaveLength(1);
+      expect(r.malformedDecisions[0]!.reason).toMatch(/not JSON/);
+      expect(r.drainEndedAtMs).toBeGreaterThanOrEqual(before);
+      expect(progress.at(-1)).toEqual([3, 3]);
+    },
+  );
 
-  it("never reports records of interleaved aborted transactions (several producers, one partition) as committed", async () => {
-    const ns3 = await newNamespace("interleaved");
-    const topic = topicsFor(ns3).decisions;
-    const [pa, pb, pc] = await Promise.all(["a", "b", "c"].map((x) => txProducer(`${ns3}.tx-${x}`)));
-    // One key, so one partition: A starts first, B second, B aborts first (the broker lists B before A).
-    const ta = await pa!.transaction(),
-      tb = await pb!.transaction();
-    await ta.send({ topic, messages: [decision("OrderReserved", "k", { instance: "A1" })] });
-    await tb.send({ topic, messages: [decision("OrderReserved", "k", { instance: "B1" })] });
-    await ta.send({ topic, messages: [decision("OrderReserved", "k", { instance: "A2" })] });
-    await tb.abort();
-    await ta.abort();
-    const tc = await pc!.transaction();
-    await tc.send({ topic, messages: [decision("OrderRejected", "k", { instance: "C" })] });
-    await tc.commit();
-    const r = await collectDecisions({
-      connection: testConnection(),
-      ns: ns3,
-      orders: [sent("k")],
-      confirms: false,
-      deadlineMs: Date.now() + 60_000,
-      quietMs: 500,
-    });
-    expect(r.decisions.map((d) => d.event.instance)).toEqual(["C"]);
-    expect(r.abortedDecisions.map((d) => d.instance).sort()).toEqual(["A1", "A2", "B1"]);
-  });
+  it(
+    "stops at the deadline with drainComplete false when an " +
+      "order is never decided, ignoring a still-open transaction",
+    async () => {
+      const topic = topicsFor(ns).decisions;
+      const pendingTx = await txProducer(`${ns}.pending`);
+      const inFlight = await pendingTx.transaction();
+      await inFlight.send({ topic, messages: [decision("OrderReserved", "e")] });
+      try {
+        const r = await collectDecisions({
+          connection: testConnection(),
+          ns,
+          orders: [sent("a"), sent("b"), sent("c"), sent("e")],
+          confirms: false,
+          deadlineMs: Date.now() + 8_000,
+          quietMs: 300,
+        });
+        expect(r.drainComplete).toBe(false);
+        expect(r.undecided).toEqual(["e"]);
+        expect(r.decisions.some((d) => d.event.orderId === "e")).toBe(false);
+        // open, not aborted: the committed reader never got past it
+        expect(r.abortedDecisions.some((d) => d.orderId === "e")).toBe(false);
+      } finally {
+        await inFlight.abort();
+      }
+    },
+  );
+
+  it(
+    "never reports records of interleaved aborted transactions " + "(several producers, one partition) as committed",
+    async () => {
+      const ns3 = await newNamespace("interleaved");
+      const topic = topicsFor(ns3).decisions;
+      const [pa, pb, pc] = await Promise.all(["a", "b", "c"].map((x) => txProducer(`${ns3}.tx-${x}`)));
+      // One key, so one partition: A starts first, B second, B aborts first (the broker lists B before A).
+      const ta = await pa!.transaction(),
+        tb = await pb!.transaction();
+      await ta.send({ topic, messages: [decision("OrderReserved", "k", { instance: "A1" })] });
+      await tb.send({ topic, messages: [decision("OrderReserved", "k", { instance: "B1" })] });
+      await ta.send({ topic, messages: [decision("OrderReserved", "k", { instance: "A2" })] });
+      await tb.abort();
+      await ta.abort();
+      const tc = await pc!.transaction();
+      await tc.send({ topic, messages: [decision("OrderRejected", "k", { instance: "C" })] });
+      await tc.commit();
+      const r = await collectDecisions({
+        connection: testConnection(),
+        ns: ns3,
+        orders: [sent("k")],
+        confirms: false,
+        deadlineMs: Date.now() + 60_000,
+        quietMs: 500,
+      });
+      expect(r.decisions.map((d) => d.event.instance)).toEqual(["C"]);
+      expect(r.abortedDecisions.map((d) => d.instance).sort()).toEqual(["A1", "A2", "B1"]);
+    },
+  );
 
   it("waits for terminal decisions of a confirming SUT (Reserved alone is not enough)", async () => {
     const ns2 = await newNamespace("collect-confirm");

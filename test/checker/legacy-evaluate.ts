@@ -32,7 +32,9 @@ export interface Evaluation {
   verdictReason?: string;
   /** The checks the verdict was judged on: claims ∪ expectedViolations (aborted-read never). */
   judged: CheckName[];
-  /** expectedViolations the run did not show (a "fail" verdict caused only by something else leaves these non-empty). */
+  /**
+   * expectedViolations the run did not show (a "fail" verdict caused only by something else leaves these non-empty).
+   */
   missingExpected: CheckName[];
   orders: SutResult["orders"];
   units: NonNullable<SutResult["units"]>;
@@ -141,14 +143,13 @@ function fateOf(decisions: ObservedDecision[], confirms: boolean, terminal: Read
   const count: Partial<Record<DecisionType, number>> = {};
   let firstTerminal: ObservedDecision | undefined;
   let firstReserved: ObservedDecision | undefined;
-  let accept: ObservedDecision | undefined;
   for (const d of ds) {
     const t = d.event.type;
     count[t] = (count[t] ?? 0) + 1;
     if (terminal.has(t) && (!firstTerminal || d.seenAtMs < firstTerminal.seenAtMs)) firstTerminal = d;
     if (t === "OrderReserved" && !firstReserved) firstReserved = d;
   }
-  accept = firstReserved ?? ds.find((d) => d.event.type === "OrderConfirmed");
+  const accept = firstReserved ?? ds.find((d) => d.event.type === "OrderConfirmed");
   const has = (t: DecisionType) => (count[t] ?? 0) > 0;
   const released = has("OrderCancelled") || has("ReservationExpired");
   let sold: boolean, held: boolean, conflict: string | undefined;
@@ -162,7 +163,8 @@ function fateOf(decisions: ObservedDecision[], confirms: boolean, terminal: Read
       conflict = `rejected and reserved/settled: ${seq()}`;
     else if (ends.length > 1) conflict = `two outcomes: ${seq()}`;
   } else {
-    // Confirmed reads as the same outcome as Reserved; Cancelled/Expired as a release a non-confirming SUT must not emit.
+    // Confirmed reads as the same outcome as Reserved; Cancelled/Expired as a release a non-confirming SUT must not
+    // emit.
     sold = has("OrderReserved") || has("OrderConfirmed");
     held = false;
     const classes = [sold, has("OrderRejected"), released].filter(Boolean).length;
@@ -240,7 +242,8 @@ export function evaluate(input: CheckInput): Evaluation {
     flag(
       violations.oversell,
       p.productId,
-      `S(p)=${p.stock} but sold ${p.sold} + held ${p.held} = ${p.sold + p.held} (${excess(p)} over); orders: ${hs.slice(0, 20).join(", ")}${hs.length > 20 ? ` … +${hs.length - 20}` : ""}`,
+      `S(p)=${p.stock} but sold ${p.sold} + held ${p.held} = ${p.sold + p.held} (${excess(p)} ` +
+        `over); orders: ${hs.slice(0, 20).join(", ")}${hs.length > 20 ? ` … +${hs.length - 20}` : ""}`,
     );
   }
 
@@ -252,7 +255,8 @@ export function evaluate(input: CheckInput): Evaluation {
       flag(
         violations.duplicate,
         id,
-        `${twice.map(([t, n]) => `${n}× ${t}`).join(", ")}${view && view.entries.length > 1 ? ` (sent ${view.entries.length}×)` : ""}`,
+        twice.map(([t, n]) => `${n}× ${t}`).join(", ") +
+          (view && view.entries.length > 1 ? ` (sent ${view.entries.length}×)` : ""),
         evidence(f.decisions),
       );
     if (f.conflict) flag(violations.conflict, id, f.conflict, evidence(f.decisions));
@@ -279,7 +283,8 @@ export function evaluate(input: CheckInput): Evaluation {
         flag(
           violations.phantom,
           id,
-          `${bad.event.type} for ${bad.event.productId}×${bad.event.quantity}, but the order sent was ${o.productId}×${o.quantity}`,
+          `${bad.event.type} for ${bad.event.productId}×${bad.event.quantity}, ` +
+            `but the order sent was ${o.productId}×${o.quantity}`,
           evidence(f.decisions),
         );
     }
@@ -288,7 +293,8 @@ export function evaluate(input: CheckInput): Evaluation {
       flag(
         violations["invalid-accepted"],
         id,
-        `invalid order (${view.first.invalidKind ?? "invalid"}) was ${f.accept.event.type === "OrderReserved" ? "reserved" : "confirmed"}`,
+        `invalid order (${view.first.invalidKind ?? "invalid"}) was ` +
+          `${f.accept.event.type === "OrderReserved" ? "reserved" : "confirmed"}`,
         evidence(f.decisions),
       );
 
@@ -303,7 +309,8 @@ export function evaluate(input: CheckInput): Evaluation {
         flag(
           violations.stuck,
           id,
-          `reserved ${openMs} ms before the drain ended, neither confirmed nor released (TTL ${ttl} ms + grace ${grace} ms)`,
+          `reserved ${openMs} ms before the drain ended, neither ` +
+            `confirmed nor released (TTL ${ttl} ms + grace ${grace} ms)`,
           evidence(f.decisions),
         );
     }
@@ -337,7 +344,9 @@ export function evaluate(input: CheckInput): Evaluation {
     flag(
       violations.lost,
       v.orderId,
-      `${how}; no terminal decision by the end of the drain${f ? ` (saw ${f.decisions.map((d) => d.event.type).join(", ")})` : ""}${input.drainComplete ? "" : " (drain incomplete)"}`,
+      `${how}; no terminal decision by the end of the ` +
+        `drain${f ? ` (saw ${f.decisions.map((d) => d.event.type).join(", ")})` : ""}` +
+        (input.drainComplete ? "" : " (drain incomplete)"),
       f ? evidence(f.decisions) : undefined,
     );
   }
@@ -364,7 +373,9 @@ export function evaluate(input: CheckInput): Evaluation {
       verdictReason = `no judged invariant violated; expected violation not observed: ${missingExpected.join(", ")}`;
   } else if (failing.every((c) => LIVENESS_CHECKS.includes(c)) && !input.drainComplete && !input.sutRunning) {
     verdict = "unknown";
-    verdictReason = `drain deadline passed with undecided orders while no SUT instance was running: cannot tell ${failing.join("/")} from slow (${list(failing)})`;
+    verdictReason =
+      `drain deadline passed with undecided orders while no SUT instance was ` +
+      `running: cannot tell ${failing.join("/")} from slow (${list(failing)})`;
   } else {
     verdict = "fail";
     verdictReason = `violated: ${list(failing)}`;

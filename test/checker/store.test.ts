@@ -22,7 +22,8 @@ async function written(): Promise<string> {
   const file = join(mkdtempSync(join(tmpdir(), "oversell-store-")), "x.decisions.ndjson.gz");
   const s = new DecisionStore(file, { sut: "x", ns: "oversell.r.x", confirms: false });
   s.decision(d("o1"), 0, "0", 100, 99, JSON.stringify(d("o1")));
-  s.decision(d("o2", "OrderRejected"), 1, "7", 101, 98, JSON.stringify(d("o2", "OrderRejected"), null, 2)); // over lines
+  // over lines
+  s.decision(d("o2", "OrderRejected"), 1, "7", 101, 98, JSON.stringify(d("o2", "OrderRejected"), null, 2));
   s.malformed(1, "8", "not JSON");
   s.inTopic(["o3"]);
   await s.close({ aborted: [d("o4")], drainEndedAtMs: 500, drainComplete: true, undecided: 0, warnings: [] });

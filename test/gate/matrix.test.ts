@@ -76,14 +76,18 @@ describe("gate matrix", () => {
   const cells = buildMatrix(manifests);
   const ids = cells.map((c) => c.id);
 
-  it("covers every fault kind and no fault for keyed-transactional, saga and kafka-streams, naive and the broken variant", () => {
-    for (const sut of ["keyed-transactional", "saga", "kafka-streams"]) {
-      for (const f of ["none", ...FAULT_KINDS] as const) expect(ids).toContain(cellId(sut, f));
-    }
-    expect(ids).toContain("naive[none]");
-    expect(ids).toContain("keyed-transactional(transactions=off)[pause]");
-    expect(new Set(ids).size).toBe(ids.length);
-  });
+  it(
+    "covers every fault kind and no fault for keyed-transactional, " +
+      "saga and kafka-streams, naive and the broken variant",
+    () => {
+      for (const sut of ["keyed-transactional", "saga", "kafka-streams"]) {
+        for (const f of ["none", ...FAULT_KINDS] as const) expect(ids).toContain(cellId(sut, f));
+      }
+      expect(ids).toContain("naive[none]");
+      expect(ids).toContain("keyed-transactional(transactions=off)[pause]");
+      expect(new Set(ids).size).toBe(ids.length);
+    },
+  );
 
   it('runs the broker faults of the three correct SUTs on three brokers, selected by --only "(3 brokers)"', () => {
     const three = selectCells(cells, "(3 brokers)");
@@ -306,30 +310,42 @@ describe("gate junit.xml and summary", () => {
     run(cells.get("keyed-transactional[broker]")!, undefined),
   ];
 
-  it("has a testcase per cell and invariant, the fault kind in its name, failures where expectations were missed", () => {
-    const xml = renderGateJunit(runs, { gateId: "g1", startedAt: "2026-11-25T00:00:00.000Z" });
-    expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/);
-    for (const inv of ["oversell", "duplicate", "lost", "stuck", "phantom"])
-      expect(xml).toContain(`<testcase name="saga[pause] ${inv}" classname="oversell.gate.saga"`);
-    // saga claims oversell: its violation is a failure, with the escaped example.
-    expect(xml).toMatch(
-      /<testcase name="saga\[pause\] oversell"[^>]*>\s*<failure message="2 oversell violation\(s\)">o-1: two &lt;decisions&gt; &amp; &quot;more&quot;<\/failure>/,
-    );
-    expect(xml).toMatch(/<testcase name="saga\[pause\] verdict \(expected pass\)"[^>]*>\s*<failure/);
-    // naive is expected to oversell: caught, so it passes and says so.
-    expect(xml).toMatch(/<testcase name="naive\[none\] oversell"[^>]*>\s*<system-out>expected violation caught: 13/);
-    expect(xml).not.toMatch(/<testcase name="naive\[none\][^"]*"[^>]*>\s*<failure/);
-    expect(xml).toMatch(
-      /<testcase name="keyed-transactional\(transactions=off\)\[pause\] verdict \(expected fail\)"[^>]*>\s*<system-out>expected fail: transactions off/,
-    );
-    // A harness error is an error testcase, not a silent pass.
-    expect(xml).toMatch(
-      /<testcase name="keyed-transactional\[broker\] verdict \(expected pass\)"[^>]*>\s*<error message="harness error: broker gone"\/>/,
-    );
-    const suites = xml.match(/<testsuite /g)!.length;
-    expect(suites).toBe(4);
-    expect(xml).toMatch(/<testsuites name="oversell gate g1" tests="\d+" failures="2" errors="1">/);
-  });
+  it(
+    "has a testcase per cell and invariant, the fault kind " + "in its name, failures where expectations were missed",
+    () => {
+      const xml = renderGateJunit(runs, { gateId: "g1", startedAt: "2026-11-25T00:00:00.000Z" });
+      expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/);
+      for (const inv of ["oversell", "duplicate", "lost", "stuck", "phantom"])
+        expect(xml).toContain(`<testcase name="saga[pause] ${inv}" classname="oversell.gate.saga"`);
+      // saga claims oversell: its violation is a failure, with the escaped example.
+      expect(xml).toMatch(
+        new RegExp(
+          String.raw`<testcase name="saga\[pause\] oversell"[^>]*>\s*<failure message="2 oversell violation\(s\)">` +
+            String.raw`o-1: two &lt;decisions&gt; &amp; &quot;more&quot;<\/failure>`,
+        ),
+      );
+      expect(xml).toMatch(/<testcase name="saga\[pause\] verdict \(expected pass\)"[^>]*>\s*<failure/);
+      // naive is expected to oversell: caught, so it passes and says so.
+      expect(xml).toMatch(/<testcase name="naive\[none\] oversell"[^>]*>\s*<system-out>expected violation caught: 13/);
+      expect(xml).not.toMatch(/<testcase name="naive\[none\][^"]*"[^>]*>\s*<failure/);
+      expect(xml).toMatch(
+        new RegExp(
+          String.raw`<testcase name="keyed-transactional\(transactions=off\)\[pause\] verdict \(expected fail\)"` +
+            String.raw`[^>]*>\s*<system-out>expected fail: transactions off`,
+        ),
+      );
+      // A harness error is an error testcase, not a silent pass.
+      expect(xml).toMatch(
+        new RegExp(
+          String.raw`<testcase name="keyed-transactional\[broker\] verdict \(expected pass\)"[^>]*>` +
+            String.raw`\s*<error message="harness error: broker gone"\/>`,
+        ),
+      );
+      const suites = xml.match(/<testsuite /g)!.length;
+      expect(suites).toBe(4);
+      expect(xml).toMatch(/<testsuites name="oversell gate g1" tests="\d+" failures="2" errors="1">/);
+    },
+  );
 
   it("names the seed in testcase names when repeated", () => {
     const xml = renderGateJunit(
@@ -354,22 +370,30 @@ describe("gate junit.xml and summary", () => {
     expect(xml).toContain('name="naive[none] verdict (expected fail) (seed 12)"');
   });
 
-  it("the summary: a row per execution with verdict, expected, match, key counts, p99, wall time; the gate verdict", () => {
-    const text = renderGateSummary(runs, { gateId: "g1", wallMs: 605_000 });
-    const lines = text.split("\n");
-    expect(lines.find((l) => l.startsWith("cell"))).toMatch(
-      /cell\s+seed\s+verdict\s+expected\s+match\s+sold\/stock\s+over\s+dup\s+confl\s+lost\s+stuck\s+decided\/acked\s+p99 ms\s+wall s/,
-    );
-    expect(lines.find((l) => l.startsWith("saga[pause]"))).toMatch(
-      /saga\[pause\]\s+11\s+fail\s+pass\s+MISMATCH\s+62\/60\s+2\s+0\s+0\s+0\s+0\s+100\/100\s+123\s+22$/,
-    );
-    expect(lines.find((l) => l.startsWith("naive[none]"))).toMatch(/fail\s+fail\s+ok\s+73\/60\s+13/);
-    expect(lines.find((l) => l.startsWith("keyed-transactional[broker]"))).toMatch(/unknown\s+pass\s+MISMATCH\s+-\s+-/);
-    expect(text).toContain("missed expectations:");
-    expect(text).toMatch(/saga\[pause\] \(seed 11\): .*01-saga/);
-    expect(text).toMatch(/gate verdict: FAIL — 2\/4 cells met their expectation; wall time 10m05s$/);
-    expect(lines.length).toBeLessThan(40);
-  });
+  it(
+    "the summary: a row per execution with verdict, expected, " + "match, key counts, p99, wall time; the gate verdict",
+    () => {
+      const text = renderGateSummary(runs, { gateId: "g1", wallMs: 605_000 });
+      const lines = text.split("\n");
+      expect(lines.find((l) => l.startsWith("cell"))).toMatch(
+        new RegExp(
+          String.raw`cell\s+seed\s+verdict\s+expected\s+match\s+sold\/stock\s+over\s+dup\s+confl\s+lost\s+stuck` +
+            String.raw`\s+decided\/acked\s+p99 ms\s+wall s`,
+        ),
+      );
+      expect(lines.find((l) => l.startsWith("saga[pause]"))).toMatch(
+        /saga\[pause\]\s+11\s+fail\s+pass\s+MISMATCH\s+62\/60\s+2\s+0\s+0\s+0\s+0\s+100\/100\s+123\s+22$/,
+      );
+      expect(lines.find((l) => l.startsWith("naive[none]"))).toMatch(/fail\s+fail\s+ok\s+73\/60\s+13/);
+      expect(lines.find((l) => l.startsWith("keyed-transactional[broker]"))).toMatch(
+        /unknown\s+pass\s+MISMATCH\s+-\s+-/,
+      );
+      expect(text).toContain("missed expectations:");
+      expect(text).toMatch(/saga\[pause\] \(seed 11\): .*01-saga/);
+      expect(text).toMatch(/gate verdict: FAIL — 2\/4 cells met their expectation; wall time 10m05s$/);
+      expect(lines.length).toBeLessThan(40);
+    },
+  );
 
   it("with repetitions: how many failed per cell", () => {
     const ok = sutResult({

@@ -86,23 +86,26 @@ describe("process faults", () => {
     expect(procState(group.child(0)!.pid)).not.toBe("T");
   });
 
-  it("scale: adds the next unused instance, stops it after the duration; healed() starts pending faults now", async () => {
-    const events: NemesisEvent[] = [];
-    // Scheduled an hour out: healed() must start it immediately instead of waiting.
-    const h = runNemesis([{ kind: "scale", at: 3_600_000, duration: 300 }], {
-      instances: group,
-      loadStartMs: Date.now(),
-      record: (e) => events.push(e),
-    });
-    const windows = await h.healed();
-    expect(events.map((e) => [e.type, e.target])).toEqual([
-      ["fault-start", "instance-2"],
-      ["fault-end", "instance-2"],
-    ]);
-    expect(windows).toHaveLength(1);
-    expect(group.running().sort()).toEqual([0, 1]);
-    expect(group.child(2)!.exitCode()).not.toBeUndefined();
-  });
+  it(
+    "scale: adds the next unused instance, stops it " + "after the duration; healed() starts pending faults now",
+    async () => {
+      const events: NemesisEvent[] = [];
+      // Scheduled an hour out: healed() must start it immediately instead of waiting.
+      const h = runNemesis([{ kind: "scale", at: 3_600_000, duration: 300 }], {
+        instances: group,
+        loadStartMs: Date.now(),
+        record: (e) => events.push(e),
+      });
+      const windows = await h.healed();
+      expect(events.map((e) => [e.type, e.target])).toEqual([
+        ["fault-start", "instance-2"],
+        ["fault-end", "instance-2"],
+      ]);
+      expect(windows).toHaveLength(1);
+      expect(group.running().sort()).toEqual([0, 1]);
+      expect(group.child(2)!.exitCode()).not.toBeUndefined();
+    },
+  );
 
   it("a fault that cannot be injected is reported, others still run", async () => {
     const events: NemesisEvent[] = [];

@@ -7,7 +7,8 @@ import { Rng } from "../../harness/scenario/rng.ts";
 
 export const XSS_PRODUCT = "<script>alert(1)</script><img src=x onerror=alert(2)>";
 /** Would set window.__oversellXss if it were ever parsed as markup. */
-export const XSS_DETAIL = `"><img src=x onerror="window.__oversellXss=1"></script><script>window.__oversellXss=2</script>\u2028&amp;`;
+export const XSS_DETAIL =
+  `"><img src=x ` + `onerror="window.__oversellXss=1"></script><script>window.__oversellXss=2</script>\u2028&amp;`;
 
 /** The scenario generator's seeded RNG, as a plain function. */
 function rng(seed: number): () => number {

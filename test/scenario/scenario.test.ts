@@ -243,7 +243,8 @@ describe("scenario validation", () => {
     const file = join(dir, "s.yaml");
     writeFileSync(
       file,
-      "name: tiny\nproducts: {count: 2, initialStock: 1}\ndemand: {ordersPerProduct: 2}\ntiming: {kind: burst, windowMs: 10}\n",
+      "name: tiny\nproducts: {count: 2, initialStock: 1}\ndemand: " +
+        "{ordersPerProduct: 2}\ntiming: {kind: burst, windowMs: 10}\n",
     );
     const s = loadScenario(file);
     expect(generateStream(s, 1).orders.length).toBe(4);

@@ -98,7 +98,9 @@ export interface RunSummary {
   decided: number;
   /** orderIds without a terminal decision (a confirming SUT's OrderReserved is not terminal). */
   undecided: string[];
-  /** orderIds the checker flags `duplicate` (any decision type twice; up to 10 examples, see violations for the count). */
+  /**
+   * orderIds the checker flags `duplicate` (any decision type twice; up to 10 examples, see violations for the count).
+   */
   duplicates: string[];
   /** orderIds the checker flags `conflict` (up to 10 examples). */
   conflicts: string[];
@@ -315,7 +317,8 @@ export class SutRun {
       if (pred(this.decisions)) return this.decisions;
       if (Date.now() > deadline) {
         throw new Error(
-          `decisions of ${this.manifest.name} did not reach the expected state within ${timeoutMs} ms (${this.decisions.all.length} read; logs in ${this.logDir})`,
+          `decisions of ${this.manifest.name} did not reach the expected state within ` +
+            `${timeoutMs} ms (${this.decisions.all.length} read; logs in ${this.logDir})`,
         );
       }
       await new Promise((r) => setTimeout(r, 100));

@@ -16,39 +16,42 @@ describe("one partition per send", () => {
     }
   });
 
-  it("splits a multi-topic batch into groups of one topic-partition each, keeping order and explicit partitions", () => {
-    const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
-    const groups = byPartition(
-      [
-        { topic: "decisions", messages: keys.map((k) => ({ key: k, value: k })) },
-        {
-          topic: "changelog",
-          messages: [
-            { key: "a", value: "1", partition: 2 },
-            { key: "b", value: "2", partition: 2 },
-          ],
-        },
-      ],
-      (t) => (t === "decisions" ? 4 : 8),
-    );
-    const seen = new Set<string>();
-    for (const g of groups) {
-      const parts = new Set(g.messages.map((m) => m.partition));
-      expect(parts.size).toBe(1);
-      const id = `${g.topic}/${[...parts][0]}`;
-      expect(seen.has(id)).toBe(false);
-      seen.add(id);
-    }
-    const decisions = groups.filter((g) => g.topic === "decisions");
-    expect(decisions.flatMap((g) => g.messages).length).toBe(40);
-    for (const g of decisions) {
-      for (const m of g.messages) expect(m.partition).toBe(partitionOfKey("decisions", String(m.key), 4));
-      // order within a partition is the order given
-      const idx = g.messages.map((m) => keys.indexOf(String(m.key)));
-      expect([...idx].sort((a, b) => a - b)).toEqual(idx);
-    }
-    expect(groups.find((g) => g.topic === "changelog")!.messages.map((m) => m.value)).toEqual(["1", "2"]);
-  });
+  it(
+    "splits a multi-topic batch into groups of one " + "topic-partition each, keeping order and explicit partitions",
+    () => {
+      const keys = Array.from({ length: 40 }, (_, i) => `k${i}`);
+      const groups = byPartition(
+        [
+          { topic: "decisions", messages: keys.map((k) => ({ key: k, value: k })) },
+          {
+            topic: "changelog",
+            messages: [
+              { key: "a", value: "1", partition: 2 },
+              { key: "b", value: "2", partition: 2 },
+            ],
+          },
+        ],
+        (t) => (t === "decisions" ? 4 : 8),
+      );
+      const seen = new Set<string>();
+      for (const g of groups) {
+        const parts = new Set(g.messages.map((m) => m.partition));
+        expect(parts.size).toBe(1);
+        const id = `${g.topic}/${[...parts][0]}`;
+        expect(seen.has(id)).toBe(false);
+        seen.add(id);
+      }
+      const decisions = groups.filter((g) => g.topic === "decisions");
+      expect(decisions.flatMap((g) => g.messages).length).toBe(40);
+      for (const g of decisions) {
+        for (const m of g.messages) expect(m.partition).toBe(partitionOfKey("decisions", String(m.key), 4));
+        // order within a partition is the order given
+        const idx = g.messages.map((m) => keys.indexOf(String(m.key)));
+        expect([...idx].sort((a, b) => a - b)).toEqual(idx);
+      }
+      expect(groups.find((g) => g.topic === "changelog")!.messages.map((m) => m.value)).toEqual(["1", "2"]);
+    },
+  );
 });
 
 describe("read_committed fix in the transactional SUTs", () => {

@@ -186,7 +186,10 @@ describe("kafka-streams SUT, process faults mid-burst", () => {
     const s = summarize(log, stock, sent);
     const ours = new Set(sent.map((o) => o.orderId));
     console.log(
-      `kafka-streams crash: ${s.decided}/${s.orders} decided, ${s.reserved} reserved, rejected ${JSON.stringify(s.rejected)}, decisions read ${log.all.length}, aborted records dropped by the read_committed fix ${readCommittedFixStats().dropped}`,
+      `kafka-streams crash: ${s.decided}/${s.orders} decided, ` +
+        `${s.reserved} reserved, rejected ${JSON.stringify(s.rejected)}, ` +
+        `decisions read ${log.all.length}, aborted records dropped ` +
+        `by the read_committed fix ${readCommittedFixStats().dropped}`,
     );
     expect(s.undecided).toEqual([]);
     expect(s.duplicates).toEqual([]);

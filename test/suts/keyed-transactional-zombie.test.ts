@@ -57,7 +57,8 @@ describe("keyed-transactional with a paused (zombie) instance", () => {
     await run.waitQuietly((l) => l.decidedAll(ids), 90_000);
     const s = summarize(run.decisions, stock, sent);
     console.log(
-      `orders ${s.orders}, decided ${s.decided}, duplicates ${s.duplicates.length}, undecided ${s.undecided.length}, sold ${s.unitsSold} of ${s.stockTotal}, rejected ${JSON.stringify(s.rejected)}`,
+      `orders ${s.orders}, decided ${s.decided}, duplicates ${s.duplicates.length}, undecided ` +
+        `${s.undecided.length}, sold ${s.unitsSold} of ${s.stockTotal}, rejected ${JSON.stringify(s.rejected)}`,
     );
     console.log(`test reader, read_committed fix: ${JSON.stringify(readCommittedFixStats())}`);
     for (const id of s.duplicates.slice(0, 5))

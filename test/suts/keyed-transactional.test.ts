@@ -32,7 +32,8 @@ describe("keyed-transactional SUT (2 instances)", () => {
     }
     const s = summarize(log, stock, sent);
     console.log(
-      `keyed-transactional: ${exact}/20 products with exactly one reservation and one rejection; sold ${s.unitsSold} of ${s.stockTotal - 5}`,
+      `keyed-transactional: ${exact}/20 products with exactly one reservation ` +
+        `and one rejection; sold ${s.unitsSold} of ${s.stockTotal - 5}`,
     );
     expect(exact).toBe(20);
     expect(s.oversold).toEqual([]);

@@ -27,7 +27,8 @@ describe("naive SUT (2 instances)", () => {
     const log = await run.waitForDecisions((l) => l.decidedAll(sent.map((o) => o.orderId)), 90_000);
     const s = summarize(log, stock, sent);
     console.log(
-      `naive: ${s.oversold.length}/40 products oversold (units sold ${s.unitsSold} vs stock ${s.stockTotal - 5}), duplicates ${s.duplicates.length}`,
+      `naive: ${s.oversold.length}/40 products oversold (units sold ${s.unitsSold} ` +
+        `vs stock ${s.stockTotal - 5}), duplicates ${s.duplicates.length}`,
     );
     expect(s.undecided).toEqual([]);
     expect(s.oversold.length).toBeGreaterThanOrEqual(1);

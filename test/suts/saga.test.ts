@@ -119,36 +119,39 @@ describe("saga: payment always succeeds", () => {
     expect(run.group.crashes()).toEqual([]);
   });
 
-  it("kill -9 of an instance mid-burst, failover, then restart: no duplicate, conflict, lost order or oversell", async () => {
-    const stock = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`crash-${i}`, 3]));
-    await run.setStock(stock);
-    const sent = [];
-    for (let round = 0; round < 6; round++) {
+  it(
+    "kill -9 of an instance mid-burst, failover, then " + "restart: no duplicate, conflict, lost order or oversell",
+    async () => {
+      const stock = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`crash-${i}`, 3]));
+      await run.setStock(stock);
+      const sent = [];
+      for (let round = 0; round < 6; round++) {
+        sent.push(...(await run.placeOrders(Object.keys(stock).map((productId) => ({ productId })))));
+        if (round === 1) await run.group.kill(1);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      // With instance 1 dead, its tasks move to instance 0 (after the session timeout) and finish.
+      let ids = sent.map((o) => o.orderId);
+      await run.waitForDecisions(allFinal(ids), 90_000);
+      // Restart: tasks move back while new orders and a restock arrive.
+      const restart = run.group.start(1);
+      for (const productId of Object.keys(stock)) await run.addStock(productId, 1);
+      sent.push(...(await run.placeOrders(Object.keys(stock).flatMap((productId) => [{ productId }, { productId }]))));
+      await restart;
       sent.push(...(await run.placeOrders(Object.keys(stock).map((productId) => ({ productId })))));
-      if (round === 1) await run.group.kill(1);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    // With instance 1 dead, its tasks move to instance 0 (after the session timeout) and finish.
-    let ids = sent.map((o) => o.orderId);
-    await run.waitForDecisions(allFinal(ids), 90_000);
-    // Restart: tasks move back while new orders and a restock arrive.
-    const restart = run.group.start(1);
-    for (const productId of Object.keys(stock)) await run.addStock(productId, 1);
-    sent.push(...(await run.placeOrders(Object.keys(stock).flatMap((productId) => [{ productId }, { productId }]))));
-    await restart;
-    sent.push(...(await run.placeOrders(Object.keys(stock).map((productId) => ({ productId })))));
-    ids = sent.map((o) => o.orderId);
-    const log = await run.waitForDecisions(allFinal(ids), 90_000);
-    expect(protocolErrors(log, ids)).toEqual([]);
-    const total = Object.fromEntries(Object.keys(stock).map((p) => [p, 4]));
-    const s = summarize(log, total, sent, true);
-    expect(s.undecided).toEqual([]);
-    expect(s.duplicates).toEqual([]);
-    expect(s.conflicts).toEqual([]);
-    expect(s.oversold).toEqual([]);
-    expect(s.unitsSold).toBeGreaterThan(0);
-    expect(run.group.crashes()).toEqual([]);
-  });
+      ids = sent.map((o) => o.orderId);
+      const log = await run.waitForDecisions(allFinal(ids), 90_000);
+      expect(protocolErrors(log, ids)).toEqual([]);
+      const total = Object.fromEntries(Object.keys(stock).map((p) => [p, 4]));
+      const s = summarize(log, total, sent, true);
+      expect(s.undecided).toEqual([]);
+      expect(s.duplicates).toEqual([]);
+      expect(s.conflicts).toEqual([]);
+      expect(s.oversold).toEqual([]);
+      expect(s.unitsSold).toBeGreaterThan(0);
+      expect(run.group.crashes()).toEqual([]);
+    },
+  );
 
   it("a paused instance (zombie past its session timeout) is fenced: nothing decided twice", async () => {
     const stock = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`zombie-${i}`, 2]));

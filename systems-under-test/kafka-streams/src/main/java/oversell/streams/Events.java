@@ -87,9 +87,12 @@ final class Events {
         throw new Invalid("customerId: expected a string of at most " + MAX_ID + " characters");
       }
       JsonNode sent = o.get("sentAtMs");
-      if (sent == null || !sent.isNumber() || !Double.isFinite(sent.doubleValue())) throw new Invalid("sentAtMs: expected a number");
+      if (sent == null || !sent.isNumber() || !Double.isFinite(sent.doubleValue())) {
+        throw new Invalid("sentAtMs: expected a number");
+      }
       ObjectNode env = JSON.createObjectNode();
-      env.put("type", "OrderPlaced").put("orderId", orderId).put("productId", productId).put("quantity", quantity);
+      env.put("type", "OrderPlaced").put("orderId", orderId).put("productId", productId)
+        .put("quantity", quantity);
       return new Routed(productId, env.toString());
     } catch (Invalid e) {
       return invalid(key, o, e.getMessage());
@@ -102,7 +105,9 @@ final class Events {
         ? loose.get("orderId").textValue()
         : key == null ? "" : key;
     orderId = orderId.isEmpty() ? NO_KEY : truncate(orderId);
-    String productId = loose != null && loose.path("productId").isTextual() ? truncate(loose.get("productId").textValue()) : "";
+    String productId = loose != null && loose.path("productId").isTextual()
+        ? truncate(loose.get("productId").textValue())
+        : "";
     Long q = loose == null ? null : safeInteger(loose.get("quantity"));
     ObjectNode env = JSON.createObjectNode();
     env.put("type", INVALID_ORDER).put("orderId", orderId).put("productId", productId)
@@ -124,13 +129,15 @@ final class Events {
     String productId = id(o, "productId");
     long quantity = quantity(o, min);
     ObjectNode env = JSON.createObjectNode();
-    env.put("type", type).put("productId", productId).put("quantity", quantity);
+    env.put("type", type).put("productId", productId)
+        .put("quantity", quantity);
     return new Routed(productId, env.toString());
   }
 
   static String decision(String type, String orderId, String productId, long quantity, String instance, String reason) {
     ObjectNode d = JSON.createObjectNode();
-    d.put("type", type).put("orderId", orderId).put("productId", productId).put("quantity", quantity).put("instance", instance);
+    d.put("type", type).put("orderId", orderId).put("productId", productId)
+        .put("quantity", quantity).put("instance", instance);
     if (reason != null) d.put("reason", reason);
     return d.toString();
   }

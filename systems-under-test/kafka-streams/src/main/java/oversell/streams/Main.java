@@ -71,12 +71,15 @@ public final class Main {
 
     streams.setStateListener((now, before) -> {
       if (now == KafkaStreams.State.RUNNING && ready.compareAndSet(false, true)) {
-        System.out.printf("kafka-streams SUT instance %s: RUNNING %d ms after the JVM started%n", s.instance, ManagementFactory.getRuntimeMXBean().getUptime());
+        System.out.printf("kafka-streams SUT instance %s: RUNNING %d ms after the JVM started%n",
+            s.instance, ManagementFactory.getRuntimeMXBean().getUptime());
         System.out.println(READY_LINE);
         System.out.flush();
       }
       // NOT_RUNNING without our close: shut down from elsewhere; either way the harness must see it.
-      if (now == KafkaStreams.State.ERROR || (now == KafkaStreams.State.NOT_RUNNING && !stopping.get())) failed.countDown();
+      if (now == KafkaStreams.State.ERROR || (now == KafkaStreams.State.NOT_RUNNING && !stopping.get())) {
+        failed.countDown();
+      }
     });
     streams.setUncaughtExceptionHandler(e -> {
       System.err.println("kafka-streams SUT: stream thread failed: " + e);
@@ -97,8 +100,10 @@ public final class Main {
       }
     }, "oversell-shutdown"));
 
-    System.out.printf("kafka-streams SUT instance %s (JVM up %d ms): ns=%s application.id=%s guarantee=%s commit.interval.ms=%s store=%s state.dir=%s%n",
-        s.instance, ManagementFactory.getRuntimeMXBean().getUptime(), s.ns, props.get(StreamsConfig.APPLICATION_ID_CONFIG), props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG),
+    System.out.printf("kafka-streams SUT instance %s (JVM up %d ms): ns=%s application.id=%s guarantee=%s"
+        + " commit.interval.ms=%s store=%s state.dir=%s%n",
+        s.instance, ManagementFactory.getRuntimeMXBean().getUptime(), s.ns,
+        props.get(StreamsConfig.APPLICATION_ID_CONFIG), props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG),
         props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG), persistent ? "rocksdb" : "memory", s.stateDir());
     System.out.println(topology.describe());
     System.out.flush();
@@ -119,7 +124,8 @@ public final class Main {
     Properties props = config(s);
     props.put(StreamsConfig.STATE_DIR_CONFIG, Files.createTempDirectory("oversell-kafka-streams-train").toString());
     KafkaStreams streams = new KafkaStreams(ReservationTopology.build(s, true, 4), props);
-    Events.routeOrder("o", "{\"type\":\"OrderPlaced\",\"orderId\":\"o\",\"productId\":\"p\",\"quantity\":1,\"customerId\":\"c\",\"sentAtMs\":1}");
+    Events.routeOrder("o", "{\"type\":\"OrderPlaced\",\"orderId\":\"o\","
+        + "\"productId\":\"p\",\"quantity\":1,\"customerId\":\"c\",\"sentAtMs\":1}");
     Events.routeOrder("o", "{bad");
     Events.routeStock("{\"type\":\"StockSet\",\"productId\":\"p\",\"quantity\":1}");
     streams.close(Duration.ofSeconds(5));
@@ -130,7 +136,8 @@ public final class Main {
   static int stockPartitions(Settings s, Properties props) throws InterruptedException {
     Properties admin = new Properties();
     for (String k : props.stringPropertyNames()) {
-      if (k.equals(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG) || k.startsWith("security.") || k.startsWith("ssl.") || k.startsWith("sasl.")) {
+      if (k.equals(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG) || k.startsWith("security.")
+          || k.startsWith("ssl.") || k.startsWith("sasl.")) {
         admin.put(k, props.get(k));
       }
     }
@@ -143,7 +150,8 @@ public final class Main {
           return d.get(s.topic("stock")).partitions().size();
         } catch (ExecutionException | TimeoutException e) {
           if (System.nanoTime() > deadline) {
-            throw new IllegalStateException("cannot describe the contract topics " + topics + " (the harness creates them before instances start): " + e.getMessage());
+            throw new IllegalStateException("cannot describe the contract topics " + topics
+                + " (the harness creates them before instances start): " + e.getMessage());
           }
           Thread.sleep(500);
         }

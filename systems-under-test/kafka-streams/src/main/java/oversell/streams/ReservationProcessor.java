@@ -108,8 +108,10 @@ final class ReservationProcessor implements Processor<String, String, String, St
     if (meta == null || !stockTopic.equals(meta.topic())) return;
     int expected = Utils.toPositive(Utils.murmur2(productId.getBytes(StandardCharsets.UTF_8))) % partitions;
     if (expected != meta.partition() && misrouted.add(productId)) {
-      log.error("stock for product {} is on {}-{} but its orders go to partition {}: write <ns>.stock keyed by productId "
-          + "with the default (murmur2) partitioner; orders for it will be rejected UNKNOWN_PRODUCT", productId, meta.topic(), meta.partition(), expected);
+      log.error("stock for product {} is on {}-{} but its orders go to partition {}: write <ns>.stock "
+          + "keyed by productId "
+          + "with the default (murmur2) partitioner; orders for it will be rejected UNKNOWN_PRODUCT",
+          productId, meta.topic(), meta.partition(), expected);
     }
   }
 

@@ -35,8 +35,10 @@ final class ReservationTopology {
   /** @param partitions of the stock topic; the orders repartition topic gets as many. */
   static Topology build(Settings s, boolean persistent, int partitions) {
     StreamsBuilder b = new StreamsBuilder();
-    b.addStateStore(Stores.keyValueStoreBuilder(store(ReservationProcessor.STOCK_STORE, persistent), Serdes.String(), Serdes.Long()));
-    b.addStateStore(Stores.keyValueStoreBuilder(store(ReservationProcessor.DECIDED_STORE, persistent), Serdes.String(), Serdes.String()));
+    b.addStateStore(Stores.keyValueStoreBuilder(store(ReservationProcessor.STOCK_STORE, persistent),
+        Serdes.String(), Serdes.Long()));
+    b.addStateStore(Stores.keyValueStoreBuilder(store(ReservationProcessor.DECIDED_STORE, persistent),
+        Serdes.String(), Serdes.String()));
 
     KStream<String, String> orders = b
         .stream(s.topic("orders"), Consumed.with(Serdes.String(), Serdes.String()).withName("orders"))
@@ -44,7 +46,8 @@ final class ReservationTopology {
           Events.Routed r = Events.routeOrder(k, v);
           return KeyValue.pair(r.key(), r.json());
         }, Named.as("parse-order"))
-        .repartition(Repartitioned.with(Serdes.String(), Serdes.String()).withName("orders-by-product").withNumberOfPartitions(partitions));
+        .repartition(Repartitioned.with(Serdes.String(), Serdes.String()).withName("orders-by-product")
+            .withNumberOfPartitions(partitions));
 
     // Key-preserving (flatMapValues): the stock topic is already partitioned by productId.
     KStream<String, String> stock = b

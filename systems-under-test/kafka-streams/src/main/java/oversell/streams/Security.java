@@ -44,7 +44,8 @@ final class Security {
           p.put("sasl.mechanism", mechanism.toUpperCase(Locale.ROOT));
           module = "org.apache.kafka.common.security.scram.ScramLoginModule";
         }
-        default -> throw new IllegalArgumentException("OVERSELL_SASL_MECHANISM \"" + mechanism + "\" is not plain, scram-sha-256 or scram-sha-512");
+        default -> throw new IllegalArgumentException("OVERSELL_SASL_MECHANISM \"" + mechanism
+            + "\" is not plain, scram-sha-256 or scram-sha-512");
       }
       p.put("sasl.jaas.config", module + " required username=" + user + " password=" + pass + ";");
     }

@@ -24,11 +24,14 @@ final class Settings {
       throw new IllegalArgumentException("OVERSELL_NS is not set: instances are started by the harness (see sut.json)");
     }
     if (!NAMESPACE.matcher(ns).matches()) {
-      throw new IllegalArgumentException("OVERSELL_NS \"" + ns + "\" may hold only letters, digits, '.', '_' and '-' (at most 180)");
+      throw new IllegalArgumentException("OVERSELL_NS \"" + ns
+          + "\" may hold only letters, digits, '.', '_' and '-' (at most 180)");
     }
     this.instance = env.getOrDefault("OVERSELL_INSTANCE", "0");
     this.bootstrap = env.getOrDefault("OVERSELL_BOOTSTRAP", "").trim();
-    if (bootstrap.isEmpty()) throw new IllegalArgumentException("OVERSELL_BOOTSTRAP is not set (host:port[,host:port...])");
+    if (bootstrap.isEmpty()) {
+      throw new IllegalArgumentException("OVERSELL_BOOTSTRAP is not set (host:port[,host:port...])");
+    }
     for (Map.Entry<String, String> e : env.entrySet()) {
       if (e.getKey().startsWith("OVERSELL_SETTING_")) {
         settings.put(e.getKey().substring("OVERSELL_SETTING_".length()).toLowerCase(Locale.ROOT), e.getValue());
@@ -57,7 +60,8 @@ final class Settings {
       if (n < min) throw new NumberFormatException();
       return n;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("OVERSELL_SETTING_" + name.toUpperCase(Locale.ROOT) + "=\"" + v + "\" is not an integer >= " + min);
+      throw new IllegalArgumentException("OVERSELL_SETTING_" + name.toUpperCase(Locale.ROOT) + "=\"" + v
+          + "\" is not an integer >= " + min);
     }
   }
 
