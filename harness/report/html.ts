@@ -163,60 +163,21 @@ function examplesCell(r: CheckRow): Html {
   if (r.examples.length === 0) return html`<span class="muted">—</span>`;
   const items = r.examples.map(
     (ex) =>
-      html`<li>
-        <code class="ex-id">${ex.id}</code> <span class="ex-detail">${ex.detail}</span>${
-          ex.events && ex.events.length > 0
-            ? html`<pre class="ex-events">${ex.events.map(eventText).join("\n")}</pre>`
-            : ""
-        }
-      </li>`,
+      html`<li><code class="ex-id">${ex.id}</code> <span class="ex-detail">${ex.detail}</span>${
+        ex.events && ex.events.length > 0
+          ? html`<pre class="ex-events">${ex.events.map(eventText).join("\n")}</pre>`
+          : ""
+      }</li>`,
   );
-  return html`<details class="examples">
-    <summary>
-      ${r.examples.length}
-      example${r.examples.length === 1 ? "" : "s"}${r.count > r.examples.length ? ` of ${fmtInt(r.count)}` : ""}
-    </summary>
-    <ol>
-      ${items}
-    </ol>
-  </details>`;
+  return html`<details class="examples"><summary>${r.examples.length} example${r.examples.length === 1 ? "" : "s"}${r.count > r.examples.length ? ` of ${fmtInt(r.count)}` : ""}</summary><ol>${items}</ol></details>`;
 }
 
 function invariantTable(s: SutResult, key: string): Html {
   const rows = checkRows(s).map((r) => {
     const st = checkStatus(r);
-    return html`<tr class="check c-${st.cls}" data-check="${r.name}">
-      <td><code>${r.name}</code></td>
-      <td class="num">${fmtInt(r.count)}</td>
-      <td><span class="st st-${st.cls}">${st.text}</span></td>
-      <td>${r.claimed ? "claimed" : html`<span class="muted">no</span>`}</td>
-      <td>
-        ${
-          r.expected === undefined
-            ? html`<span class="muted">?</span>`
-            : r.expected
-              ? "yes"
-              : html`<span class="muted">no</span>`
-        }
-      </td>
-      <td>${examplesCell(r)}</td>
-    </tr>`;
+    return html`<tr class="check c-${st.cls}" data-check="${r.name}"><td><code>${r.name}</code></td><td class="num">${fmtInt(r.count)}</td><td><span class="st st-${st.cls}">${st.text}</span></td><td>${r.claimed ? "claimed" : html`<span class="muted">no</span>`}</td><td>${r.expected === undefined ? html`<span class="muted">?</span>` : r.expected ? "yes" : html`<span class="muted">no</span>`}</td><td>${examplesCell(r)}</td></tr>`;
   });
-  return html`<table class="invariants" id="${key}-invariants">
-    <thead>
-      <tr>
-        <th>check</th>
-        <th class="num">violations</th>
-        <th>result</th>
-        <th>claimed by the SUT</th>
-        <th>expected to be caught</th>
-        <th>examples (orderIds and their events)</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${rows}
-    </tbody>
-  </table>`;
+  return html`<table class="invariants" id="${key}-invariants"><thead><tr><th>check</th><th class="num">violations</th><th>result</th><th>claimed by the SUT</th><th>expected to be caught</th><th>examples (orderIds and their events)</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 // ---------- charts of one SUT ----------
@@ -352,9 +313,7 @@ function faultBands(s: SutResult, t0: number | undefined): Band[] {
 
 function timeCharts(s: SutResult, key: string, t0: number | undefined): Html {
   if (!s.series || s.series.length === 0) {
-    return html`<p class="no-data">
-      No time series in result.json: latency and throughput over time cannot be drawn.
-    </p>`;
+    return html`<p class="no-data">No time series in result.json: latency and throughput over time cannot be drawn.</p>`;
   }
   const { rows, bucketSec } = prepareSeries(s.series);
   const bands = faultBands(s, t0);
@@ -421,9 +380,7 @@ function timeCharts(s: SutResult, key: string, t0: number | undefined): Html {
     ],
     hover: rows.map((r) => ({
       x: r.t,
-      text:
-        `t = ${fmtSec(r.t)}: offered ${fmtRate(r.offered)}/s · ` +
-        `acked ${fmtRate(r.acked)}/s · decided ${fmtRate(r.decided)}/s`,
+      text: `t = ${fmtSec(r.t)}: offered ${fmtRate(r.offered)}/s · acked ${fmtRate(r.acked)}/s · decided ${fmtRate(r.decided)}/s`,
     })),
     height: 260,
   });
@@ -431,15 +388,8 @@ function timeCharts(s: SutResult, key: string, t0: number | undefined): Html {
     t0 === undefined && s.faults.length > 0
       ? html`<p class="note">Fault windows are not shaded: the result has no load start time.</p>`
       : "";
-  return html`<figure class="wide">
-      <figcaption>Decision latency per second (p50, p99, max)</figcaption>
-      ${latChart}
-    </figure>
-    <figure class="wide">
-      <figcaption>Throughput: orders offered, acknowledged by the broker and decided by the SUT, per second</figcaption>
-      ${tpChart}
-    </figure>
-    ${note}`;
+  return html`<figure class="wide"><figcaption>Decision latency per second (p50, p99, max)</figcaption>${latChart}</figure>
+<figure class="wide"><figcaption>Throughput: orders offered, acknowledged by the broker and decided by the SUT, per second</figcaption>${tpChart}</figure>${note}`;
 }
 
 type Product = NonNullable<SutResult["products"]>[number];
@@ -455,25 +405,14 @@ function unitsFigure(s: SutResult, key: string, cap: number): Html {
   const { rows, total, oversold } = productRows(s, cap);
   if (rows.length === 0) {
     const u = s.units;
-    return html`<figure>
-      <figcaption>Units sold vs stock</figcaption>
-      ${
-        u
-          ? html`<p class="units-total">
-              all products: stock ${fmtInt(u.stock)}, sold ${fmtInt(u.sold)}, held ${fmtInt(u.held)}
-            </p>`
-          : ""
-      }
-      <p class="no-data">No per-product data in result.json.</p>
-    </figure>`;
+    return html`<figure><figcaption>Units sold vs stock</figcaption>${
+      u
+        ? html`<p class="units-total">all products: stock ${fmtInt(u.stock)}, sold ${fmtInt(u.sold)}, held ${fmtInt(u.held)}</p>`
+        : ""
+    }<p class="no-data">No per-product data in result.json.</p></figure>`;
   }
-  const caption =
-    `Units sold + held vs stock per product — ${oversold} ` +
-    `oversold${total > rows.length ? `; ${rows.length} of ${total} drawn, oversold first` : ""}`;
-  return html`<figure>
-    <figcaption>${caption}</figcaption>
-    ${unitsChart(`chart-${key}-units`, rows)}
-  </figure>`;
+  const caption = `Units sold + held vs stock per product — ${oversold} oversold${total > rows.length ? `; ${rows.length} of ${total} drawn, oversold first` : ""}`;
+  return html`<figure><figcaption>${caption}</figcaption>${unitsChart(`chart-${key}-units`, rows)}</figure>`;
 }
 
 function latencyTable(s: SutResult): Html {
@@ -485,34 +424,9 @@ function latencyTable(s: SutResult): Html {
     ] as const
   ).map(
     ([name, p]) =>
-      html`<tr>
-        <td>${name}</td>
-        <td class="num">${fmtMs(p.p50)}</td>
-        <td class="num">${fmtMs(p.p90)}</td>
-        <td class="num">${fmtMs(p.p99)}</td>
-        <td class="num">${fmtMs(p.p999)}</td>
-        <td class="num">${fmtMs(p.max)}</td>
-        <td class="num">${fmtMs(p.mean)}</td>
-        <td class="num">${fmtInt(p.count)}</td>
-      </tr>`,
+      html`<tr><td>${name}</td><td class="num">${fmtMs(p.p50)}</td><td class="num">${fmtMs(p.p90)}</td><td class="num">${fmtMs(p.p99)}</td><td class="num">${fmtMs(p.p999)}</td><td class="num">${fmtMs(p.max)}</td><td class="num">${fmtMs(p.mean)}</td><td class="num">${fmtInt(p.count)}</td></tr>`,
   );
-  return html`<table class="latency">
-    <thead>
-      <tr>
-        <th>latency (ms)</th>
-        <th class="num">p50</th>
-        <th class="num">p90</th>
-        <th class="num">p99</th>
-        <th class="num">p99.9</th>
-        <th class="num">max</th>
-        <th class="num">mean</th>
-        <th class="num">count</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${rows}
-    </tbody>
-  </table>`;
+  return html`<table class="latency"><thead><tr><th>latency (ms)</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">p99.9</th><th class="num">max</th><th class="num">mean</th><th class="num">count</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function faultTable(s: SutResult, t0: number | undefined): Html {
@@ -523,43 +437,15 @@ function faultTable(s: SutResult, t0: number | undefined): Html {
     t0 === undefined || !Number.isFinite(ms) ? new Date(ms).toISOString() : `+${fmtSec((ms - t0) / 1000)}`;
   const rows = s.faults.map(
     (f) =>
-      html`<tr>
-        <td>${f.kind}</td>
-        <td>${f.target}</td>
-        <td class="num">${rel(f.at)}</td>
-        <td class="num">${f.until > f.at ? rel(f.until) : "—"}</td>
-        <td class="num">${f.until > f.at ? fmtDuration(f.until - f.at) : "—"}</td>
-        <td>${f.detail ?? ""}</td>
-      </tr>`,
+      html`<tr><td>${f.kind}</td><td>${f.target}</td><td class="num">${rel(f.at)}</td><td class="num">${f.until > f.at ? rel(f.until) : "—"}</td><td class="num">${f.until > f.at ? fmtDuration(f.until - f.at) : "—"}</td><td>${f.detail ?? ""}</td></tr>`,
   );
   const crashList = crashes.length
-    ? html`<p class="callout warn">
-        Exited on their own (not killed by the nemesis):
-        ${join(
-          crashes.map((c) => html`<code>${c.instance}</code> (exit ${c.code === null ? "signal" : c.code})`),
-          ", ",
-        )}
-      </p>`
+    ? html`<p class="callout warn">Exited on their own (not killed by the nemesis): ${join(
+        crashes.map((c) => html`<code>${c.instance}</code> (exit ${c.code === null ? "signal" : c.code})`),
+        ", ",
+      )}</p>`
     : "";
-  return html`${
-    s.faults.length
-      ? html`<table class="faults">
-          <thead>
-            <tr>
-              <th>fault</th>
-              <th>target</th>
-              <th class="num">from</th>
-              <th class="num">until</th>
-              <th class="num">duration</th>
-              <th>detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${rows}
-          </tbody>
-        </table>`
-      : ""
-  }${crashList}`;
+  return html`${s.faults.length ? html`<table class="faults"><thead><tr><th>fault</th><th>target</th><th class="num">from</th><th class="num">until</th><th class="num">duration</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>` : ""}${crashList}`;
 }
 
 function ordersTiles(s: SutResult): Html {
@@ -589,19 +475,10 @@ function ordersTiles(s: SutResult): Html {
     ["acked/s", fmtRate(s.throughput.ackedPerSec)],
     ["decided/s", fmtRate(s.throughput.decidedPerSec)],
   ];
-  return html`<div class="tiles">
-    ${tiles
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => html`<div class="tile"><b>${fmtInt(v)}</b><span>${k}</span></div>`)}${units.map(
-      ([k, v]) => html`<div class="tile unit"><b>${fmtInt(v)}</b><span>${k}</span></div>`,
-    )}${tp.map(([k, v]) => html`<div class="tile rate"><b>${v}</b><span>${k}</span></div>`)}
-  </div>`;
+  return html`<div class="tiles">${tiles.filter(([, v]) => v !== undefined).map(([k, v]) => html`<div class="tile"><b>${fmtInt(v)}</b><span>${k}</span></div>`)}${units.map(([k, v]) => html`<div class="tile unit"><b>${fmtInt(v)}</b><span>${k}</span></div>`)}${tp.map(([k, v]) => html`<div class="tile rate"><b>${v}</b><span>${k}</span></div>`)}</div>`;
 }
 
-/**
- * Series tSec 0 (the first intended send), where fault times meet the series; without it, faults are listed but not
- * shaded.
- */
+/** Series tSec 0 (the first intended send), where fault times meet the series; without it, faults are listed but not shaded. */
 function loadStart(s: SutResult): number | undefined {
   return s.seriesStartMs !== undefined && Number.isFinite(s.seriesStartMs) ? s.seriesStartMs : undefined;
 }
@@ -616,41 +493,26 @@ function sutSection(s: SutResult, i: number, cap: number): Html {
       ? ""
       : " (no curve recorded: drawn from p50/p90/p99/p99.9/max)";
   return html`<section class="sut o-${outcome(s)}" id="${key}">
-    <h2>${s.name} ${verdictBadge(s.verdict)} ${expectationText(s)}</h2>
-    <p class="sut-meta">
-      ${s.description ? html`${s.description} · ` : ""}namespace <code>${s.namespace}</code> · ${fmtInt(s.instances)}
-      instance${s.instances === 1 ? "" : "s"} ·
-      ${s.confirms === undefined ? "" : s.confirms ? "confirms reservations · " : "reservation is final · "}claims:
-      ${
-        s.claims.length
-          ? join(
-              s.claims.map((c) => html`<code>${c}</code>`),
-              " ",
-            )
-          : html`<i>none</i>`
-      }${s.durationMs !== undefined ? html` · load ${fmtDuration(s.durationMs)}` : ""}
-    </p>
-    ${
-      s.verdictReason ? html`<p class="callout ${s.verdict === "unknown" ? "warn" : "bad"}">${s.verdictReason}</p>` : ""
-    }
-    ${ordersTiles(s)}
-    <h3>Invariants</h3>
-    ${invariantTable(s, key)}
-    <div class="grid2">
-      ${unitsFigure(s, key, cap)}
-      <div>
-        <figure>
-          <figcaption>${`Decision latency by percentile${curveNote}`}</figcaption>
-          ${curveChart(`chart-${key}-curve`, "decision latency percentile curve", curves, 540, 340)}
-        </figure>
-        ${latencyTable(s)}
-      </div>
-    </div>
-    <h3>Over time</h3>
-    ${timeCharts(s, key, t0)}
-    <h3>Faults</h3>
-    ${faultTable(s, t0)}
-  </section>`;
+<h2>${s.name} ${verdictBadge(s.verdict)} ${expectationText(s)}</h2>
+<p class="sut-meta">${s.description ? html`${s.description} · ` : ""}namespace <code>${s.namespace}</code> · ${fmtInt(s.instances)} instance${s.instances === 1 ? "" : "s"} · ${s.confirms === undefined ? "" : s.confirms ? "confirms reservations · " : "reservation is final · "}claims: ${
+    s.claims.length
+      ? join(
+          s.claims.map((c) => html`<code>${c}</code>`),
+          " ",
+        )
+      : html`<i>none</i>`
+  }${s.durationMs !== undefined ? html` · load ${fmtDuration(s.durationMs)}` : ""}</p>
+${s.verdictReason ? html`<p class="callout ${s.verdict === "unknown" ? "warn" : "bad"}">${s.verdictReason}</p>` : ""}
+${ordersTiles(s)}
+<h3>Invariants</h3>
+${invariantTable(s, key)}
+<div class="grid2">${unitsFigure(s, key, cap)}<div><figure><figcaption>${`Decision latency by percentile${curveNote}`}</figcaption>${curveChart(`chart-${key}-curve`, "decision latency percentile curve", curves, 540, 340)}</figure>
+${latencyTable(s)}</div></div>
+<h3>Over time</h3>
+${timeCharts(s, key, t0)}
+<h3>Faults</h3>
+${faultTable(s, t0)}
+</section>`;
 }
 
 // ---------- the run page ----------
@@ -698,79 +560,39 @@ function sutCard(s: SutResult, i: number): Html {
   const lines: Html[] = [];
   if (claimedBroken.length)
     lines.push(
-      html`<li class="bad">
-        claims broken:
-        ${join(
-          claimedBroken.map((v) => html`<b>${v.name}</b> ×${fmtInt(v.count)}`),
-          ", ",
-        )}
-      </li>`,
+      html`<li class="bad">claims broken: ${join(
+        claimedBroken.map((v) => html`<b>${v.name}</b> ×${fmtInt(v.count)}`),
+        ", ",
+      )}</li>`,
     );
   else if (s.claims.length) lines.push(html`<li class="ok">claims hold (${s.claims.length})</li>`);
   else lines.push(html`<li class="muted">claims nothing</li>`);
   if (caught.length)
     lines.push(
-      html`<li class="caught">
-        caught as expected:
-        ${join(
-          caught.map((v) => html`<b>${v.name}</b> ×${fmtInt(v.count)}`),
-          ", ",
-        )}
-      </li>`,
+      html`<li class="caught">caught as expected: ${join(
+        caught.map((v) => html`<b>${v.name}</b> ×${fmtInt(v.count)}`),
+        ", ",
+      )}</li>`,
     );
   if (missed.length) lines.push(html`<li class="bad">expected but not caught: ${missed.join(", ")}</li>`);
   const other = viols.filter((v) => !s.claims.includes(v.name) && !(s.expectedViolations ?? []).includes(v.name));
   if (other.length)
     lines.push(html`<li class="warn">also seen: ${other.map((v) => `${v.name} ×${fmtInt(v.count)}`).join(", ")}</li>`);
   return html`<a class="sut-card o-${outcome(s)}" href="#${sutKey(i, s.name)}" data-sut="${s.name}">
-    <div class="card-head"><span class="card-name">${s.name}</span>${verdictBadge(s.verdict)}</div>
-    <div class="card-expect">${s.verdict} — ${expectationText(s)}</div>
-    <ul>
-      ${lines}
-    </ul>
-    <div class="card-nums">
-      <span><b>${fmtInt(s.orders.decided)}</b>/${fmtInt(s.orders.sent)} decided</span
-      ><span>p99 <b>${fmtMs(s.latencyUs.decision.p99)}</b> ms</span
-      ><span><b>${fmtRate(s.throughput.decidedPerSec)}</b>/s</span
-      ><span>${s.faults.length} fault${s.faults.length === 1 ? "" : "s"}</span>
-    </div>
-    ${s.verdictReason ? html`<div class="card-reason">${s.verdictReason}</div>` : ""}
-  </a>`;
+<div class="card-head"><span class="card-name">${s.name}</span>${verdictBadge(s.verdict)}</div>
+<div class="card-expect">${s.verdict} — ${expectationText(s)}</div>
+<ul>${lines}</ul>
+<div class="card-nums"><span><b>${fmtInt(s.orders.decided)}</b>/${fmtInt(s.orders.sent)} decided</span><span>p99 <b>${fmtMs(s.latencyUs.decision.p99)}</b> ms</span><span><b>${fmtRate(s.throughput.decidedPerSec)}</b>/s</span><span>${s.faults.length} fault${s.faults.length === 1 ? "" : "s"}</span></div>
+${s.verdictReason ? html`<div class="card-reason">${s.verdictReason}</div>` : ""}
+</a>`;
 }
 
 function overviewTable(result: RunResult): Html {
   const rows = result.suts.map(
     (s, i) =>
-      html`<tr>
-        <td><a href="#${sutKey(i, s.name)}">${s.name}</a></td>
-        <td>${verdictBadge(s.verdict)} ${expectationText(s)}</td>
-        <td>${violationList(s)}</td>
-        <td class="num">${fmtMs(s.latencyUs.decision.p50)}</td>
-        <td class="num">${fmtMs(s.latencyUs.decision.p99)}</td>
-        <td class="num">${fmtMs(s.latencyUs.decision.p999)}</td>
-        <td class="num">${fmtMs(s.latencyUs.decision.max)}</td>
-        <td class="num">${fmtRate(s.throughput.offeredPerSec)}</td>
-        <td class="num">${fmtRate(s.throughput.decidedPerSec)}</td>
-      </tr>`,
+      html`<tr><td><a href="#${sutKey(i, s.name)}">${s.name}</a></td><td>${verdictBadge(s.verdict)} ${expectationText(s)}</td><td>${violationList(s)}</td><td class="num">${fmtMs(s.latencyUs.decision.p50)}</td><td class="num">${fmtMs(s.latencyUs.decision.p99)}</td><td class="num">${fmtMs(s.latencyUs.decision.p999)}</td><td class="num">${fmtMs(s.latencyUs.decision.max)}</td><td class="num">${fmtRate(s.throughput.offeredPerSec)}</td><td class="num">${fmtRate(s.throughput.decidedPerSec)}</td></tr>`,
   );
-  return html`<table class="overview">
-    <thead>
-      <tr>
-        <th>SUT</th>
-        <th>verdict</th>
-        <th>violations seen</th>
-        <th class="num">p50 ms</th>
-        <th class="num">p99 ms</th>
-        <th class="num">p99.9 ms</th>
-        <th class="num">max ms</th>
-        <th class="num">offered/s</th>
-        <th class="num">decided/s</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${rows}
-    </tbody>
-  </table>`;
+  return html`<table class="overview"><thead><tr><th>SUT</th><th>verdict</th><th>violations seen</th><th class="num">p50 ms</th><th class="num">p99 ms</th><th class="num">p99.9 ms</th><th class="num">max ms</th><th class="num">offered/s</th><th class="num">decided/s</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function scenarioParams(result: RunResult): string {
@@ -790,8 +612,7 @@ function environmentSection(result: RunResult): Html {
     ["seed", html`<code>${result.seed}</code>`],
     [
       "Kafka",
-      `${k.version ?? "version unknown"} · ${k.brokers} broker${k.brokers === 1 ? "" : "s"} ` +
-        `· ${k.embedded ? "embedded" : "external"} · ${k.bootstrap}`,
+      `${k.version ?? "version unknown"} · ${k.brokers} broker${k.brokers === 1 ? "" : "s"} · ${k.embedded ? "embedded" : "external"} · ${k.bootstrap}`,
     ],
     [
       "machine",
@@ -809,52 +630,24 @@ function environmentSection(result: RunResult): Html {
         : "not recorded",
     ],
   ];
-  return html`<section class="env" id="environment">
-    <h2>Reproduce this run</h2>
-    <dl class="facts">
-      ${facts.map(
-        ([a, b]) =>
-          html`<dt>${a}</dt>
-            <dd>${b}</dd>`,
-      )}
-    </dl>
-    ${
-      result.command
-        ? html`<p>Command:</p>
-            <pre class="command"><code>${result.command}</code></pre>`
-        : html`<p class="muted">The command line was not recorded.</p>`
-    }
-    ${
-      params
-        ? html`<details>
-            <summary>scenario parameters</summary>
-            <pre class="scenario">${params}</pre>
-          </details>`
-        : ""
-    }
-  </section>`;
+  return html`<section class="env" id="environment"><h2>Reproduce this run</h2>
+<dl class="facts">${facts.map(([a, b]) => html`<dt>${a}</dt><dd>${b}</dd>`)}</dl>
+${result.command ? html`<p>Command:</p><pre class="command"><code>${result.command}</code></pre>` : html`<p class="muted">The command line was not recorded.</p>`}
+${params ? html`<details><summary>scenario parameters</summary><pre class="scenario">${params}</pre></details>` : ""}
+</section>`;
 }
 
 function page(title: string, body: Html, generatedAt: Date): string {
   return html`<!DOCTYPE html>
-    <html lang="en">
-      <head>
-        <meta charset="utf-8" />
-        <meta
-          http-equiv="Content-Security-Policy"
-          content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
-        />
-        <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <title>${title}</title>
-        <style>
-          ${trusted(REPORT_CSS)}
-        </style>
-      </head>
-      <body>
-        ${body}
-        <footer>Generated ${generatedAt.toISOString()} by oversell. Self-contained: no script, nothing fetched.</footer>
-      </body>
-    </html> `.text;
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${title}</title>
+<style>${trusted(REPORT_CSS)}</style></head>
+<body>${body}
+<footer>Generated ${generatedAt.toISOString()} by oversell. Self-contained: no script, nothing fetched.</footer>
+</body></html>
+`.text;
 }
 
 export function renderReport(result: RunResult, opts: HtmlReportOptions = {}): string {
@@ -866,35 +659,18 @@ export function renderReport(result: RunResult, opts: HtmlReportOptions = {}): s
   }));
   const env = result.environment;
   const duration = result.finishedAt ? Date.parse(result.finishedAt) - Date.parse(result.startedAt) : NaN;
-  const body = html`<header>
-      <h1>oversell <span class="muted">run</span> ${result.runId}</h1>
-      <p class="sub">
-        scenario <b>${result.scenario.name}</b> · seed <code>${result.seed}</code> · Kafka ${kafkaVersion(result.kafka)}
-        (${result.kafka.brokers} broker${result.kafka.brokers === 1 ? "" : "s"}) ·
-        ${env ? `${env.cpus} cores, ${Number(env.memoryGiB.toFixed(1))} GiB` : "machine not recorded"} · started
-        ${result.startedAt}${Number.isFinite(duration) ? ` · ${fmtDuration(duration)}` : ""}
-      </p>
-    </header>
-    <div class="run-verdict v-${result.verdict}" id="run-verdict">
-      <span class="big">${result.verdict.toUpperCase()}</span><span>${runVerdictText(result)}</span>
-    </div>
-    <div class="cards">${result.suts.map((s, i) => sutCard(s, i))}</div>
-    ${
-      result.suts.length
-        ? html`<section class="overview-sec">
-            <h2>All SUTs on the same orders</h2>
-            ${overviewTable(result)}
-            <figure class="wide">
-              <figcaption>
-                Decision latency by percentile, every SUT (intended send → committed decision; open loop, so stalls are
-                not hidden)
-              </figcaption>
-              ${curveChart("chart-overview-curve", "decision latency percentile curves of all SUTs", curves, 1100, 320)}
-            </figure>
-          </section>`
-        : ""
-    }
-    ${result.suts.map((s, i) => sutSection(s, i, cap))} ${environmentSection(result)}`;
+  const body = html`<header><h1>oversell <span class="muted">run</span> ${result.runId}</h1>
+<p class="sub">scenario <b>${result.scenario.name}</b> · seed <code>${result.seed}</code> · Kafka ${kafkaVersion(result.kafka)} (${result.kafka.brokers} broker${result.kafka.brokers === 1 ? "" : "s"}) · ${env ? `${env.cpus} cores, ${Number(env.memoryGiB.toFixed(1))} GiB` : "machine not recorded"} · started ${result.startedAt}${Number.isFinite(duration) ? ` · ${fmtDuration(duration)}` : ""}</p></header>
+<div class="run-verdict v-${result.verdict}" id="run-verdict"><span class="big">${result.verdict.toUpperCase()}</span><span>${runVerdictText(result)}</span></div>
+<div class="cards">${result.suts.map((s, i) => sutCard(s, i))}</div>
+${
+  result.suts.length
+    ? html`<section class="overview-sec"><h2>All SUTs on the same orders</h2>${overviewTable(result)}
+<figure class="wide"><figcaption>Decision latency by percentile, every SUT (intended send → committed decision; open loop, so stalls are not hidden)</figcaption>${curveChart("chart-overview-curve", "decision latency percentile curves of all SUTs", curves, 1100, 320)}</figure></section>`
+    : ""
+}
+${result.suts.map((s, i) => sutSection(s, i, cap))}
+${environmentSection(result)}`;
   return page(
     `oversell ${result.verdict.toUpperCase()} — ${result.runId} (${result.scenario.name})`,
     body,
@@ -922,16 +698,7 @@ export function renderComparison(results: RunResult[], opts: ComparisonOptions =
   const runLabel = (r: RunResult) => `${r.scenario.name} · seed ${r.seed}`;
   const runs = results.map((r, i) => {
     const link = opts.links?.[i];
-    return html`<tr class="run" data-run="${r.runId}">
-      <td class="num">${i + 1}</td>
-      <td>${link ? html`<a href="${link}"><code>${r.runId}</code></a>` : html`<code>${r.runId}</code>`}</td>
-      <td>${r.startedAt}</td>
-      <td><b>${r.scenario.name}</b></td>
-      <td><code>${r.seed}</code></td>
-      <td>${`${kafkaVersion(r.kafka)} ×${r.kafka.brokers}`}</td>
-      <td>${r.environment ? `${r.environment.cpus} cores, ${Number(r.environment.memoryGiB.toFixed(1))} GiB` : "—"}</td>
-      <td>${verdictBadge(r.verdict)}</td>
-    </tr>`;
+    return html`<tr class="run" data-run="${r.runId}"><td class="num">${i + 1}</td><td>${link ? html`<a href="${link}"><code>${r.runId}</code></a>` : html`<code>${r.runId}</code>`}</td><td>${r.startedAt}</td><td><b>${r.scenario.name}</b></td><td><code>${r.seed}</code></td><td>${`${kafkaVersion(r.kafka)} ×${r.kafka.brokers}`}</td><td>${r.environment ? `${r.environment.cpus} cores, ${Number(r.environment.memoryGiB.toFixed(1))} GiB` : "—"}</td><td>${verdictBadge(r.verdict)}</td></tr>`;
   });
   const names: string[] = [];
   for (const r of results) for (const s of r.suts) if (!names.includes(s.name)) names.push(s.name);
@@ -940,35 +707,18 @@ export function renderComparison(results: RunResult[], opts: ComparisonOptions =
       const s = r.suts.find((x) => x.name === n);
       if (!s) return html`<td class="muted">not run</td>`;
       const d = s.latencyUs.decision;
-      return html`<td class="cell o-${outcome(s)}">
-        <div>${verdictBadge(s.verdict)} ${expectationText(s)}</div>
-        <div>${violationList(s)}</div>
-        <div>p50 / p99 / p99.9: <b>${fmtMs(d.p50)}</b> / <b>${fmtMs(d.p99)}</b> / <b>${fmtMs(d.p999)}</b> ms</div>
-        <div>offered / decided: ${fmtRate(s.throughput.offeredPerSec)} / ${fmtRate(s.throughput.decidedPerSec)} /s</div>
-      </td>`;
+      return html`<td class="cell o-${outcome(s)}"><div>${verdictBadge(s.verdict)} ${expectationText(s)}</div><div>${violationList(s)}</div><div>p50 / p99 / p99.9: <b>${fmtMs(d.p50)}</b> / <b>${fmtMs(d.p99)}</b> / <b>${fmtMs(d.p999)}</b> ms</div><div>offered / decided: ${fmtRate(s.throughput.offeredPerSec)} / ${fmtRate(s.throughput.decidedPerSec)} /s</div></td>`;
     });
-    return html`<tr>
-      <th scope="row">${n}</th>
-      ${cells}
-    </tr>`;
+    return html`<tr><th scope="row">${n}</th>${cells}</tr>`;
   });
   const flat = results.flatMap((r, ri) => r.suts.map((s) => ({ r, ri, s })));
   const maxLat = Math.max(1, ...flat.map(({ s }) => s.latencyUs.decision.p999));
   const maxTp = Math.max(1, ...flat.map(({ s }) => Math.max(s.throughput.offeredPerSec, s.throughput.decidedPerSec)));
   const detail = flat.map(({ r, ri, s }) => {
     const d = s.latencyUs.decision;
-    return html`<tr class="pair">
-      <td class="num">${ri + 1}</td>
-      <td>${runLabel(r)}</td>
-      <td><b>${s.name}</b></td>
-      <td>${verdictBadge(s.verdict)} ${expectationText(s)}</td>
-      <td>${violationList(s)}</td>
-      <td class="num">${fmtMs(d.p50)}${bar(d.p50, maxLat, "p50")}</td>
-      <td class="num">${fmtMs(d.p99)}${bar(d.p99, maxLat, "p99")}</td>
-      <td class="num">${fmtMs(d.p999)}${bar(d.p999, maxLat, "p999")}</td>
-      <td class="num">${fmtRate(s.throughput.offeredPerSec)}${bar(s.throughput.offeredPerSec, maxTp, "offered")}</td>
-      <td class="num">${fmtRate(s.throughput.decidedPerSec)}${bar(s.throughput.decidedPerSec, maxTp, "decided")}</td>
-    </tr>`;
+    return html`<tr class="pair"><td class="num">${ri + 1}</td><td>${runLabel(r)}</td><td><b>${s.name}</b></td><td>${verdictBadge(s.verdict)} ${expectationText(s)}</td><td>${violationList(s)}</td>
+<td class="num">${fmtMs(d.p50)}${bar(d.p50, maxLat, "p50")}</td><td class="num">${fmtMs(d.p99)}${bar(d.p99, maxLat, "p99")}</td><td class="num">${fmtMs(d.p999)}${bar(d.p999, maxLat, "p999")}</td>
+<td class="num">${fmtRate(s.throughput.offeredPerSec)}${bar(s.throughput.offeredPerSec, maxTp, "offered")}</td><td class="num">${fmtRate(s.throughput.decidedPerSec)}${bar(s.throughput.decidedPerSec, maxTp, "decided")}</td></tr>`;
   });
   const shown = flat.slice(0, PALETTE.length);
   const curves = shown.map(({ r, ri, s }, i) => ({
@@ -978,91 +728,12 @@ export function renderComparison(results: RunResult[], opts: ComparisonOptions =
   }));
   const verdicts = results.map((r) => r.verdict);
   const overall = verdicts.includes("fail") ? "fail" : verdicts.includes("unknown") ? "unknown" : "pass";
-  const body = html`<header>
-      <h1>oversell <span class="muted">comparison of</span> ${results.length} run${results.length === 1 ? "" : "s"}</h1>
-      <p class="sub">${results.map((r) => runLabel(r)).join(" · ")}</p>
-    </header>
-    <div class="run-verdict v-${overall}" id="run-verdict">
-      <span class="big">${overall.toUpperCase()}</span
-      ><span>${`${results.filter((r) => r.verdict === "pass").length} of ${results.length} runs pass`}</span>
-    </div>
-    <section>
-      <h2>Runs</h2>
-      <table class="runs" id="comparison-runs">
-        <thead>
-          <tr>
-            <th class="num">#</th>
-            <th>run</th>
-            <th>started</th>
-            <th>scenario</th>
-            <th>seed</th>
-            <th>Kafka</th>
-            <th>machine</th>
-            <th>verdict</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${runs}
-        </tbody>
-      </table>
-    </section>
-    <section>
-      <h2>SUTs × runs</h2>
-      <table class="matrix" id="comparison-matrix">
-        <thead>
-          <tr>
-            <th>SUT</th>
-            ${results.map(
-              (r, i) => html`<th>${`${i + 1}: ${runLabel(r)}`}<br /><code class="muted">${r.runId}</code></th>`,
-            )}
-          </tr>
-        </thead>
-        <tbody>
-          ${matrix}
-        </tbody>
-      </table>
-    </section>
-    <section>
-      <h2>Side by side</h2>
-      <table class="detail" id="comparison-table">
-        <thead>
-          <tr>
-            <th class="num">#</th>
-            <th>run</th>
-            <th>SUT</th>
-            <th>verdict</th>
-            <th>violations</th>
-            <th class="num">p50 ms</th>
-            <th class="num">p99 ms</th>
-            <th class="num">p99.9 ms</th>
-            <th class="num">offered/s</th>
-            <th class="num">decided/s</th>
-          </tr>
-        </thead>
-        <tbody>
-          ${detail}
-        </tbody>
-      </table>
-      ${
-        flat.length
-          ? html`<figure class="wide">
-              <figcaption>
-                ${
-                  "Decision latency by percentile" +
-                  (flat.length > shown.length ? ` (first ${shown.length} of ${flat.length})` : "")
-                }
-              </figcaption>
-              ${curveChart(
-                "chart-comparison-curve",
-                "decision latency percentile curves of every run and SUT",
-                curves,
-                1100,
-                360,
-              )}
-            </figure>`
-          : ""
-      }
-    </section>`;
-  const title = `oversell comparison — ${results.map((r) => r.runId).join(", ")}`;
-  return page(title, body, opts.generatedAt ?? new Date());
+  const body = html`<header><h1>oversell <span class="muted">comparison of</span> ${results.length} run${results.length === 1 ? "" : "s"}</h1>
+<p class="sub">${results.map((r) => runLabel(r)).join(" · ")}</p></header>
+<div class="run-verdict v-${overall}" id="run-verdict"><span class="big">${overall.toUpperCase()}</span><span>${`${results.filter((r) => r.verdict === "pass").length} of ${results.length} runs pass`}</span></div>
+<section><h2>Runs</h2><table class="runs" id="comparison-runs"><thead><tr><th class="num">#</th><th>run</th><th>started</th><th>scenario</th><th>seed</th><th>Kafka</th><th>machine</th><th>verdict</th></tr></thead><tbody>${runs}</tbody></table></section>
+<section><h2>SUTs × runs</h2><table class="matrix" id="comparison-matrix"><thead><tr><th>SUT</th>${results.map((r, i) => html`<th>${`${i + 1}: ${runLabel(r)}`}<br><code class="muted">${r.runId}</code></th>`)}</tr></thead><tbody>${matrix}</tbody></table></section>
+<section><h2>Side by side</h2><table class="detail" id="comparison-table"><thead><tr><th class="num">#</th><th>run</th><th>SUT</th><th>verdict</th><th>violations</th><th class="num">p50 ms</th><th class="num">p99 ms</th><th class="num">p99.9 ms</th><th class="num">offered/s</th><th class="num">decided/s</th></tr></thead><tbody>${detail}</tbody></table>
+${flat.length ? html`<figure class="wide"><figcaption>${`Decision latency by percentile${flat.length > shown.length ? ` (first ${shown.length} of ${flat.length})` : ""}`}</figcaption>${curveChart("chart-comparison-curve", "decision latency percentile curves of every run and SUT", curves, 1100, 360)}</figure>` : ""}</section>`;
+  return page(`oversell comparison — ${results.map((r) => r.runId).join(", ")}`, body, opts.generatedAt ?? new Date());
 }
