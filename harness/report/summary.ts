@@ -1,17 +1,10 @@
 // The terminal summary: one row per SUT — verdict vs expected, units sold vs stock, every
 // violation count, decision latency percentiles (ms, from the intended send time) and throughput.
+import { INVARIANTS } from "../checker/types.ts";
 import type { RunResult, SutResult } from "./result-schema.ts";
 
-const COLS = [
-  "oversell",
-  "duplicate",
-  "conflict",
-  "lost",
-  "phantom",
-  "false-rejection",
-  "stuck",
-  "invalid-accepted",
-] as const;
+/** One column per invariant a SUT can claim (aborted-read is info, not a column). */
+const COLS = INVARIANTS;
 const SHORT: Record<string, string> = {
   oversell: "over",
   duplicate: "dup",
