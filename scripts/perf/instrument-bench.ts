@@ -7,14 +7,14 @@ import { join } from "node:path";
 import type { Connection } from "../../systems-under-test/contract/connection.ts";
 import { topicsFor } from "../../systems-under-test/contract/topics.ts";
 import { BUILTIN_SCENARIOS } from "../../harness/scenario/index.ts";
-import { freshNs, log, median, run, runKafkaTool } from "./kafka-tools.ts";
+import { freshNs, loadAvgText, log, median, run, runKafkaTool } from "./kafka-tools.ts";
 
 export interface ReaderFigures {
   command: string;
   /** Which reading the check command did: --from-topics, or today's default (it reads the topics). */
   mode: string;
   decisions: number;
-  runs: { oursSec: number; kafkaSec: number }[];
+  runs: { oursSec: number; kafkaSec: number; loadAvg: string }[];
   oursPerSec: number;
   kafkaPerSec: number;
   ratio: number;
@@ -22,8 +22,8 @@ export interface ReaderFigures {
 
 export interface MemoryFigures {
   ratePerSec: number;
-  small: { orders: number; peakRssBytes: number };
-  large: { orders: number; peakRssBytes: number };
+  small: { orders: number; peakRssBytes: number; seconds: number; loadAvg: string };
+  large: { orders: number; peakRssBytes: number; seconds: number; loadAvg: string };
   bytesPerOrder: number;
 }
 
@@ -82,7 +82,15 @@ async function benchSteady(ctx: Ctx, ratePerSec: number, orders: number) {
     `bench: done in ${r.seconds.toFixed(0)} s, ${sut.orders.decided} ` +
       `decided, peak RSS ${((r.peakRssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB`,
   );
-  return { out, ns: sut.namespace, decided: sut.orders.decided, peakRssBytes: r.peakRssBytes ?? 0 };
+  const peakRssBytes = r.peakRssBytes ?? 0;
+  return {
+    out,
+    ns: sut.namespace,
+    decided: sut.orders.decided,
+    peakRssBytes,
+    seconds: r.seconds,
+    loadAvg: loadAvgText(),
+  };
 }
 
 /** --from-topics once the checker reads offline by default; before that, check reads the topics anyway. */
@@ -123,7 +131,7 @@ export async function measureReader(ctx: Ctx & { toolsDir: string; reps: number 
     if (!/verdict/i.test(ours.output))
       log(`check printed no verdict (exit ${ours.code}): ${ours.output.trim().split("\n").slice(-5).join(" | ")}`);
     const kafkaSec = consumerSeconds(kafka.output) ?? kafka.seconds;
-    runs.push({ oursSec: ours.seconds, kafkaSec });
+    runs.push({ oursSec: ours.seconds, kafkaSec, loadAvg: loadAvgText() });
     log(
       `reader ${rep}/${ctx.reps}: check ${ours.seconds.toFixed(2)} s, ` +
         `ConsumerPerformance ${kafkaSec.toFixed(2)} s (${bench.decided} decisions)`,
@@ -170,8 +178,8 @@ export async function measureMemory(ctx: Ctx): Promise<MemoryFigures> {
   log(`memory: ${Math.round(bytesPerOrder)} B per order (${smallN} → ${largeN} orders)`);
   return {
     ratePerSec,
-    small: { orders: smallN, peakRssBytes: small.peakRssBytes },
-    large: { orders: largeN, peakRssBytes: large.peakRssBytes },
+    small: { orders: smallN, peakRssBytes: small.peakRssBytes, seconds: small.seconds, loadAvg: small.loadAvg },
+    large: { orders: largeN, peakRssBytes: large.peakRssBytes, seconds: large.seconds, loadAvg: large.loadAvg },
     bytesPerOrder,
   };
 }

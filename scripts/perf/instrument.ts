@@ -89,19 +89,22 @@ function renderMarkdown(r: InstrumentReport): string {
   const details = [
     r.load
       ? `- load runs (ours / ProducerPerformance, records/s): ` +
-        `${r.load.runs.map((x) => `${Math.round(x.ours)} / ${Math.round(x.kafka)}`).join("; ")}` +
+        r.load.runs.map((x) => `${Math.round(x.ours)} / ${Math.round(x.kafka)} (load ${x.loadAvg})`).join("; ") +
         `; driver harness-bound: ${r.load.harnessBound ? `yes (${r.load.harnessBoundReason})` : "no"}; ` +
         `${r.load.producers} producer worker(s)`
       : "",
     r.reader
       ? `- reader runs (check s / ConsumerPerformance s): ` +
-        `${r.reader.runs.map((x) => `${x.oursSec.toFixed(2)} / ${x.kafkaSec.toFixed(2)}`).join("; ")}; ${r.reader.mode}`
+        r.reader.runs.map((x) => `${x.oursSec.toFixed(2)} / ${x.kafkaSec.toFixed(2)} (load ${x.loadAvg})`).join("; ") +
+        `; ${r.reader.mode}`
       : "",
     r.memory
       ? `- memory: peak RSS ${(r.memory.small.peakRssBytes / 2 ** 20).toFixed(0)} ` +
         `MiB at ${r.memory.small.orders} orders, ` +
         `${(r.memory.large.peakRssBytes / 2 ** 20).toFixed(0)} MiB at ` +
-        `${r.memory.large.orders} orders (rate ${r.memory.ratePerSec}/s)`
+        `${r.memory.large.orders} orders (rate ${r.memory.ratePerSec}/s; ` +
+        `bench ${r.memory.small.seconds.toFixed(0)} s / ${r.memory.large.seconds.toFixed(0)} s; ` +
+        `load ${r.memory.small.loadAvg} / ${r.memory.large.loadAvg})`
       : "",
   ].filter(Boolean);
   return [

@@ -3,9 +3,17 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 
-export const log = (line: string) => console.error(`[instrument] ${line}`);
+/** Each line carries the time and the 1/5/15-min load averages: the machine is shared, figures need their load. */
+export const log = (line: string) =>
+  console.error(`[instrument ${new Date().toISOString().slice(11, 19)} load ${loadAvgText()}] ${line}`);
+
+export const loadAvgText = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(" ");
 
 export const freshNs = (label: string) => `oversell.instrument-${randomBytes(3).toString("hex")}.${label}`;
 
