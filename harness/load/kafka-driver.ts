@@ -1,8 +1,7 @@
 // The kafka driver: produces the order stream straight to <ns>.orders (key orderId) on the open-loop
 // schedule. The main thread keeps the clock, stamps and encodes each due order, and hands the records to a
 // pool of producer workers (producer-pool.ts); nothing waits for the SUT or for an earlier ack.
-import kafkajs from "kafkajs";
-import { kafkaJsConfig } from "../../systems-under-test/contract/connection.ts";
+import { kafkaClient } from "../kafka/client.ts";
 import { topicsFor } from "../../systems-under-test/contract/topics.ts";
 import { orderValue } from "../scenario/generate.ts";
 import { HarnessLag } from "./harness-bound.ts";
@@ -11,8 +10,6 @@ import type { FromWorker } from "./producer-protocol.ts";
 import { ProducerPool } from "./producer-pool.ts";
 import { runScheduleRange } from "./schedule.ts";
 import { emptyStats, type LoadHandle, type LoadOptions, type LoadStats } from "./types.ts";
-
-const { Kafka, logLevel } = kafkajs;
 
 /** Values this large go alone: two of them in one batch would pass the broker's size limit. */
 const ALONE_BYTES = 256 * 1024;
@@ -123,14 +120,7 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
 }
 
 async function countPartitions(opts: LoadOptions, topic: string): Promise<number> {
-  const kafka = new Kafka(
-    kafkaJsConfig(opts.connection, "oversell-load", {
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 5000,
-      requestTimeout: 30_000,
-    }),
-  );
-  const admin = kafka.admin();
+  const admin = kafkaClient(opts.connection, "oversell-load").admin();
   await admin.connect();
   try {
     return await partitionCount(admin, topic);

@@ -3,14 +3,12 @@
 // request is what makes kafkajs fast), keeps at most MAX_INFLIGHT sends open, and answers with typed arrays:
 // which records were acknowledged at which partition/offset, which failed, which timed out.
 import { parentPort, workerData } from "node:worker_threads";
-import kafkajs from "kafkajs";
 import type { Producer } from "kafkajs";
-import { kafkaJsConfig } from "../../systems-under-test/contract/connection.ts";
+import { kafkaClient } from "../kafka/client.ts";
 import { classifySendError, idempotentProducer } from "./produce.ts";
 import type { Chunk, FromWorker, ToWorker, WorkerInit } from "./producer-protocol.ts";
 import { MAX_SEND_BYTES } from "./producer-protocol.ts";
 
-const { Kafka, logLevel } = kafkajs;
 /** Kafka's idempotent producer keeps at most 5 requests open per partition; more sends would only queue. */
 const MAX_INFLIGHT = 5;
 
@@ -18,14 +16,7 @@ const init = workerData as WorkerInit;
 const port = parentPort!;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-const kafka = new Kafka(
-  kafkaJsConfig(init.connection, init.clientId, {
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 5000,
-    requestTimeout: 30_000,
-  }),
-);
-const producer: Producer = idempotentProducer(kafka);
+const producer: Producer = idempotentProducer(kafkaClient(init.connection, init.clientId));
 const queue: Chunk[] = [];
 let inflight = 0;
 let closing = false;
