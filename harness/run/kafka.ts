@@ -39,7 +39,28 @@ export async function createContractTopics(
       waitForLeaders: true,
       topics: wanted.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
     });
+    await untilLeadersServe(admin, wanted);
   });
+}
+
+/**
+ * `waitForLeaders` asks one broker's metadata; on three nodes the leader itself may not host the
+ * partition yet, and the first write fails with "This server does not host this topic-partition".
+ * ListOffsets is answered by each partition's leader, so its success means the leaders serve.
+ */
+async function untilLeadersServe(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const topic of topics) {
+    for (;;) {
+      try {
+        await admin.fetchTopicOffsets(topic);
+        break;
+      } catch (e) {
+        if (Date.now() > deadline) throw new Error(`${topic}: partition leaders not serving: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
 }
 
 export interface StockItem {

@@ -5,3 +5,4 @@ export * from "./connection.ts";
 export * from "./instance.ts";
 export * from "./settings.ts";
 export * from "./one-partition-sends.ts";
+export * from "./stall-watchdog.ts";

@@ -169,6 +169,11 @@ async function waitForStockRouted(a: Admin, timeoutMs: number): Promise<void> {
   }
 }
 
+function crashed(e: { error: Error; restart: boolean }): void {
+  log(`consumer crashed: ${e.error.name}: ${e.error.message} (restart: ${e.restart})`);
+  if (!e.restart) void shutdown(1);
+}
+
 async function main(): Promise<void> {
   log(
     `starting: transactions ${settings.transactions ? "on" : "OFF (at-least-once, unsafe)"}, ` +
@@ -193,6 +198,8 @@ async function main(): Promise<void> {
       groupId: routerGroup,
       topics: [ctx.topics.stock, ctx.topics.orders],
       open: async (topic, partition) => routerProcessor(topic, partition),
+      transactionalInputs: [],
+      crashed,
     },
     settings,
     log,
@@ -205,16 +212,13 @@ async function main(): Promise<void> {
       groupId: reserverGroup,
       topics: [byProduct],
       open: (_topic, partition, write) => reserverProcessor(partition, write),
+      transactionalInputs: settings.transactions ? [byProduct] : [],
+      crashed,
     },
     settings,
     log,
   );
-  for (const c of [router.consumer, reserver.consumer, mirror.consumer]) {
-    c.on(c.events.CRASH, (e) => {
-      log(`consumer crashed: ${e.payload.error.name}: ${e.payload.error.message} (restart: ${e.payload.restart})`);
-      if (!e.payload.restart) void shutdown(1);
-    });
-  }
+  mirror.consumer.on(mirror.consumer.events.CRASH, (e) => crashed(e.payload));
   await Promise.all([router.start(), reserver.start()]);
   await Promise.all([router.joined, reserver.joined]);
   await waitForStockRouted(admin, 30_000);

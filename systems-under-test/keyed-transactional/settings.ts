@@ -17,6 +17,8 @@ export interface Settings {
   transactionTimeoutMs: number;
   sessionTimeoutMs: number;
   heartbeatMs: number;
+  /** An assigned partition with input waiting and no batch for this long: the consumer is replaced. */
+  stallMs: number;
   /** Partitions of the internal topics; default: those of <ns>.orders. */
   partitions?: number;
 }
@@ -33,6 +35,7 @@ export function readSettings(_ctx: InstanceContext): Settings {
     transactionTimeoutMs: s.number("transaction_timeout_ms"),
     sessionTimeoutMs: s.number("session_timeout_ms"),
     heartbeatMs: s.number("heartbeat_ms"),
+    stallMs: s.number("stall_ms"),
     partitions: s.optionalNumber("partitions"),
   };
 }

@@ -11,7 +11,7 @@
 // offset, and start over on the next batch.
 // With transactions off: plain producer, outputs sent, then offsets committed (at-least-once).
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from "kafkajs";
-import { PartitionCounts, sendPerPartition } from "../contract/index.ts";
+import { PartitionCounts, sendPerPartition, watchForStalls, type StallWatch } from "../contract/index.ts";
 import type { Settings } from "./settings.ts";
 
 export interface OutRecord {
@@ -32,6 +32,10 @@ export interface StageSpec {
   topics: string[];
   /** Called once per partition ownership, after fencing; `write` commits records on its own. */
   open(topic: string, partition: number, write: (records: OutRecord[]) => Promise<void>): Promise<PartitionProcessor>;
+  /** Input topics written in transactions (they end with a commit marker; see contract/stall-watchdog.ts). */
+  transactionalInputs: string[];
+  /** A consumer crashed; `restart` false: kafkajs gave up on it. */
+  crashed(e: { error: Error; restart: boolean }): void;
 }
 
 interface PartitionContext {
@@ -41,7 +45,8 @@ interface PartitionContext {
 }
 
 export class Stage {
-  readonly consumer: Consumer;
+  consumer: Consumer;
+  private readonly watch: StallWatch;
   private contexts = new Map<string, PartitionContext>();
   private opening = new Map<string, Promise<PartitionContext>>();
   private plainProducer?: Producer;
@@ -59,7 +64,20 @@ export class Stage {
   ) {
     this.joined = new Promise((r) => (this.onJoined = r));
     this.partitionCounts = new PartitionCounts(admin);
-    this.consumer = kafka.consumer({
+    this.watch = watchForStalls({
+      admin,
+      groupId: spec.groupId,
+      log,
+      stallMs: settings.stallMs,
+      transactionalInputs: new Set(spec.transactionalInputs),
+      replace: () => this.replaceConsumer(),
+    });
+    this.consumer = this.newConsumer();
+  }
+
+  private newConsumer(): Consumer {
+    const { spec, settings } = this;
+    const consumer = this.kafka.consumer({
       groupId: spec.groupId,
       readUncommitted: false,
       sessionTimeout: settings.sessionTimeoutMs,
@@ -69,7 +87,8 @@ export class Stage {
       minBytes: settings.minBytes,
       allowAutoTopicCreation: false,
     });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+    consumer.on(consumer.events.CRASH, (e) => spec.crashed(e.payload));
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
       // Every rebalance: whoever owned a partition in between may have moved its state on.
       this.generation++;
       const old = [...this.contexts.values()];
@@ -82,6 +101,16 @@ export class Stage {
       );
       this.onJoined();
     });
+    this.watch.attach(consumer);
+    return consumer;
+  }
+
+  /** The stall watchdog's remedy: a new member; the old one leaves (or is expelled) in the background. */
+  private async replaceConsumer(): Promise<void> {
+    const old = this.consumer;
+    this.consumer = this.newConsumer();
+    void old.disconnect().catch(() => {});
+    await this.run();
   }
 
   async start(): Promise<void> {
@@ -89,6 +118,10 @@ export class Stage {
       this.plainProducer = this.kafka.producer({ allowAutoTopicCreation: false });
       await this.plainProducer.connect();
     }
+    await this.run();
+  }
+
+  private async run(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topics: this.spec.topics, fromBeginning: true });
     await this.consumer.run({
@@ -100,6 +133,9 @@ export class Stage {
   }
 
   async stop(): Promise<void> {
+    this.watch.stop();
+    // Committed/end offset of each partition this member owns: a lost order can be traced to a stage.
+    this.log(`${this.spec.name} at shutdown: ${await this.watch.describe().catch((e: Error) => e.message)}`);
     await this.consumer.disconnect().catch(() => {});
     const producers = new Set([...this.contexts.values()].map((c) => c.producer));
     if (this.plainProducer) producers.add(this.plainProducer);

@@ -27,6 +27,7 @@ const settings = {
   reservationTtlMs: declared.number("reservation_ttl_ms"),
   paymentDelayMs: declared.number("payment_delay_ms"),
   sessionTimeoutMs: declared.number("session_timeout_ms"),
+  stallMs: declared.number("stall_ms"),
 };
 
 const kafka = new Kafka(
@@ -119,6 +120,8 @@ async function main(): Promise<void> {
     changelog: t.productChangelog,
     replica,
     sessionTimeoutMs: settings.sessionTimeoutMs,
+    stallMs: settings.stallMs,
+    transactionalInputs: [t.commands],
     log,
     logic: productLogic({
       stockTopic: t.stock,
@@ -138,6 +141,8 @@ async function main(): Promise<void> {
     changelog: t.orderChangelog,
     replica,
     sessionTimeoutMs: settings.sessionTimeoutMs,
+    stallMs: settings.stallMs,
+    transactionalInputs: [t.replies],
     log,
     logic: orderLogic({
       ordersTopic: t.orders,

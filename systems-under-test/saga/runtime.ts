@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import kafkajs from "kafkajs";
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner, Producer } from "kafkajs";
-import { PartitionCounts, sendPerPartition } from "../contract/index.ts";
+import { PartitionCounts, sendPerPartition, watchForStalls, type StallWatch } from "../contract/index.ts";
 
 const { AssignerProtocol } = kafkajs;
 
@@ -208,6 +208,10 @@ export interface SideOptions {
   replica: Replica;
   logic: TaskLogic;
   sessionTimeoutMs: number;
+  /** An assigned partition with input waiting and no batch for this long: the consumer is replaced. */
+  stallMs: number;
+  /** Inputs written in transactions (they end with a commit marker). */
+  transactionalInputs: string[];
   log: Log;
 }
 
@@ -221,9 +225,18 @@ export class Side {
   private ticking = false;
   private stopping = false;
   private readonly partitionCounts: PartitionCounts;
+  private readonly watch: StallWatch;
 
   constructor(private readonly o: SideOptions) {
     this.partitionCounts = new PartitionCounts(o.admin);
+    this.watch = watchForStalls({
+      admin: o.admin,
+      groupId: o.groupId,
+      log: o.log,
+      stallMs: o.stallMs,
+      transactionalInputs: new Set(o.transactionalInputs),
+      replace: () => this.replaceConsumer(),
+    });
   }
 
   get joined(): boolean {
@@ -245,6 +258,18 @@ export class Side {
   }
 
   async start(): Promise<void> {
+    await this.run(this.newConsumer());
+    this.timer = setInterval(() => void this.tick(), 100);
+  }
+
+  /** The stall watchdog's remedy: a new member; the old one leaves (or is expelled) in the background. */
+  private async replaceConsumer(): Promise<void> {
+    const old = this.consumer;
+    void old?.disconnect().catch(() => {});
+    await this.run(this.newConsumer());
+  }
+
+  private newConsumer(): Consumer {
     const c = this.o.kafka.consumer({
       groupId: this.o.groupId,
       partitionAssigners: [coPartitionedAssigner],
@@ -255,7 +280,6 @@ export class Side {
       maxWaitTimeInMs: 100,
       retry: { retries: 10 },
     });
-    this.consumer = c;
     c.on(c.events.GROUP_JOIN, (e) => {
       const a = e.payload.memberAssignment as Record<string, number[]>;
       this.assigned = new Set(a[this.o.inputs[0]!] ?? []);
@@ -271,6 +295,12 @@ export class Side {
       this.o.log(`${this.o.name}: consumer crashed (${e.payload.error?.message}); restart=${e.payload.restart}`);
       if (!e.payload.restart && !this.stopping) process.exit(1);
     });
+    this.watch.attach(c);
+    return c;
+  }
+
+  private async run(c: Consumer): Promise<void> {
+    this.consumer = c;
     await c.connect();
     await c.subscribe({ topics: this.o.inputs, fromBeginning: true });
     await c.run({
@@ -279,12 +309,14 @@ export class Side {
       partitionsConsumedConcurrently: 4,
       eachBatch: (p) => this.onBatch(p),
     });
-    this.timer = setInterval(() => void this.tick(), 100);
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    this.watch.stop();
+    // Committed/end offset of each partition this member owns: a lost order can be traced to a side.
+    this.o.log(`${this.o.name} at shutdown: ${await this.watch.describe().catch((e: Error) => e.message)}`);
     await this.consumer?.disconnect().catch(() => {});
     await Promise.all([...this.tasks.keys()].map((p) => this.drop(p, "shutdown", false)));
   }
