@@ -152,15 +152,22 @@ async function reserverProcessor(
 
 /** Stock written before start-up is routed before we say ready, so early orders find their product. */
 async function waitForStockRouted(a: Admin, timeoutMs: number): Promise<void> {
-  const ends = await a.fetchTopicOffsets(ctx.topics.stock);
   const deadline = Date.now() + timeoutMs;
+  let ends: Awaited<ReturnType<Admin["fetchTopicOffsets"]>> | undefined;
   for (;;) {
-    const [t] = await a.fetchOffsets({ groupId: routerGroup, topics: [ctx.topics.stock] });
-    const done = ends.every((e) => {
-      const c = t?.partitions.find((p) => p.partition === e.partition)?.offset ?? "-1";
-      return BigInt(e.high) === BigInt(e.low) || (c !== "-1" && BigInt(c) >= BigInt(e.high));
-    });
-    if (done) return;
+    try {
+      // kafkajs throws a TypeError (not retried) when a ListOffsets answer is empty, as right after
+      // a leader moved on three brokers: a passing answer, not a reason to end the instance.
+      ends ??= await a.fetchTopicOffsets(ctx.topics.stock);
+      const [t] = await a.fetchOffsets({ groupId: routerGroup, topics: [ctx.topics.stock] });
+      const done = ends.every((e) => {
+        const c = t?.partitions.find((p) => p.partition === e.partition)?.offset ?? "-1";
+        return BigInt(e.high) === BigInt(e.low) || (c !== "-1" && BigInt(c) >= BigInt(e.high));
+      });
+      if (done) return;
+    } catch (e) {
+      log(`waiting for stock to be routed: ${(e as Error).message}; trying again`);
+    }
     if (Date.now() > deadline) {
       log(`stock written before start-up is not all routed after ${timeoutMs} ms; going on`);
       return;
