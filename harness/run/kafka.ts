@@ -6,6 +6,7 @@ import type { Connection } from "../kafka/connection.ts";
 import { encode } from "../../systems-under-test/contract/events.ts";
 import { NAMESPACE_PATTERN, topicsFor } from "../../systems-under-test/contract/topics.ts";
 import { sendPerPartition } from "../../systems-under-test/contract/one-partition-sends.ts";
+import { createTopicsServed } from "../../systems-under-test/contract/create-topics.ts";
 
 // The harness's one client factory (harness/kafka/client.ts), re-exported for the run's stages.
 export { kafkaClient } from "../kafka/client.ts";
@@ -35,32 +36,11 @@ export async function createContractTopics(
     const existing = new Set(await admin.listTopics());
     const wanted = [t.stock, t.orders, t.decisions].filter((x) => !existing.has(x));
     if (wanted.length === 0) return;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: wanted.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
-    });
-    await untilLeadersServe(admin, wanted);
+    await createTopicsServed(
+      admin,
+      wanted.map((topic) => ({ topic, numPartitions: partitions, replicationFactor })),
+    );
   });
-}
-
-/**
- * `waitForLeaders` asks one broker's metadata; on three nodes the leader itself may not host the
- * partition yet, and the first write fails with "This server does not host this topic-partition".
- * ListOffsets is answered by each partition's leader, so its success means the leaders serve.
- */
-async function untilLeadersServe(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (const topic of topics) {
-    for (;;) {
-      try {
-        await admin.fetchTopicOffsets(topic);
-        break;
-      } catch (e) {
-        if (Date.now() > deadline) throw new Error(`${topic}: partition leaders not serving: ${(e as Error).message}`);
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-  }
 }
 
 export interface StockItem {

@@ -6,3 +6,4 @@ export * from "./instance.ts";
 export * from "./settings.ts";
 export * from "./one-partition-sends.ts";
 export * from "./stall-watchdog.ts";
+export * from "./create-topics.ts";

@@ -11,6 +11,7 @@ import kafkajs from "kafkajs";
 import type { Admin } from "kafkajs";
 import {
   announceReady,
+  createTopicsServed,
   encode,
   instanceContext,
   kafkaJsConfig,
@@ -46,24 +47,16 @@ async function ensureTopics(a: Admin): Promise<void> {
   const [meta] = (await a.fetchTopicMetadata({ topics: [ctx.topics.orders] })).topics;
   const partitions = settings.partitions ?? meta!.partitions.length;
   const replicationFactor = Math.min(3, (await a.describeCluster()).brokers.length);
-  try {
-    await a.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: byProduct, numPartitions: partitions, replicationFactor },
-        {
-          topic: changelog,
-          numPartitions: partitions,
-          replicationFactor,
-          configEntries: [{ name: "cleanup.policy", value: "compact" }],
-        },
-      ],
-    });
-  } catch (e) {
-    // Another instance may create them at the same moment.
-    if (!/already exists/i.test(String((e as Error).message)) && !JSON.stringify(e).includes("TOPIC_ALREADY_EXISTS"))
-      throw e;
-  }
+  // Another instance may create them at the same moment: that is fine.
+  await createTopicsServed(a, [
+    { topic: byProduct, numPartitions: partitions, replicationFactor },
+    {
+      topic: changelog,
+      numPartitions: partitions,
+      replicationFactor,
+      configEntries: [{ name: "cleanup.policy", value: "compact" }],
+    },
+  ]);
   // Both instances must agree on the partition count (same partitioner, changelog p = by-product p).
   const md = await a.fetchTopicMetadata({ topics: [byProduct, changelog] });
   const counts = md.topics.map((t) => t.partitions.length);

@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import kafkajs from "kafkajs";
 import {
   announceReady,
+  createTopicsServed,
   describeConnection,
   instanceContext,
   kafkaJsConfig,
@@ -78,26 +79,8 @@ async function createTopics(): Promise<void> {
     { topic: t.replies, numPartitions: orderParts, replicationFactor },
     { topic: t.orderChangelog, numPartitions: orderParts, replicationFactor, configEntries: compact },
   ];
-  try {
-    await admin.createTopics({ waitForLeaders: true, topics: want });
-  } catch (e) {
-    // Another instance may be creating the same topics; only "already exists" is fine.
-    const errs = (e as { errors?: { type?: string }[] }).errors;
-    if (!errs || !errs.every((x) => x.type === "TOPIC_ALREADY_EXISTS")) throw e;
-  }
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    try {
-      const m = await admin.fetchTopicMetadata({ topics: want.map((w) => w.topic) });
-      const bad = want.find((w) => m.topics.find((x) => x.name === w.topic)?.partitions.length !== w.numPartitions);
-      if (!bad) return;
-      if (Date.now() > deadline)
-        throw new Error(`topic ${bad.topic} exists with a partition count other than ${bad.numPartitions}`);
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  // Another instance may be creating the same topics at the same moment: that is fine.
+  await createTopicsServed(admin, want);
 }
 
 async function main(): Promise<void> {
