@@ -227,65 +227,70 @@ async function runCell(
   proxies: ProxySet,
   t0: number,
 ): Promise<GateRunResult> {
-  const progress = o.progress;
   const { cell } = p;
   const tag = `[${p.n}/${total}] ${cell.id} seed ${p.seed}`;
-  progress.log(
+  o.progress.log(
     `${tag}: ${cell.faults ? `faults ${cell.faults}` : "no fault"}, ` +
       `scenario ${p.scenario.name}, expected ${expectedVerdict(cell)}`,
   );
-  const runDir = join(o.outDir, p.folder);
   const runId = `${gateId}c${String(p.n).padStart(2, "0")}`;
+  const result = await benchCell(o, p, runId, { cluster, proxies });
+  if (o.historyFile) appendHistory(o.historyFile, historyRecord(result, gateId));
+  const v = result.sut?.violations;
+  const counts = v
+    ? ` (oversell ${v.oversell?.count ?? 0}, duplicate ${v.duplicate?.count ?? 0}, lost ${v.lost?.count ?? 0})`
+    : "";
+  o.progress.log(
+    `${tag}: ${result.verdict}${counts}, expected ${result.expected} — ` +
+      `${result.match ? "ok" : `MISMATCH: ${(result.error ?? result.note ?? "").split("\n")[0]}`} ` +
+      `[${formatDuration(result.wallMs)}, gate ${formatDuration(Date.now() - t0)}]`,
+  );
+  await afterCell(cluster, proxies, runId, o.deleteTopics ?? true, (l) => o.progress.log(`${tag}: ${l}`));
+  return result;
+}
+
+/** The cell as a bench run in its own folder, judged against its expectation; an error is a result too. */
+async function benchCell(
+  o: GateOptions,
+  p: PreparedRun,
+  runId: string,
+  shared: NonNullable<BenchOptions["shared"]>,
+): Promise<GateRunResult> {
+  const { cell } = p;
+  const runDir = join(o.outDir, p.folder);
   const started = Date.now();
-  let result: GateRunResult;
+  const base = { cell, repetition: p.repetition, seed: p.seed };
   try {
     const outcome = await runBench({
       suts: [cell.sut],
       scenario: p.scenario,
       seed: p.seed,
-      shared: { cluster, proxies },
+      shared,
       outDir: runDir,
       runId,
       settings: cell.settings ? { [cell.sut]: cell.settings } : undefined,
       faults: p.faults,
       expectedViolations: { [cell.sut]: cell.expectedViolations },
-      progress,
+      progress: o.progress,
       command: `npm run gate -- --only '${cell.id}' --seed ${p.seed}`,
     });
     const sut = outcome.result.suts[0];
-    result = {
-      cell,
-      repetition: p.repetition,
-      seed: p.seed,
+    return {
+      ...base,
       ...judgeCell(cell, sut),
       sut,
       runDir: relative(o.outDir, runDir) || ".",
       wallMs: Date.now() - started,
     };
   } catch (e) {
-    const msg = (e as Error).message;
-    result = {
-      cell,
-      repetition: p.repetition,
-      seed: p.seed,
+    return {
+      ...base,
       ...judgeCell(cell, undefined),
       runDir: relative(o.outDir, runDir),
       wallMs: Date.now() - started,
-      error: msg,
+      error: (e as Error).message,
     };
   }
-  if (o.historyFile) appendHistory(o.historyFile, historyRecord(result, gateId));
-  const counts = result.sut
-    ? ` (oversell ${result.sut.violations.oversell?.count ?? 0}, duplicate ` +
-      `${result.sut.violations.duplicate?.count ?? 0}, lost ${result.sut.violations.lost?.count ?? 0})`
-    : "";
-  progress.log(
-    `${tag}: ${result.verdict}${counts}, expected ${result.expected} — ` +
-      `${result.match ? "ok" : `MISMATCH: ${(result.error ?? result.note ?? "").split("\n")[0]}`} ` +
-      `[${formatDuration(result.wallMs)}, gate ${formatDuration(Date.now() - t0)}]`,
-  );
-  await afterCell(cluster, proxies, runId, o.deleteTopics ?? true, (l) => progress.log(`${tag}: ${l}`));
-  return result;
 }
 
 /**
