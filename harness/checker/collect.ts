@@ -140,7 +140,6 @@ function committedHandler(
 export function startDecisionWatch(opts: DecisionWatchOptions): DecisionWatch {
   const topic = topicsFor(opts.ns).decisions;
   const memory = opts.sink ? undefined : new MemorySink(terminalDecisionTypes(opts.confirms));
-  const sink = opts.sink ?? memory!;
   const warnings = new Set<string>();
   const warn = (m: string) => {
     if (warnings.size < 20) warnings.add(m);
@@ -148,19 +147,57 @@ export function startDecisionWatch(opts: DecisionWatchOptions): DecisionWatch {
   const state = { count: 0, lastAtMs: 0, malformed: 0 };
   const aborted = opts.trackAborted === false ? undefined : new AbortedTracker();
   const label = opts.ns.slice(0, 150);
-  const rc = new TopicReader(
-    opts.connection,
-    topic,
-    false,
-    `${label}.rc`,
-    committedHandler(sink, aborted, state),
-    warn,
-    (p, last) => aborted?.committedPassed(p, Number(last)),
+  const onCommitted = committedHandler(opts.sink ?? memory!, aborted, state);
+  const { rc, ru } = openReaders(opts.connection, topic, label, onCommitted, aborted, warn);
+  rc.start();
+  ru?.start();
+  const w: Watching = { opts, topic, label, memory, state, aborted, warnings, warn, rc, ru, stopping: undefined };
+  const stop = () => (w.stopping ??= Promise.all([rc.stop(), ru?.stop()]).then(() => undefined));
+  opts.signal?.addEventListener("abort", () => void stop(), { once: true });
+  return {
+    ready: rc.ready,
+    waitReady: async (timeoutMs) =>
+      (await withTimeout(
+        rc.ready.then(() => true),
+        timeoutMs,
+      )) ?? false,
+    seen: () => state.count,
+    done: (deadlineMs, d) => drainThenStop(w, stop, deadlineMs, d),
+    stop,
+  };
+}
+
+/** A running watch: its readers, what they counted and the warnings met. */
+interface Watching {
+  opts: DecisionWatchOptions;
+  topic: string;
+  label: string;
+  memory: MemorySink | undefined;
+  state: { count: number; lastAtMs: number; malformed: number };
+  aborted: AbortedTracker | undefined;
+  warnings: Set<string>;
+  warn: (m: string) => void;
+  rc: TopicReader;
+  ru: TopicReader | undefined;
+  stopping: Promise<void> | undefined;
+}
+
+/** The read_committed reader, and with aborted tracking a read_uncommitted one that feeds the tracker. */
+function openReaders(
+  connection: Connection,
+  topic: string,
+  label: string,
+  onCommitted: ReturnType<typeof committedHandler>,
+  aborted: AbortedTracker | undefined,
+  warn: (m: string) => void,
+): { rc: TopicReader; ru: TopicReader | undefined } {
+  const rc = new TopicReader(connection, topic, false, `${label}.rc`, onCommitted, warn, (p, last) =>
+    aborted?.committedPassed(p, Number(last)),
   );
   const ru =
     aborted &&
     new TopicReader(
-      opts.connection,
+      connection,
       topic,
       true,
       `${label}.ru`,
@@ -170,56 +207,46 @@ export function startDecisionWatch(opts: DecisionWatchOptions): DecisionWatch {
       },
       warn,
     );
-  rc.start();
-  ru?.start();
+  return { rc, ru };
+}
 
-  let stopping: Promise<void> | undefined;
-  const stop = () => (stopping ??= Promise.all([rc.stop(), ru?.stop()]).then(() => undefined));
-  opts.signal?.addEventListener("abort", () => void stop(), { once: true });
-
-  const done = async (deadlineMs: number, d: DoneOptions): Promise<CollectResult> => {
-    const progress = owedProgress(d, memory);
-    const ends = fetchEnds(opts.connection, topic, label, deadlineMs, () => stopping !== undefined, warn);
-    await drainLoop({
-      deadlineMs,
-      quietMs: d.quietMs ?? DEFAULT_QUIET_MS,
-      progress,
-      d,
-      opts,
-      rc,
-      ru,
-      state,
-      ends,
-      stopping: () => stopping,
-    });
-    const drainEndedAtMs = Date.now();
-    if (!rc.joined)
-      warn(`the read_committed consumer of ${topic} never joined its group: broker unreachable or topic missing`);
-    await Promise.all([stop(), ends.close()]);
-    const undecided = progress.undecided();
-    const undecidedCount = progress.pending();
-    return {
-      decisions: memory?.decisions ?? [],
-      malformedDecisions: memory?.malformedList ?? [],
-      abortedDecisions: aborted?.aborted ?? [],
-      drainEndedAtMs,
-      drainComplete: undecidedCount === 0,
-      undecided,
-      undecidedCount,
-      warnings: [...warnings],
-    };
-  };
-
+/** done(): drain, stop the readers, and tell what was read and what is still owed. */
+async function drainThenStop(
+  w: Watching,
+  stop: () => Promise<void>,
+  deadlineMs: number,
+  d: DoneOptions,
+): Promise<CollectResult> {
+  const { opts, topic, rc, warn } = w;
+  const progress = owedProgress(d, w.memory);
+  const ends = fetchEnds(opts.connection, topic, w.label, deadlineMs, () => w.stopping !== undefined, warn);
+  await drainLoop({
+    deadlineMs,
+    quietMs: d.quietMs ?? DEFAULT_QUIET_MS,
+    progress,
+    d,
+    opts,
+    rc,
+    ru: w.ru,
+    state: w.state,
+    ends,
+    stopping: () => w.stopping,
+  });
+  const drainEndedAtMs = Date.now();
+  if (!rc.joined)
+    warn(`the read_committed consumer of ${topic} never joined its group: broker unreachable or topic missing`);
+  await Promise.all([stop(), ends.close()]);
+  const undecided = progress.undecided();
+  const undecidedCount = progress.pending();
   return {
-    ready: rc.ready,
-    waitReady: async (timeoutMs) =>
-      (await withTimeout(
-        rc.ready.then(() => true),
-        timeoutMs,
-      )) ?? false,
-    seen: () => state.count,
-    done,
-    stop,
+    decisions: w.memory?.decisions ?? [],
+    malformedDecisions: w.memory?.malformedList ?? [],
+    abortedDecisions: w.aborted?.aborted ?? [],
+    drainEndedAtMs,
+    drainComplete: undecidedCount === 0,
+    undecided,
+    undecidedCount,
+    warnings: [...w.warnings],
   };
 }
 

@@ -158,6 +158,23 @@ function decisionOf(file: string, n: number, e: unknown): Decision {
   return r.value;
 }
 
+/** One line of the record, checked against the schema of its type. */
+function parseLine(file: string, n: number, text: string): { type: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw bad(file, n, "not JSON (truncated?)");
+  }
+  const type = (raw as { type?: unknown } | null)?.type;
+  const schema = typeof type === "string" ? LINES[type] : undefined;
+  if (!schema) throw bad(file, n, `unknown line type ${JSON.stringify(type)}`);
+  const r = schema.safeParse(raw);
+  if (!r.success)
+    throw bad(file, n, r.error.issues.map((i) => `${i.path.join(".") || "line"}: ${i.message}`).join("; "));
+  return r.data as { type: string };
+}
+
 /** Streams a stored record into `to`; returns its header and end line. */
 export async function readStore(file: string, to: StoreReader): Promise<{ header: StoreHeader; end: StoreEnd }> {
   const input = createReadStream(file).pipe(createGunzip());
@@ -170,19 +187,7 @@ export async function readStore(file: string, to: StoreReader): Promise<{ header
     for await (const text of lines) {
       n++;
       if (end) throw bad(file, n, "a line after the end line");
-      let raw: unknown;
-      try {
-        raw = JSON.parse(text);
-      } catch {
-        throw bad(file, n, "not JSON (truncated?)");
-      }
-      const type = (raw as { type?: unknown } | null)?.type;
-      const schema = typeof type === "string" ? LINES[type] : undefined;
-      if (!schema) throw bad(file, n, `unknown line type ${JSON.stringify(type)}`);
-      const r = schema.safeParse(raw);
-      if (!r.success)
-        throw bad(file, n, r.error.issues.map((i) => `${i.path.join(".") || "line"}: ${i.message}`).join("; "));
-      const line = r.data as { type: string };
+      const line = parseLine(file, n, text);
       if (n === 1 && line.type !== "header") throw bad(file, n, "the first line must be the header");
       switch (line.type) {
         case "header":

@@ -9,12 +9,12 @@ import { EmbeddedCluster } from "../cluster/embedded.ts";
 import { z } from "zod";
 import { describeConnection } from "../kafka/connection.ts";
 import { FAULT_KINDS, parseFaultSpecs, type FaultSpec } from "../nemesis/index.ts";
-import { newRunId, runBench } from "../run/bench.ts";
+import { newRunId, runBench, type BenchOptions } from "../run/bench.ts";
 import { RUN_ID_PATTERN } from "../run/kafka.ts";
 import { Progress } from "../run/progress.ts";
-import { DEFAULT_SCENARIO, generateStream, loadScenario } from "../scenario/index.ts";
+import { DEFAULT_SCENARIO, generateStream, loadScenario, type Scenario } from "../scenario/index.ts";
 import { InputError } from "../shared/zod-errors.ts";
-import { listSuts, loadManifest } from "../sut/manifest.ts";
+import { listSuts, loadManifest, type Manifest } from "../sut/manifest.ts";
 import { parseSetFlags } from "../sut/settings.ts";
 import {
   addConnectionOptions,
@@ -97,79 +97,100 @@ function asFlagError<T>(fn: () => T): T {
   }
 }
 
+type Flags = z.infer<typeof flagsSchema>;
+
 program.action(async (raw: Record<string, unknown>) => {
   const parsed = flagsSchema.safeParse(raw);
   if (!parsed.success) usageError(program, flagIssues(parsed.error));
   const f = parsed.data;
   try {
-    if (f.bootstrap && (f.brokers !== undefined || f.kafkaVersion || f.tls)) {
-      const flag = f.brokers !== undefined ? "brokers" : f.kafkaVersion ? "kafka-version" : "tls";
-      const tlsHint = flag === "tls" ? " (for a TLS cluster of your own, use --ssl)" : "";
-      usageError(program, `--${flag} is for the embedded cluster${tlsHint}; it conflicts with --bootstrap`);
-    }
+    rejectEmbeddedFlagsWithBootstrap(f);
     const connection = connectionFromFlags(raw);
-    const items = f.sut ? [...new Set(f.sut.split(",").map((x) => x.trim()))] : listSuts();
-    if (items.length === 0) throw new InputError("no SUT found under systems-under-test/ (each needs a sut.json)");
-    // Unknown name or bad manifest: exit 2 before anything starts. A folder with a sut.json is a SUT too.
-    const manifests = items.map((x) => loadManifest(x));
-    const names = manifests.map((m) => m.name);
-    const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup) throw new InputError(`--sut: two SUTs are named "${dup}"`);
-
+    const { items, manifests } = selectSuts(f.sut);
     const settings = asFlagError(() => parseSetFlags(f.set, manifests));
-
     const scenario = loadScenario(f.scenario);
     const seed = f.seed ?? scenario.seed ?? 1;
-    let faults: { text: string; specs: FaultSpec[] } | undefined;
-    if (f.faults) {
-      const loadMs = Math.max(generateStream(scenario, seed).durationMs, 1000);
-      const specs = parseFaultSpecs(f.faults, loadMs);
-      const needsEmbedded = specs.find((s) => s.kind === "broker" || s.kind === "network");
-      if (f.tls && specs.some((s) => s.kind === "network"))
-        throw new InputError("--faults network: the fault proxies carry plaintext only; drop --tls");
-      if (needsEmbedded && connection)
-        throw new InputError(
-          `--faults ${needsEmbedded.kind}: needs the embedded cluster ` +
-            `(the harness cannot restart or proxy the brokers of --bootstrap)`,
-        );
-      faults = { text: f.faults, specs };
-    }
+    const faults = f.faults ? faultsFromFlag(f.faults, scenario, seed, f.tls, connection !== undefined) : undefined;
     if (connection) process.stderr.write(`Kafka: ${describeConnection(connection)}\n`);
-
-    const t0 = Date.now();
-    const progress = new Progress(process.stderr, !f.progress);
-    const runId = f.runId ?? newRunId();
-    const outDir = f.out ?? resolve("reports", runId);
-    const tlsCluster = f.tls
-      ? await startTlsCluster(f.brokers, f.kafkaVersion, join(outDir, "kafka.log"), progress)
-      : undefined;
-    const outcome = await runBench({
-      suts: items,
-      scenario,
-      seed,
-      connection,
-      outDir,
-      runId,
-      driver: f.driver,
-      instances: f.instances,
-      settings,
-      faults,
-      progress,
-      ...(tlsCluster ? { shared: { cluster: tlsCluster } } : { brokers: f.brokers, kafkaVersion: f.kafkaVersion }),
-      command: ["npm run bench --", ...process.argv.slice(2)].join(" "),
-      handleSignals: true,
-    }).finally(() => tlsCluster?.stop());
-    process.stdout.write(`\n${outcome.summary}\n\n`);
-    process.stdout.write(
-      `run folder: ${outcome.runDir} (result.json, history.ndjson, ` +
-        `junit.xml, report.html${connection ? "" : ", kafka.log"})\n`,
-    );
-    process.stdout.write(`wall time: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
-    process.exit(outcome.exitCode);
+    await runAndExit(f, { suts: items, scenario, seed, connection, settings, faults });
   } catch (e) {
     exitOnError(program, e);
   }
 });
+
+/** --brokers, --kafka-version and --tls shape the embedded cluster: with --bootstrap there is none. */
+function rejectEmbeddedFlagsWithBootstrap(f: Flags): void {
+  if (f.bootstrap && (f.brokers !== undefined || f.kafkaVersion || f.tls)) {
+    const flag = f.brokers !== undefined ? "brokers" : f.kafkaVersion ? "kafka-version" : "tls";
+    const tlsHint = flag === "tls" ? " (for a TLS cluster of your own, use --ssl)" : "";
+    usageError(program, `--${flag} is for the embedded cluster${tlsHint}; it conflicts with --bootstrap`);
+  }
+}
+
+/** The SUTs to run and their manifests: an unknown name or a bad manifest exits 2 before anything starts. */
+function selectSuts(sut: string | undefined): { items: string[]; manifests: Manifest[] } {
+  const items = sut ? [...new Set(sut.split(",").map((x) => x.trim()))] : listSuts();
+  if (items.length === 0) throw new InputError("no SUT found under systems-under-test/ (each needs a sut.json)");
+  // A folder with a sut.json is a SUT too.
+  const manifests = items.map((x) => loadManifest(x));
+  const names = manifests.map((m) => m.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) throw new InputError(`--sut: two SUTs are named "${dup}"`);
+  return { items, manifests };
+}
+
+/** --faults, parsed against the load's length; broker and network faults need the embedded cluster. */
+function faultsFromFlag(
+  text: string,
+  scenario: Scenario,
+  seed: number,
+  tls: boolean | undefined,
+  external: boolean,
+): { text: string; specs: FaultSpec[] } {
+  const loadMs = Math.max(generateStream(scenario, seed).durationMs, 1000);
+  const specs = parseFaultSpecs(text, loadMs);
+  const needsEmbedded = specs.find((s) => s.kind === "broker" || s.kind === "network");
+  if (tls && specs.some((s) => s.kind === "network"))
+    throw new InputError("--faults network: the fault proxies carry plaintext only; drop --tls");
+  if (needsEmbedded && external)
+    throw new InputError(
+      `--faults ${needsEmbedded.kind}: needs the embedded cluster ` +
+        `(the harness cannot restart or proxy the brokers of --bootstrap)`,
+    );
+  return { text, specs };
+}
+
+/** The run itself, its summary on stdout, and the exit code of its verdict. */
+async function runAndExit(
+  f: Flags,
+  run: Pick<BenchOptions, "suts" | "scenario" | "seed" | "connection" | "settings" | "faults">,
+): Promise<never> {
+  const t0 = Date.now();
+  const progress = new Progress(process.stderr, !f.progress);
+  const runId = f.runId ?? newRunId();
+  const outDir = f.out ?? resolve("reports", runId);
+  const tlsCluster = f.tls
+    ? await startTlsCluster(f.brokers, f.kafkaVersion, join(outDir, "kafka.log"), progress)
+    : undefined;
+  const outcome = await runBench({
+    ...run,
+    outDir,
+    runId,
+    driver: f.driver,
+    instances: f.instances,
+    progress,
+    ...(tlsCluster ? { shared: { cluster: tlsCluster } } : { brokers: f.brokers, kafkaVersion: f.kafkaVersion }),
+    command: ["npm run bench --", ...process.argv.slice(2)].join(" "),
+    handleSignals: true,
+  }).finally(() => tlsCluster?.stop());
+  process.stdout.write(`\n${outcome.summary}\n\n`);
+  process.stdout.write(
+    `run folder: ${outcome.runDir} (result.json, history.ndjson, ` +
+      `junit.xml, report.html${run.connection ? "" : ", kafka.log"})\n`,
+  );
+  process.stdout.write(`wall time: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+  process.exit(outcome.exitCode);
+}
 
 /** `--tls`: the cluster is started here so that its clients default to the SSL listener. */
 async function startTlsCluster(

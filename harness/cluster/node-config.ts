@@ -30,24 +30,7 @@ export function nodeProperties(i: NodeConfigInput): string {
   const n = i.all.length;
   const voters = i.all.map((x) => `${x.nodeId}@127.0.0.1:${x.controllerPort}`).join(",");
   const rf = Math.min(3, n);
-  const listeners = [`PLAINTEXT://127.0.0.1:${i.node.port}`, `CONTROLLER://127.0.0.1:${i.node.controllerPort}`];
-  const advertised = [`PLAINTEXT://127.0.0.1:${i.node.advertisedPort ?? i.node.port}`];
-  const protocolMap = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"];
-  if (i.saslPort) {
-    listeners.push(`SASL://127.0.0.1:${i.saslPort}`);
-    advertised.push(`SASL://127.0.0.1:${i.saslPort}`);
-    protocolMap.push("SASL:SASL_PLAINTEXT");
-  }
-  if (i.tls) {
-    for (const [name, port] of [
-      ["SSL", i.tls.sslPort],
-      ["MTLS", i.tls.mtlsPort],
-    ] as const) {
-      listeners.push(`${name}://127.0.0.1:${port}`);
-      advertised.push(`${name}://127.0.0.1:${port}`);
-      protocolMap.push(`${name}:SSL`);
-    }
-  }
+  const { listeners, advertised, protocolMap } = listenerLists(i);
   const props: Record<string, string | number> = {
     "process.roles": "broker,controller",
     "node.id": i.node.nodeId,
@@ -83,15 +66,7 @@ export function nodeProperties(i: NodeConfigInput): string {
     props["share.coordinator.state.topic.replication.factor"] = rf;
     props["share.coordinator.state.topic.min.isr"] = rf === 3 ? 2 : 1;
   }
-  if (i.saslPort) {
-    props["sasl.enabled.mechanisms"] = "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512";
-    props["listener.name.sasl.plain.sasl.jaas.config"] =
-      'org.apache.kafka.common.security.plain.PlainLoginModule required user_oversell="oversell-secret";';
-    props["listener.name.sasl.scram-sha-256.sasl.jaas.config"] =
-      "org.apache.kafka.common.security.scram.ScramLoginModule required;";
-    props["listener.name.sasl.scram-sha-512.sasl.jaas.config"] =
-      "org.apache.kafka.common.security.scram.ScramLoginModule required;";
-  }
+  if (i.saslPort) Object.assign(props, SASL_PROPERTIES);
   if (i.tls) Object.assign(props, tlsProperties(i.tls));
   Object.assign(props, i.extra ?? {});
   return (
@@ -100,6 +75,40 @@ export function nodeProperties(i: NodeConfigInput): string {
       .join("\n") + "\n"
   );
 }
+
+/** Client, controller, and the optional SASL and TLS listeners: where each binds and what it advertises. */
+function listenerLists(i: NodeConfigInput): { listeners: string[]; advertised: string[]; protocolMap: string[] } {
+  const listeners = [`PLAINTEXT://127.0.0.1:${i.node.port}`, `CONTROLLER://127.0.0.1:${i.node.controllerPort}`];
+  const advertised = [`PLAINTEXT://127.0.0.1:${i.node.advertisedPort ?? i.node.port}`];
+  const protocolMap = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"];
+  if (i.saslPort) {
+    listeners.push(`SASL://127.0.0.1:${i.saslPort}`);
+    advertised.push(`SASL://127.0.0.1:${i.saslPort}`);
+    protocolMap.push("SASL:SASL_PLAINTEXT");
+  }
+  if (i.tls) {
+    for (const [name, port] of [
+      ["SSL", i.tls.sslPort],
+      ["MTLS", i.tls.mtlsPort],
+    ] as const) {
+      listeners.push(`${name}://127.0.0.1:${port}`);
+      advertised.push(`${name}://127.0.0.1:${port}`);
+      protocolMap.push(`${name}:SSL`);
+    }
+  }
+  return { listeners, advertised, protocolMap };
+}
+
+/** The SASL listener (security tests): PLAIN with one fixed user, and SCRAM. */
+const SASL_PROPERTIES: Record<string, string> = {
+  "sasl.enabled.mechanisms": "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+  "listener.name.sasl.plain.sasl.jaas.config":
+    'org.apache.kafka.common.security.plain.PlainLoginModule required user_oversell="oversell-secret";',
+  "listener.name.sasl.scram-sha-256.sasl.jaas.config":
+    "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+  "listener.name.sasl.scram-sha-512.sasl.jaas.config":
+    "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+};
 
 function tlsProperties(t: TlsListeners): Record<string, string> {
   const props: Record<string, string> = {};

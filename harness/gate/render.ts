@@ -1,6 +1,7 @@
 // The gate's junit.xml (a testcase per cell and invariant, the fault kind in its name, e.g.
 // `saga[pause] oversell`) and its one-screen summary table.
 import { caseXml, casesFor, esc, type Case } from "../report/junit.ts";
+import { textSection, textTable } from "../shared/text-table.ts";
 import { tallyByCell, type GateRunResult } from "./outcome.ts";
 
 function suffix(r: GateRunResult, repeated: boolean): string {
@@ -106,52 +107,57 @@ export function renderGateSummary(
     "p99 ms",
     "wall s",
   ];
-  const rows = runs.map((r) => row(r, repeated));
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  const out = [
+  const tallies = tallyByCell(runs);
+  const missed = runs.filter((r) => !r.match);
+  return [
     `oversell gate ${o.gateId}${o.kafka ? ` — ${o.kafka}` : ""}`,
     "",
-    line(header),
-    widths.map((w) => "-".repeat(w)).join("  "),
-    ...rows.map(line),
+    ...textTable(
+      header,
+      runs.map((r) => row(r, repeated)),
+    ),
     "",
-  ];
-  const tallies = tallyByCell(runs);
-  if (repeated) {
-    out.push("per cell over its repetitions:");
-    for (const t of tallies)
-      out.push(
-        `  ${t.id}: ` +
-          (t.missed === 0
-            ? `met its expectation ${t.runs}/${t.runs}`
-            : `MISSED ${t.missed}/${t.runs} (seeds ${t.seedsMissed.join(", ")})`),
-      );
-    out.push("");
-  }
-  const expectedFail = [...new Map(runs.filter((r) => r.expected === "fail").map((r) => [r.cell.id, r.cell])).values()];
-  if (expectedFail.length) {
-    out.push("expected to fail:");
-    for (const c of expectedFail)
-      out.push(`  ${c.id}: ${c.reason ?? `manifest expects ${c.expectedViolations.join(", ")} to be caught`}`);
-    out.push("");
-  }
-  const missed = runs.filter((r) => !r.match);
-  if (missed.length) {
-    out.push("missed expectations:");
-    for (const r of missed)
-      out.push(`  ${r.cell.id} (seed ${r.seed}): ${(r.error ?? r.note ?? "").split("\n")[0]} — ${r.runDir}`);
-    out.push("");
-  }
-  const cellsMet = tallies.filter((t) => t.missed === 0).length;
-  const verdict = missed.length === 0 ? "PASS" : "FAIL";
-  out.push(
-    `gate verdict: ${verdict} — ${cellsMet}/${tallies.length} cells met their ` +
-      "expectation" +
-      (repeated ? ` on every repetition (${runs.length - missed.length}/${runs.length} executions)` : "") +
-      "; " +
-      `wall time ${formatDuration(o.wallMs)}`,
+    ...(repeated ? textSection("per cell over its repetitions:", tallies.map(tallyLine)) : []),
+    ...textSection("expected to fail:", expectedFailLines(runs)),
+    ...textSection(
+      "missed expectations:",
+      missed.map((r) => `  ${r.cell.id} (seed ${r.seed}): ${(r.error ?? r.note ?? "").split("\n")[0]} — ${r.runDir}`),
+    ),
+    gateVerdictLine(runs, tallies, missed.length, repeated, o.wallMs),
+  ].join("\n");
+}
+
+function tallyLine(t: ReturnType<typeof tallyByCell>[number]): string {
+  return (
+    `  ${t.id}: ` +
+    (t.missed === 0
+      ? `met its expectation ${t.runs}/${t.runs}`
+      : `MISSED ${t.missed}/${t.runs} (seeds ${t.seedsMissed.join(", ")})`)
   );
-  return out.join("\n");
+}
+
+/** Each cell expected to fail, once, with why. */
+function expectedFailLines(runs: GateRunResult[]): string[] {
+  const cells = [...new Map(runs.filter((r) => r.expected === "fail").map((r) => [r.cell.id, r.cell])).values()];
+  return cells.map(
+    (c) => `  ${c.id}: ${c.reason ?? `manifest expects ${c.expectedViolations.join(", ")} to be caught`}`,
+  );
+}
+
+function gateVerdictLine(
+  runs: GateRunResult[],
+  tallies: ReturnType<typeof tallyByCell>,
+  missed: number,
+  repeated: boolean,
+  wallMs: number,
+): string {
+  const cellsMet = tallies.filter((t) => t.missed === 0).length;
+  const verdict = missed === 0 ? "PASS" : "FAIL";
+  return (
+    `gate verdict: ${verdict} — ${cellsMet}/${tallies.length} cells met their ` +
+    "expectation" +
+    (repeated ? ` on every repetition (${runs.length - missed}/${runs.length} executions)` : "") +
+    "; " +
+    `wall time ${formatDuration(wallMs)}`
+  );
 }

@@ -69,94 +69,116 @@ export function gateCells(only?: string, full = false): GateCell[] {
 
 export async function runGate(o: GateOptions): Promise<GateOutcome> {
   const t0 = Date.now();
-  const startedAt = new Date(t0).toISOString();
   const gateId = o.gateId ?? newRunId();
-  const progress = o.progress;
   const cells = gateCells(o.only, o.full);
   const plans = planRuns(cells, o.seed, o.repeat);
   const repeated = o.repeat > 1;
   mkdirSync(o.outDir, { recursive: true });
-  // Validate everything before a broker starts: a typo in the table must not cost a cluster start.
-  const prepared = plans.map((p, i) => {
+  const prepared = prepareRuns(plans, repeated);
+  o.progress.log(
+    `gate ${gateId}: ${cells.length} cell(s)${repeated ? ` × ${o.repeat} seeds` : ""} ` +
+      `= ${plans.length} run(s), seed ${o.seed}; folder ${o.outDir}`,
+  );
+  try {
+    const { runs, kafkaLabel } = await runAllCells(o, prepared, gateId, t0);
+    const wallMs = Date.now() - t0;
+    const summary = renderGateSummary(runs, { gateId, wallMs, kafka: kafkaLabel });
+    const exitCode = gateExitCode(runs);
+    const head = { gateId, startedAt: new Date(t0).toISOString(), wallMs, exitCode, kafka: kafkaLabel };
+    const files = writeGateFiles(o, head, runs, summary);
+    return { runs, exitCode, summary, files, wallMs };
+  } finally {
+    o.progress.done();
+  }
+}
+
+/** Validates every cell before a broker starts: a typo in the table must not cost a cluster start. */
+function prepareRuns(plans: GateRunPlan[], repeated: boolean): PreparedRun[] {
+  return plans.map((p, i) => {
     const scenario = validateScenario(p.cell.scenario, `gate scenario of ${p.cell.id}`);
     const loadMs = Math.max(generateStream(scenario, p.seed).durationMs, 1000);
     const faults = p.cell.faults ? { text: p.cell.faults, specs: parseFaultSpecs(p.cell.faults, loadMs) } : undefined;
     return { ...p, scenario, faults, n: i + 1, folder: folderName(i + 1, p.cell, p.seed, repeated) };
   });
-  progress.log(
-    `gate ${gateId}: ${cells.length} cell(s)${repeated ? ` × ${o.repeat} seeds` : ""} ` +
-      `= ${plans.length} run(s), seed ${o.seed}; folder ${o.outDir}`,
-  );
+}
 
+/** One embedded cluster per broker count: the one-broker cells first, then the three-broker ones. */
+async function runAllCells(
+  o: GateOptions,
+  prepared: PreparedRun[],
+  gateId: string,
+  t0: number,
+): Promise<{ runs: GateRunResult[]; kafkaLabel: string }> {
   const runs: GateRunResult[] = [];
   const kafkaLabels: string[] = [];
-  try {
-    // One embedded cluster per broker count: the one-broker cells first, then the three-broker ones.
-    for (const brokers of [1, 3] as const) {
-      const group = prepared.filter((p) => p.cell.brokers === brokers);
-      if (group.length === 0) continue;
-      await withGateCluster(o, brokers, async (cluster, proxies, kafkaLabel) => {
-        kafkaLabels.push(kafkaLabel);
-        for (const p of group) runs.push(await runCell(o, p, prepared.length, gateId, cluster, proxies, t0));
-      });
-    }
-    const kafkaLabel = kafkaLabels.join("; ");
-
-    const wallMs = Date.now() - t0;
-    const summary = renderGateSummary(runs, { gateId, wallMs, kafka: kafkaLabel });
-    const files = {
-      junit: join(o.outDir, "junit.xml"),
-      summary: join(o.outDir, "summary.txt"),
-      json: join(o.outDir, "gate.json"),
-    };
-    writeFileSync(files.junit, renderGateJunit(runs, { gateId, startedAt }));
-    writeFileSync(files.summary, `${summary}\n`);
-    const exitCode = gateExitCode(runs);
-    writeFileSync(
-      files.json,
-      `${JSON.stringify(
-        {
-          gateId,
-          startedAt,
-          wallMs,
-          exitCode,
-          seed: o.seed,
-          repeat: o.repeat,
-          only: o.only,
-          kafka: kafkaLabel,
-          runs: runs.map((r) => ({
-            cell: r.cell.id,
-            sut: r.cell.sut,
-            variant: r.cell.variant,
-            fault: r.cell.fault,
-            brokers: r.cell.brokers,
-            faults: r.cell.faults,
-            scenario: r.cell.scenario.name,
-            seed: r.seed,
-            repetition: r.repetition,
-            expected: r.expected,
-            expectedViolations: r.cell.expectedViolations,
-            expectationSource: r.cell.expectationSource,
-            reason: r.cell.reason,
-            verdict: r.verdict,
-            match: r.match,
-            note: r.note,
-            error: r.error,
-            runDir: r.runDir,
-            wallMs: r.wallMs,
-            violations: r.sut
-              ? Object.fromEntries(Object.entries(r.sut.violations).map(([k, v]) => [k, v.count]))
-              : undefined,
-          })),
-        },
-        null,
-        2,
-      )}\n`,
-    );
-    return { runs, exitCode, summary, files, wallMs };
-  } finally {
-    progress.done();
+  for (const brokers of [1, 3] as const) {
+    const group = prepared.filter((p) => p.cell.brokers === brokers);
+    if (group.length === 0) continue;
+    await withGateCluster(o, brokers, async (cluster, proxies, kafkaLabel) => {
+      kafkaLabels.push(kafkaLabel);
+      for (const p of group) runs.push(await runCell(o, p, prepared.length, gateId, cluster, proxies, t0));
+    });
   }
+  return { runs, kafkaLabel: kafkaLabels.join("; ") };
+}
+
+interface GateHead {
+  gateId: string;
+  startedAt: string;
+  wallMs: number;
+  exitCode: number;
+  kafka: string;
+}
+
+/** junit.xml, summary.txt and gate.json in the gate folder. */
+function writeGateFiles(o: GateOptions, head: GateHead, runs: GateRunResult[], summary: string): GateOutcome["files"] {
+  const files = {
+    junit: join(o.outDir, "junit.xml"),
+    summary: join(o.outDir, "summary.txt"),
+    json: join(o.outDir, "gate.json"),
+  };
+  writeFileSync(files.junit, renderGateJunit(runs, { gateId: head.gateId, startedAt: head.startedAt }));
+  writeFileSync(files.summary, `${summary}\n`);
+  writeFileSync(files.json, `${JSON.stringify(gateJson(o, head, runs), null, 2)}\n`);
+  return files;
+}
+
+function gateJson(o: GateOptions, head: GateHead, runs: GateRunResult[]): object {
+  const { gateId, startedAt, wallMs, exitCode, kafka } = head;
+  return {
+    gateId,
+    startedAt,
+    wallMs,
+    exitCode,
+    seed: o.seed,
+    repeat: o.repeat,
+    only: o.only,
+    kafka,
+    runs: runs.map((r) => ({
+      cell: r.cell.id,
+      sut: r.cell.sut,
+      variant: r.cell.variant,
+      fault: r.cell.fault,
+      brokers: r.cell.brokers,
+      faults: r.cell.faults,
+      scenario: r.cell.scenario.name,
+      seed: r.seed,
+      repetition: r.repetition,
+      expected: r.expected,
+      expectedViolations: r.cell.expectedViolations,
+      expectationSource: r.cell.expectationSource,
+      reason: r.cell.reason,
+      verdict: r.verdict,
+      match: r.match,
+      note: r.note,
+      error: r.error,
+      runDir: r.runDir,
+      wallMs: r.wallMs,
+      violations: r.sut
+        ? Object.fromEntries(Object.entries(r.sut.violations).map(([k, v]) => [k, v.count]))
+        : undefined,
+    })),
+  };
 }
 
 type PreparedRun = GateRunPlan & {
@@ -205,65 +227,70 @@ async function runCell(
   proxies: ProxySet,
   t0: number,
 ): Promise<GateRunResult> {
-  const progress = o.progress;
   const { cell } = p;
   const tag = `[${p.n}/${total}] ${cell.id} seed ${p.seed}`;
-  progress.log(
+  o.progress.log(
     `${tag}: ${cell.faults ? `faults ${cell.faults}` : "no fault"}, ` +
       `scenario ${p.scenario.name}, expected ${expectedVerdict(cell)}`,
   );
-  const runDir = join(o.outDir, p.folder);
   const runId = `${gateId}c${String(p.n).padStart(2, "0")}`;
+  const result = await benchCell(o, p, runId, { cluster, proxies });
+  if (o.historyFile) appendHistory(o.historyFile, historyRecord(result, gateId));
+  const v = result.sut?.violations;
+  const counts = v
+    ? ` (oversell ${v.oversell?.count ?? 0}, duplicate ${v.duplicate?.count ?? 0}, lost ${v.lost?.count ?? 0})`
+    : "";
+  o.progress.log(
+    `${tag}: ${result.verdict}${counts}, expected ${result.expected} — ` +
+      `${result.match ? "ok" : `MISMATCH: ${(result.error ?? result.note ?? "").split("\n")[0]}`} ` +
+      `[${formatDuration(result.wallMs)}, gate ${formatDuration(Date.now() - t0)}]`,
+  );
+  await afterCell(cluster, proxies, runId, o.deleteTopics ?? true, (l) => o.progress.log(`${tag}: ${l}`));
+  return result;
+}
+
+/** The cell as a bench run in its own folder, judged against its expectation; an error is a result too. */
+async function benchCell(
+  o: GateOptions,
+  p: PreparedRun,
+  runId: string,
+  shared: NonNullable<BenchOptions["shared"]>,
+): Promise<GateRunResult> {
+  const { cell } = p;
+  const runDir = join(o.outDir, p.folder);
   const started = Date.now();
-  let result: GateRunResult;
+  const base = { cell, repetition: p.repetition, seed: p.seed };
   try {
     const outcome = await runBench({
       suts: [cell.sut],
       scenario: p.scenario,
       seed: p.seed,
-      shared: { cluster, proxies },
+      shared,
       outDir: runDir,
       runId,
       settings: cell.settings ? { [cell.sut]: cell.settings } : undefined,
       faults: p.faults,
       expectedViolations: { [cell.sut]: cell.expectedViolations },
-      progress,
+      progress: o.progress,
       command: `npm run gate -- --only '${cell.id}' --seed ${p.seed}`,
     });
     const sut = outcome.result.suts[0];
-    result = {
-      cell,
-      repetition: p.repetition,
-      seed: p.seed,
+    return {
+      ...base,
       ...judgeCell(cell, sut),
       sut,
       runDir: relative(o.outDir, runDir) || ".",
       wallMs: Date.now() - started,
     };
   } catch (e) {
-    const msg = (e as Error).message;
-    result = {
-      cell,
-      repetition: p.repetition,
-      seed: p.seed,
+    return {
+      ...base,
       ...judgeCell(cell, undefined),
       runDir: relative(o.outDir, runDir),
       wallMs: Date.now() - started,
-      error: msg,
+      error: (e as Error).message,
     };
   }
-  if (o.historyFile) appendHistory(o.historyFile, historyRecord(result, gateId));
-  const counts = result.sut
-    ? ` (oversell ${result.sut.violations.oversell?.count ?? 0}, duplicate ` +
-      `${result.sut.violations.duplicate?.count ?? 0}, lost ${result.sut.violations.lost?.count ?? 0})`
-    : "";
-  progress.log(
-    `${tag}: ${result.verdict}${counts}, expected ${result.expected} — ` +
-      `${result.match ? "ok" : `MISMATCH: ${(result.error ?? result.note ?? "").split("\n")[0]}`} ` +
-      `[${formatDuration(result.wallMs)}, gate ${formatDuration(Date.now() - t0)}]`,
-  );
-  await afterCell(cluster, proxies, runId, o.deleteTopics ?? true, (l) => progress.log(`${tag}: ${l}`));
-  return result;
 }
 
 /**

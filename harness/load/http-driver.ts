@@ -44,51 +44,9 @@ export async function startHttpLoad(opts: HttpLoadOptions): Promise<LoadHandle> 
     : undefined;
   const pool = new Pool(opts.url, { connections: opts.connections ?? 64, pipelining: 1, keepAliveTimeout: 10_000 });
   const stats: LoadStats = emptyStats(opts.orders.length);
-  const timeoutMs = opts.ackTimeoutMs ?? 30_000;
+  const poster: Poster = { opts, pool, stats, timeoutMs: opts.ackTimeoutMs ?? 30_000, poller };
   const inflight = new Set<Promise<void>>();
   let aborted = false;
-
-  const post = async (o: GeneratedOrder, nowMs: number): Promise<void> => {
-    const intended = opts.t0 + o.offsetMs;
-    stats.maxSendDelayMs = Math.max(stats.maxSendDelayMs, nowMs - intended);
-    stats.sent++;
-    stats.pending++;
-    opts.onSent?.(o, intended, nowMs);
-    try {
-      const r = await pool.request({
-        method: "POST",
-        path: "/orders",
-        headers: { "content-type": "application/json", "x-order-id": o.key },
-        body: orderValue(o, nowMs),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
-      const text = await r.body.text();
-      let body: { partition?: number; offset?: string; status?: string; error?: string } = {};
-      try {
-        body = JSON.parse(text);
-      } catch {
-        /* reported below */
-      }
-      const atMs = Date.now();
-      if (r.statusCode === 202) {
-        stats.acked++;
-        opts.onAck?.(o, { partition: body.partition, offset: body.offset, ackAtMs: atMs });
-        poller?.add(o, intended);
-      } else {
-        // 502: the broker refused for sure; anything else: the gateway could not tell.
-        const status = r.statusCode === 502 || r.statusCode === 413 ? "failed" : "unknown";
-        if (status === "failed") stats.failed++;
-        else stats.unknown++;
-        opts.onError?.(o, { status, error: `HTTP ${r.statusCode}: ${body.error ?? text.slice(0, 200)}`, atMs });
-      }
-    } catch (e) {
-      stats.unknown++;
-      opts.onError?.(o, { status: "unknown", error: (e as Error).message, atMs: Date.now() });
-    } finally {
-      stats.pending--;
-    }
-  };
 
   const done = (async () => {
     try {
@@ -99,7 +57,7 @@ export async function startHttpLoad(opts: HttpLoadOptions): Promise<LoadHandle> 
         aborted: () => aborted,
         fire: (from, to, nowMs) => {
           for (let i = from; i < to; i++) {
-            const p = post(opts.orders.at(i)!, nowMs).finally(() => inflight.delete(p));
+            const p = postOrder(poster, opts.orders.at(i)!, nowMs).finally(() => inflight.delete(p));
             inflight.add(p);
           }
         },
@@ -119,6 +77,63 @@ export async function startHttpLoad(opts: HttpLoadOptions): Promise<LoadHandle> 
     },
     clientDecisions: poller,
   };
+}
+
+/** What every POST of a load shares. */
+interface Poster {
+  opts: HttpLoadOptions;
+  pool: Pool;
+  stats: LoadStats;
+  timeoutMs: number;
+  poller: DecisionPoller | undefined;
+}
+
+/** One order, sent now; its answer counted (a thrown error or a timeout leaves its fate unknown). */
+async function postOrder(c: Poster, o: GeneratedOrder, nowMs: number): Promise<void> {
+  const { opts, stats } = c;
+  const intended = opts.t0 + o.offsetMs;
+  stats.maxSendDelayMs = Math.max(stats.maxSendDelayMs, nowMs - intended);
+  stats.sent++;
+  stats.pending++;
+  opts.onSent?.(o, intended, nowMs);
+  try {
+    const r = await c.pool.request({
+      method: "POST",
+      path: "/orders",
+      headers: { "content-type": "application/json", "x-order-id": o.key },
+      body: orderValue(o, nowMs),
+      headersTimeout: c.timeoutMs,
+      bodyTimeout: c.timeoutMs,
+    });
+    recordAnswer(c, o, intended, r.statusCode, await r.body.text());
+  } catch (e) {
+    stats.unknown++;
+    opts.onError?.(o, { status: "unknown", error: (e as Error).message, atMs: Date.now() });
+  } finally {
+    stats.pending--;
+  }
+}
+
+function recordAnswer(c: Poster, o: GeneratedOrder, intended: number, statusCode: number, text: string): void {
+  const { opts, stats } = c;
+  let body: { partition?: number; offset?: string; status?: string; error?: string } = {};
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* reported below */
+  }
+  const atMs = Date.now();
+  if (statusCode === 202) {
+    stats.acked++;
+    opts.onAck?.(o, { partition: body.partition, offset: body.offset, ackAtMs: atMs });
+    c.poller?.add(o, intended);
+  } else {
+    // 502: the broker refused for sure; anything else: the gateway could not tell.
+    const status = statusCode === 502 || statusCode === 413 ? "failed" : "unknown";
+    if (status === "failed") stats.failed++;
+    else stats.unknown++;
+    opts.onError?.(o, { status, error: `HTTP ${statusCode}: ${body.error ?? text.slice(0, 200)}`, atMs });
+  }
 }
 
 interface PollItem {

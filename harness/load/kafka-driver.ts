@@ -25,63 +25,19 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
   const topic = topicsFor(opts.ns).orders;
   const partitions = await countPartitions(opts, topic);
   const orders = opts.orders;
-  const n = orders.length;
-  const stats: LoadStats = emptyStats(n);
-  const state = new Uint8Array(n);
-  const ackTimeoutMs = opts.ackTimeoutMs ?? 30_000;
-  let fatal: string | undefined;
-  let aborted = false;
-
-  const onMessage = (m: FromWorker) => {
-    switch (m.type) {
-      case "queued":
-        for (let j = 0; j < m.delayMs.length; j++) lag.queued(m.delayMs[j]!, m.count[j]!);
-        break;
-      case "ack":
-        for (let j = 0; j < m.idx.length; j++) {
-          const i = m.idx[j]!;
-          if (state[i] === SETTLED) continue;
-          if (state[i] === TIMED_OUT) stats.unknown--;
-          else stats.pending--;
-          state[i] = SETTLED;
-          stats.acked++;
-          const offset = m.offset[j]!;
-          opts.onAck?.(orders.at(i)!, { partition: m.part[j]!, offset: String(offset), ackAtMs: m.ackAtMs });
-        }
-        break;
-      case "error":
-      case "timeout":
-        for (let j = 0; j < m.idx.length; j++) {
-          const i = m.idx[j]!;
-          if (state[i] !== SENT) continue;
-          const status = m.type === "error" ? m.status : "unknown";
-          state[i] = m.type === "timeout" ? TIMED_OUT : SETTLED;
-          stats.pending--;
-          if (status === "failed") stats.failed++;
-          else stats.unknown++;
-          opts.onError?.(orders.at(i)!, { status, error: m.error, atMs: m.atMs });
-        }
-        break;
-      case "fatal":
-        fatal ??= m.error;
-        aborted = true;
-        break;
-      default:
-        break;
-    }
-  };
-
+  const ledger = new Ledger(opts);
   const workers = Math.max(1, Math.min(opts.producers ?? DEFAULT_PRODUCERS, partitions));
   const pool = await ProducerPool.start({
     connection: opts.connection,
     clientId: "oversell-load",
     topic,
-    ackTimeoutMs,
+    ackTimeoutMs: opts.ackTimeoutMs ?? 30_000,
     workers,
-    onMessage,
+    onMessage: (m) => ledger.onMessage(m, lag),
   });
   const lag = new HarnessLag(Date.now());
 
+  /** Stamps, encodes and hands over the orders due now, [from, to). */
   const fire = (from: number, to: number, nowMs: number) => {
     for (let i = from; i < to; i++) {
       const o = orders.at(i)!;
@@ -92,8 +48,9 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
       const p = partitionFor(topic, o.key, partitions);
       if (value.length >= ALONE_BYTES) pool.addAlone(i, p, o.key, value);
       else pool.add(i, p, o.key, value);
-      state[i] = SENT;
+      ledger.state[i] = SENT;
     }
+    const stats = ledger.stats;
     stats.sent += to - from;
     stats.pending += to - from;
     stats.maxSendDelayMs = Math.max(stats.maxSendDelayMs, lag.maxSendDelayMs);
@@ -103,20 +60,98 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
   const done = (async () => {
     try {
       await runScheduleRange({
-        count: n,
+        count: orders.length,
         offsetAt: (i) => orders.at(i)!.offsetMs,
         t0: opts.t0,
-        aborted: () => aborted,
+        aborted: () => ledger.aborted,
         fire,
       });
     } finally {
       await pool.close();
     }
-    settleLeftovers(state, stats, orders, opts, fatal ?? "the producer stopped before an outcome");
-    Object.assign(stats, lag.verdict(stats));
-    return stats;
+    ledger.settleLeftovers(ledger.fatal ?? "the producer stopped before an outcome");
+    Object.assign(ledger.stats, lag.verdict(ledger.stats));
+    return ledger.stats;
   })();
-  return { stats, done, abort: () => void (aborted = true) };
+  return { stats: ledger.stats, done, abort: () => void (ledger.aborted = true) };
+}
+
+/** Each order's outcome as one byte and the running counts (no per-order objects); workers' messages settle them. */
+class Ledger {
+  readonly stats: LoadStats;
+  readonly state: Uint8Array;
+  /** A worker could not go on: the load stops and what it sent without an answer is unknown. */
+  fatal: string | undefined;
+  aborted = false;
+
+  constructor(private readonly opts: LoadOptions) {
+    this.stats = emptyStats(opts.orders.length);
+    this.state = new Uint8Array(opts.orders.length);
+  }
+
+  onMessage(m: FromWorker, lag: HarnessLag): void {
+    switch (m.type) {
+      case "queued":
+        for (let j = 0; j < m.delayMs.length; j++) lag.queued(m.delayMs[j]!, m.count[j]!);
+        break;
+      case "ack":
+        this.acked(m);
+        break;
+      case "error":
+      case "timeout":
+        this.failed(m);
+        break;
+      case "fatal":
+        this.fatal ??= m.error;
+        this.aborted = true;
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** A late ack (after its timeout) still counts: the order moves from unknown to acked. */
+  private acked(m: Extract<FromWorker, { type: "ack" }>): void {
+    const { state, stats, opts } = this;
+    for (let j = 0; j < m.idx.length; j++) {
+      const i = m.idx[j]!;
+      if (state[i] === SETTLED) continue;
+      if (state[i] === TIMED_OUT) stats.unknown--;
+      else stats.pending--;
+      state[i] = SETTLED;
+      stats.acked++;
+      const offset = m.offset[j]!;
+      opts.onAck?.(opts.orders.at(i)!, { partition: m.part[j]!, offset: String(offset), ackAtMs: m.ackAtMs });
+    }
+  }
+
+  private failed(m: Extract<FromWorker, { type: "error" | "timeout" }>): void {
+    const { state, stats, opts } = this;
+    for (let j = 0; j < m.idx.length; j++) {
+      const i = m.idx[j]!;
+      if (state[i] !== SENT) continue;
+      const status = m.type === "error" ? m.status : "unknown";
+      state[i] = m.type === "timeout" ? TIMED_OUT : SETTLED;
+      stats.pending--;
+      if (status === "failed") stats.failed++;
+      else stats.unknown++;
+      opts.onError?.(opts.orders.at(i)!, { status, error: m.error, atMs: m.atMs });
+    }
+  }
+
+  /** Sends a dead worker never answered for: their outcome is unknown. */
+  settleLeftovers(error: string): void {
+    const { state, stats, opts } = this;
+    if (stats.pending === 0) return;
+    const atMs = Date.now();
+    for (let i = 0; i < state.length; i++) {
+      if (state[i] !== SENT) continue;
+      state[i] = SETTLED;
+      stats.pending--;
+      stats.unknown++;
+      opts.onError?.(opts.orders.at(i)!, { status: "unknown", error, atMs });
+    }
+  }
 }
 
 async function countPartitions(opts: LoadOptions, topic: string): Promise<number> {
@@ -126,24 +161,5 @@ async function countPartitions(opts: LoadOptions, topic: string): Promise<number
     return await partitionCount(admin, topic);
   } finally {
     await admin.disconnect().catch(() => {});
-  }
-}
-
-/** Sends a dead worker never answered for: their outcome is unknown. */
-function settleLeftovers(
-  state: Uint8Array,
-  stats: LoadStats,
-  orders: LoadOptions["orders"],
-  opts: LoadOptions,
-  error: string,
-): void {
-  if (stats.pending === 0) return;
-  const atMs = Date.now();
-  for (let i = 0; i < state.length; i++) {
-    if (state[i] !== SENT) continue;
-    state[i] = SETTLED;
-    stats.pending--;
-    stats.unknown++;
-    opts.onError?.(orders.at(i)!, { status: "unknown", error, atMs });
   }
 }

@@ -45,42 +45,10 @@ async function sendChunks(chunks: Chunk[]): Promise<void> {
     delayMs: Float64Array.from(chunks, (c) => now - c.postedAtMs),
     count: Uint32Array.from(chunks, (c) => c.idx.length),
   });
-  const n = chunks.reduce((a, c) => a + c.idx.length, 0);
-  const idx = new Uint32Array(n);
-  const part = new Int32Array(n);
-  const messages: { key: Buffer; value: Buffer; partition: number }[] = new Array(n);
-  let k = 0;
-  for (const c of chunks) {
-    let at = 0;
-    for (let j = 0; j < c.idx.length; j++, k++) {
-      const keyEnd = c.ends[2 * j]!;
-      const valueEnd = c.ends[2 * j + 1]!;
-      idx[k] = c.idx[j]!;
-      part[k] = c.part[j]!;
-      messages[k] = {
-        key: Buffer.from(c.bytes.buffer, c.bytes.byteOffset + at, keyEnd - at),
-        value: Buffer.from(c.bytes.buffer, c.bytes.byteOffset + keyEnd, valueEnd - keyEnd),
-        partition: c.part[j]!,
-      };
-      at = valueEnd;
-    }
-  }
+  const { idx, part, messages } = decodeChunks(chunks);
   const groups = partitionGroups(part);
   const settled = new Uint8Array(groups.length);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((resolve) => {
-    timer = setTimeout(() => {
-      const open = groups.filter((_, g) => !settled[g]);
-      if (open.length)
-        post({
-          type: "timeout",
-          idx: gather(idx, open),
-          atMs: Date.now(),
-          error: `no acknowledgement within ${init.ackTimeoutMs} ms`,
-        });
-      resolve();
-    }, init.ackTimeoutMs);
-  });
+  const timeout = ackTimeout(idx, groups, settled);
   // One send per partition: kafkajs 2.2.4 can lose or duplicate records when a send spanning several
   // brokers is retried after a leader move (see systems-under-test/contract/one-partition-sends.ts).
   const send = Promise.all(
@@ -102,10 +70,62 @@ async function sendChunks(chunks: Chunk[]): Promise<void> {
     ),
   );
   // The slot is free at the first of ack, error or timeout (a later ack is still reported).
-  await Promise.race([send, timeout]);
-  clearTimeout(timer);
+  await Promise.race([send, timeout.reached]);
+  timeout.cancel();
   inflight--;
   pump();
+}
+
+/** The records of the chunks as kafkajs messages (views on the transferred bytes, not copies), in order. */
+function decodeChunks(chunks: Chunk[]): {
+  idx: Uint32Array<ArrayBuffer>;
+  part: Int32Array<ArrayBuffer>;
+  messages: { key: Buffer; value: Buffer; partition: number }[];
+} {
+  const n = chunks.reduce((a, c) => a + c.idx.length, 0);
+  const idx = new Uint32Array(n);
+  const part = new Int32Array(n);
+  const messages: { key: Buffer; value: Buffer; partition: number }[] = new Array(n);
+  let k = 0;
+  for (const c of chunks) {
+    let at = 0;
+    for (let j = 0; j < c.idx.length; j++, k++) {
+      const keyEnd = c.ends[2 * j]!;
+      const valueEnd = c.ends[2 * j + 1]!;
+      idx[k] = c.idx[j]!;
+      part[k] = c.part[j]!;
+      messages[k] = {
+        key: Buffer.from(c.bytes.buffer, c.bytes.byteOffset + at, keyEnd - at),
+        value: Buffer.from(c.bytes.buffer, c.bytes.byteOffset + keyEnd, valueEnd - keyEnd),
+        partition: c.part[j]!,
+      };
+      at = valueEnd;
+    }
+  }
+  return { idx, part, messages };
+}
+
+/** After the ack timeout, the records of every partition group not yet settled are reported as timed out. */
+function ackTimeout(
+  idx: Uint32Array<ArrayBuffer>,
+  groups: number[][],
+  settled: Uint8Array,
+): { reached: Promise<void>; cancel: () => void } {
+  let timer: NodeJS.Timeout | undefined;
+  const reached = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      const open = groups.filter((_, g) => !settled[g]);
+      if (open.length)
+        post({
+          type: "timeout",
+          idx: gather(idx, open),
+          atMs: Date.now(),
+          error: `no acknowledgement within ${init.ackTimeoutMs} ms`,
+        });
+      resolve();
+    }, init.ackTimeoutMs);
+  });
+  return { reached, cancel: () => clearTimeout(timer) };
 }
 
 /** Row numbers of this send's records, one list per partition, in send order. */

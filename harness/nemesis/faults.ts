@@ -178,7 +178,24 @@ export function validateFaultSpecs(raw: unknown, where = "faults"): FaultSpec[] 
   return r.data;
 }
 
+/** One fault of --faults: kind[:options]#target@at:duration, each part optional but the kind. */
 function parseOne(part: string, load: number | undefined): FaultSpec {
+  const { kind, options, timingText, targetText } = splitFault(part);
+  const spec: Record<string, unknown> = { kind };
+  if (timingText !== undefined) Object.assign(spec, parseTiming(timingText, load));
+  if (targetText !== undefined) spec.target = parseTarget(kind, targetText);
+  for (const opt of options) applyOption(spec, kind, opt);
+  const r = faultSpecSchema.safeParse(spec);
+  if (!r.success)
+    throw new Error(
+      formatIssues(r.error)
+        .replace(/^\s*- /gm, "")
+        .replace(/\n/g, "; "),
+    );
+  return r.data;
+}
+
+function splitFault(part: string): { kind: string; options: string[]; timingText?: string; targetText?: string } {
   let rest = part;
   let timingText: string | undefined;
   const atIdx = rest.indexOf("@");
@@ -198,59 +215,48 @@ function parseOne(part: string, load: number | undefined): FaultSpec {
   if (!(FAULT_KINDS as readonly string[]).includes(kind)) {
     throw new Error(`unknown kind "${kind}" (one of ${FAULT_KINDS.join(", ")})`);
   }
-  const spec: Record<string, unknown> = { kind };
+  return { kind, options, timingText, targetText };
+}
 
-  if (timingText !== undefined) {
-    const [atText, durText, extra] = timingText.split(":");
-    if (extra !== undefined || !atText)
-      throw new Error(`timing "@${timingText}" must be @<at> or @<at>:<duration>, e.g. @2s:3s`);
-    spec.at = parseTime(atText, load, "start time");
-    if (durText !== undefined) spec.duration = parseTime(durText, load, "duration");
-  }
+function parseTiming(timingText: string, load: number | undefined): { at: number; duration?: number } {
+  const [atText, durText, extra] = timingText.split(":");
+  if (extra !== undefined || !atText)
+    throw new Error(`timing "@${timingText}" must be @<at> or @<at>:<duration>, e.g. @2s:3s`);
+  const at = parseTime(atText, load, "start time");
+  return durText === undefined ? { at } : { at, duration: parseTime(durText, load, "duration") };
+}
 
-  if (targetText !== undefined) {
-    if (kind === "scale" || kind === "network") throw new Error(`${kind} faults take no target ("#${targetText}")`);
-    if (kind === "broker" && targetText === "leader") spec.target = "leader";
-    else if (/^\d+$/.test(targetText)) spec.target = Number(targetText);
-    else
-      throw new Error(
-        `target "#${targetText}" must be ${kind === "broker" ? "a node id or leader" : "an instance index"}`,
-      );
-  }
+function parseTarget(kind: string, targetText: string): number | "leader" {
+  if (kind === "scale" || kind === "network") throw new Error(`${kind} faults take no target ("#${targetText}")`);
+  if (kind === "broker" && targetText === "leader") return "leader";
+  if (/^\d+$/.test(targetText)) return Number(targetText);
+  throw new Error(`target "#${targetText}" must be ${kind === "broker" ? "a node id or leader" : "an instance index"}`);
+}
 
-  for (const opt of options) {
-    const [name, value, extra] = opt.split("=");
-    if (!name || extra !== undefined) throw new Error(`option "${opt}" must be name or name=value`);
-    if (kind === "network") {
-      if (!(NETWORK_MODES as readonly string[]).includes(name)) {
-        throw new Error(`network option "${name}" is not one of ${NETWORK_MODES.join(", ")}`);
-      }
-      if (spec.mode === undefined) spec.mode = name;
-      if (value !== undefined) {
-        if (name === "latency") spec.latencyMs = parseTime(value, undefined, "latency");
-        else if (name === "jitter") spec.jitterMs = parseTime(value, undefined, "jitter");
-        else if (name === "reset") spec.resetEveryMs = parseTime(value, undefined, "reset interval");
-        else throw new Error(`option "${name}" takes no value`);
-      }
-    } else if (kind === "broker") {
-      if (!(BROKER_MODES as readonly string[]).includes(name))
-        throw new Error(`broker option "${name}" is not one of ${BROKER_MODES.join(", ")}`);
-      if (value !== undefined) throw new Error(`option "${name}" takes no value`);
-      if (spec.mode !== undefined) throw new Error(`broker takes one of ${BROKER_MODES.join(", ")}`);
-      spec.mode = name;
-    } else {
-      throw new Error(`${kind} takes no options (":${opt}")`);
+/** A network mode (with its value) or a broker mode; other kinds take no option. */
+function applyOption(spec: Record<string, unknown>, kind: string, opt: string): void {
+  const [name, value, extra] = opt.split("=");
+  if (!name || extra !== undefined) throw new Error(`option "${opt}" must be name or name=value`);
+  if (kind === "network") {
+    if (!(NETWORK_MODES as readonly string[]).includes(name)) {
+      throw new Error(`network option "${name}" is not one of ${NETWORK_MODES.join(", ")}`);
     }
+    if (spec.mode === undefined) spec.mode = name;
+    if (value !== undefined) {
+      if (name === "latency") spec.latencyMs = parseTime(value, undefined, "latency");
+      else if (name === "jitter") spec.jitterMs = parseTime(value, undefined, "jitter");
+      else if (name === "reset") spec.resetEveryMs = parseTime(value, undefined, "reset interval");
+      else throw new Error(`option "${name}" takes no value`);
+    }
+  } else if (kind === "broker") {
+    if (!(BROKER_MODES as readonly string[]).includes(name))
+      throw new Error(`broker option "${name}" is not one of ${BROKER_MODES.join(", ")}`);
+    if (value !== undefined) throw new Error(`option "${name}" takes no value`);
+    if (spec.mode !== undefined) throw new Error(`broker takes one of ${BROKER_MODES.join(", ")}`);
+    spec.mode = name;
+  } else {
+    throw new Error(`${kind} takes no options (":${opt}")`);
   }
-
-  const r = faultSpecSchema.safeParse(spec);
-  if (!r.success)
-    throw new Error(
-      formatIssues(r.error)
-        .replace(/^\s*- /gm, "")
-        .replace(/\n/g, "; "),
-    );
-  return r.data;
 }
 
 /** Human label of a resolved fault, for logs. */

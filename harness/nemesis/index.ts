@@ -109,7 +109,44 @@ interface Injected {
 export function runNemesis(specs: (FaultSpec | ResolvedFault)[], ctx: NemesisContext): NemesisHandle {
   const session = ctx.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
   const faults = resolveFaults(specs, { loadDurationMs: ctx.loadDurationMs ?? 60_000, sessionTimeoutMs: session });
-  const log = ctx.log ?? (() => {});
+  checkContext(faults, ctx);
+  const run: ScheduleRun = {
+    ctx,
+    session,
+    log: ctx.log ?? (() => {}),
+    hurry: new Gate(),
+    abortGate: new Gate(),
+    windows: [],
+    errors: [],
+    claimedIndices: new Set<number>(),
+  };
+  const all = Promise.all(faults.map((f) => runFault(f, run)));
+  const finish = async (): Promise<FaultWindow[]> => {
+    await all;
+    const sorted = [...run.windows].sort((a, b) => a.at - b.at);
+    if (run.errors.length > 0)
+      throw new NemesisError(
+        `nemesis: ${run.errors.length} fault(s) failed:\n  - ${run.errors.join("\n  - ")}`,
+        sorted,
+      );
+    return sorted;
+  };
+  return {
+    faults,
+    healed() {
+      run.hurry.open();
+      return finish();
+    },
+    abort() {
+      run.abortGate.open();
+      run.hurry.open();
+      return finish();
+    },
+  };
+}
+
+/** Every fault can be injected with what the context offers (proxies, an embedded cluster, a topic). */
+function checkContext(faults: ResolvedFault[], ctx: NemesisContext): void {
   for (const f of faults) {
     if (f.kind === "network" && (!ctx.proxies || ctx.proxies.size === 0)) {
       throw new InputError(
@@ -130,61 +167,51 @@ export function runNemesis(specs: (FaultSpec | ResolvedFault)[], ctx: NemesisCon
       }
     }
   }
+}
 
-  const hurry = new Gate(); // healed(): start pending faults now
-  const abortGate = new Gate(); // abort(): skip pending, cut durations
-  const windows: FaultWindow[] = [];
-  const errors: string[] = [];
-  const claimedIndices = new Set<number>();
+/** The running schedule: its gates and what its faults have left behind. */
+interface ScheduleRun {
+  ctx: NemesisContext;
+  session: number;
+  log: (line: string) => void;
+  /** healed(): start pending faults now. */
+  hurry: Gate;
+  /** abort(): skip pending, cut durations. */
+  abortGate: Gate;
+  windows: FaultWindow[];
+  errors: string[];
+  /** Instance indices taken by scale faults. */
+  claimedIndices: Set<number>;
+}
 
-  const runOne = async (f: ResolvedFault): Promise<void> => {
-    await hurry.sleepUntil(ctx.loadStartMs + f.at);
-    if (abortGate.opened) return;
-    const startedAt = Date.now();
-    let inj: Injected;
-    try {
-      inj = await inject(f, ctx, session, claimedIndices, log);
-    } catch (e) {
-      errors.push(`${describeFault(f)}: could not inject: ${(e as Error).message}`);
-      log(`nemesis: ${describeFault(f)} could not be injected: ${(e as Error).message}`);
-      return;
-    }
-    ctx.record({ type: "fault-start", kind: f.kind, target: inj.target, atMs: startedAt, detail: inj.detail });
-    log(`nemesis: ${f.kind} ${inj.target} started: ${inj.detail}`);
-    await abortGate.sleepUntil(startedAt + f.duration);
-    let detail: string;
-    try {
-      detail = await inj.heal();
-    } catch (e) {
-      detail = `heal failed: ${(e as Error).message}`;
-      errors.push(`${describeFault(f)}: ${detail}`);
-    }
-    const until = Date.now();
-    ctx.record({ type: "fault-end", kind: f.kind, target: inj.target, atMs: until, detail });
-    log(`nemesis: ${f.kind} ${inj.target} ended: ${detail}`);
-    windows.push({ kind: f.kind, target: inj.target, at: startedAt, until });
-  };
-
-  const all = Promise.all(faults.map((f) => runOne(f)));
-  const finish = async (): Promise<FaultWindow[]> => {
-    await all;
-    const sorted = [...windows].sort((a, b) => a.at - b.at);
-    if (errors.length > 0)
-      throw new NemesisError(`nemesis: ${errors.length} fault(s) failed:\n  - ${errors.join("\n  - ")}`, sorted);
-    return sorted;
-  };
-  return {
-    faults,
-    healed() {
-      hurry.open();
-      return finish();
-    },
-    abort() {
-      abortGate.open();
-      hurry.open();
-      return finish();
-    },
-  };
+/** One fault: wait for its time, inject, hold for its duration, heal, record its window. */
+async function runFault(f: ResolvedFault, run: ScheduleRun): Promise<void> {
+  const { ctx, log } = run;
+  await run.hurry.sleepUntil(ctx.loadStartMs + f.at);
+  if (run.abortGate.opened) return;
+  const startedAt = Date.now();
+  let inj: Injected;
+  try {
+    inj = await inject(f, ctx, run.session, run.claimedIndices, log);
+  } catch (e) {
+    run.errors.push(`${describeFault(f)}: could not inject: ${(e as Error).message}`);
+    log(`nemesis: ${describeFault(f)} could not be injected: ${(e as Error).message}`);
+    return;
+  }
+  ctx.record({ type: "fault-start", kind: f.kind, target: inj.target, atMs: startedAt, detail: inj.detail });
+  log(`nemesis: ${f.kind} ${inj.target} started: ${inj.detail}`);
+  await run.abortGate.sleepUntil(startedAt + f.duration);
+  let detail: string;
+  try {
+    detail = await inj.heal();
+  } catch (e) {
+    detail = `heal failed: ${(e as Error).message}`;
+    run.errors.push(`${describeFault(f)}: ${detail}`);
+  }
+  const until = Date.now();
+  ctx.record({ type: "fault-end", kind: f.kind, target: inj.target, atMs: until, detail });
+  log(`nemesis: ${f.kind} ${inj.target} ended: ${detail}`);
+  run.windows.push({ kind: f.kind, target: inj.target, at: startedAt, until });
 }
 
 async function inject(
@@ -194,114 +221,131 @@ async function inject(
   claimed: Set<number>,
   log: (l: string) => void,
 ): Promise<Injected> {
-  const inst = ctx.instances;
   switch (f.kind) {
-    case "crash": {
-      const i = f.target;
-      requireRunning(inst, i);
-      const pid = inst.child(i)!.pid;
-      await inst.kill(i);
-      return {
-        target: `instance-${i}`,
-        detail: `SIGKILL pid ${pid}; restart in ${f.duration} ms`,
-        heal: async () => {
-          await inst.start(i);
-          return `restarted as pid ${inst.child(i)?.pid}, ready`;
-        },
-      };
-    }
-    case "pause": {
-      const i = f.target;
-      requireRunning(inst, i);
-      const pid = inst.child(i)!.pid;
-      inst.pause(i);
-      // SIGSTOP takes effect when the target next runs: on a busy box that can be a moment later.
-      const stopped = await waitStopped(pid, 3000);
-      return {
-        target: `instance-${i}`,
-        detail:
-          `SIGSTOP pid ${pid} for ${f.duration} ms (session timeout ` +
-          `${session} ms)${stopped ? "" : ", not seen stopped within 3 s"}`,
-        heal: async () => {
-          inst.resume(i);
-          return `SIGCONT pid ${pid}`;
-        },
-      };
-    }
-    case "scale": {
-      // Next index never used in this group (and not taken by a concurrent scale fault).
-      let i = 0;
-      while (inst.child(i) !== undefined || claimed.has(i)) i++;
-      claimed.add(i);
+    case "crash":
+      return crashInstance(ctx.instances, f.target, f.duration);
+    case "pause":
+      return pauseInstance(ctx.instances, f.target, f.duration, session);
+    case "scale":
+      return addInstance(ctx.instances, claimed, f.duration);
+    case "broker":
+      if (f.mode === "roll") return rollBrokers(ctx.cluster!, ctx, f.duration, log);
+      return stopBroker(f, ctx, log);
+    case "network":
+      return disturbNetwork(f, ctx.proxies!);
+  }
+}
+
+async function crashInstance(inst: InstanceGroup, i: number, durationMs: number): Promise<Injected> {
+  requireRunning(inst, i);
+  const pid = inst.child(i)!.pid;
+  await inst.kill(i);
+  return {
+    target: `instance-${i}`,
+    detail: `SIGKILL pid ${pid}; restart in ${durationMs} ms`,
+    heal: async () => {
       await inst.start(i);
-      return {
-        target: `instance-${i}`,
-        detail: `added instance ${i} (pid ${inst.child(i)?.pid}); remove in ${f.duration} ms`,
-        heal: async () => {
-          await inst.stop(i);
-          return `stopped instance ${i} (SIGTERM)`;
-        },
-      };
-    }
-    case "broker": {
-      const cluster = ctx.cluster!;
-      if (f.mode === "roll") return rollBrokers(cluster, ctx, f.duration, log);
-      const nodeId = f.target === "leader" ? await busiestLeader(cluster, ctx.topic, log) : f.target;
-      const node = cluster.node(nodeId);
-      if (!node.running) throw new Error(`broker ${nodeId} is not running`);
-      const pid = node.pid;
-      if (f.mode === "kill") await cluster.killNode(nodeId);
-      else await cluster.stopNode(nodeId);
-      return {
-        target: `broker-${nodeId}`,
-        detail:
-          `${f.mode === "kill" ? "kill -9" : "controlled shutdown of"} broker ${nodeId} (pid ` +
-          `${pid})${f.target === "leader" ? ", leader of the busiest partition" : ""}; restart in ${f.duration} ms`,
-        heal: async () => {
-          await cluster.startNode(nodeId);
-          const rejoined =
-            cluster.nodes.length > 1 && ctx.topic
-              ? await waitInSync(cluster.connection, ctx.topic, nodeId, ctx.brokerRejoinTimeoutMs ?? 60_000)
-              : true;
-          const lag = rejoined ? "" : ", not yet back in every ISR it replicates";
-          return `restarted broker ${nodeId} (pid ${cluster.node(nodeId).pid})${lag}`;
-        },
-      };
-    }
-    case "network": {
-      const proxies = ctx.proxies!;
-      let timer: NodeJS.Timeout | undefined;
-      let detail: string;
-      switch (f.mode) {
-        case "latency":
-        case "jitter":
-          proxies.setLatency(f.latencyMs, f.jitterMs);
-          detail =
-            `+${f.latencyMs} ms latency, up to +${f.jitterMs} ms ` +
-            `jitter, each direction, ${proxies.size} broker proxies`;
-          break;
-        case "blackhole":
-          proxies.blackhole(true);
-          detail = `blackhole on ${proxies.size} broker proxies`;
-          break;
-        case "reset": {
-          const n = proxies.reset();
-          timer = setInterval(() => proxies.reset(), f.resetEveryMs);
-          detail = `reset ${n} connection(s), again every ${f.resetEveryMs} ms`;
-          break;
-        }
-      }
-      return {
-        target: "all-brokers",
-        detail,
-        heal: async () => {
-          if (timer) clearInterval(timer);
-          proxies.heal();
-          return "proxies healed";
-        },
-      };
+      return `restarted as pid ${inst.child(i)?.pid}, ready`;
+    },
+  };
+}
+
+async function pauseInstance(inst: InstanceGroup, i: number, durationMs: number, session: number): Promise<Injected> {
+  requireRunning(inst, i);
+  const pid = inst.child(i)!.pid;
+  inst.pause(i);
+  // SIGSTOP takes effect when the target next runs: on a busy box that can be a moment later.
+  const stopped = await waitStopped(pid, 3000);
+  return {
+    target: `instance-${i}`,
+    detail:
+      `SIGSTOP pid ${pid} for ${durationMs} ms (session timeout ` +
+      `${session} ms)${stopped ? "" : ", not seen stopped within 3 s"}`,
+    heal: async () => {
+      inst.resume(i);
+      return `SIGCONT pid ${pid}`;
+    },
+  };
+}
+
+async function addInstance(inst: InstanceGroup, claimed: Set<number>, durationMs: number): Promise<Injected> {
+  // Next index never used in this group (and not taken by a concurrent scale fault).
+  let i = 0;
+  while (inst.child(i) !== undefined || claimed.has(i)) i++;
+  claimed.add(i);
+  await inst.start(i);
+  return {
+    target: `instance-${i}`,
+    detail: `added instance ${i} (pid ${inst.child(i)?.pid}); remove in ${durationMs} ms`,
+    heal: async () => {
+      await inst.stop(i);
+      return `stopped instance ${i} (SIGTERM)`;
+    },
+  };
+}
+
+/** One broker (by id, or the busiest partition's leader) killed or shut down, restarted at heal. */
+async function stopBroker(
+  f: Extract<ResolvedFault, { kind: "broker" }>,
+  ctx: NemesisContext,
+  log: (l: string) => void,
+): Promise<Injected> {
+  const cluster = ctx.cluster!;
+  const nodeId = f.target === "leader" ? await busiestLeader(cluster, ctx.topic, log) : f.target;
+  const node = cluster.node(nodeId);
+  if (!node.running) throw new Error(`broker ${nodeId} is not running`);
+  const pid = node.pid;
+  if (f.mode === "kill") await cluster.killNode(nodeId);
+  else await cluster.stopNode(nodeId);
+  return {
+    target: `broker-${nodeId}`,
+    detail:
+      `${f.mode === "kill" ? "kill -9" : "controlled shutdown of"} broker ${nodeId} (pid ` +
+      `${pid})${f.target === "leader" ? ", leader of the busiest partition" : ""}; restart in ${f.duration} ms`,
+    heal: async () => {
+      await cluster.startNode(nodeId);
+      const rejoined =
+        cluster.nodes.length > 1 && ctx.topic
+          ? await waitInSync(cluster.connection, ctx.topic, nodeId, ctx.brokerRejoinTimeoutMs ?? 60_000)
+          : true;
+      const lag = rejoined ? "" : ", not yet back in every ISR it replicates";
+      return `restarted broker ${nodeId} (pid ${cluster.node(nodeId).pid})${lag}`;
+    },
+  };
+}
+
+/** Latency, a blackhole or connection resets on every broker proxy, until heal. */
+function disturbNetwork(f: Extract<ResolvedFault, { kind: "network" }>, proxies: ProxySet): Injected {
+  let timer: NodeJS.Timeout | undefined;
+  let detail: string;
+  switch (f.mode) {
+    case "latency":
+    case "jitter":
+      proxies.setLatency(f.latencyMs, f.jitterMs);
+      detail =
+        `+${f.latencyMs} ms latency, up to +${f.jitterMs} ms ` +
+        `jitter, each direction, ${proxies.size} broker proxies`;
+      break;
+    case "blackhole":
+      proxies.blackhole(true);
+      detail = `blackhole on ${proxies.size} broker proxies`;
+      break;
+    case "reset": {
+      const n = proxies.reset();
+      timer = setInterval(() => proxies.reset(), f.resetEveryMs);
+      detail = `reset ${n} connection(s), again every ${f.resetEveryMs} ms`;
+      break;
     }
   }
+  return {
+    target: "all-brokers",
+    detail,
+    heal: async () => {
+      if (timer) clearInterval(timer);
+      proxies.heal();
+      return "proxies healed";
+    },
+  };
 }
 
 /**

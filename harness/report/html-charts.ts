@@ -59,6 +59,14 @@ function scale(a: Axis, from: number, to: number): (v: number) => number {
 
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
+/** The fault-window colour of the legend swatch (the bands themselves are styled by the stylesheet). */
+const BAND_FILL = html`fill="#f2b8b5" fill-opacity="0.55"`;
+
+/** stroke, stroke-width, then `extra`, then a dash pattern if there is one. */
+function lineStroke(color: string, width: number, dash: string | undefined, extra: Html = html``): Html {
+  return html`stroke="${color}" stroke-width="${width}"${extra}${dash ? html` stroke-dasharray="${dash}"` : ""}`;
+}
+
 /** Legend: swatches in rows at the top of the chart, wrapping at maxX; returns its extra height. */
 function legend(
   items: { name: string; color: string; dash?: string; band?: boolean }[],
@@ -75,13 +83,25 @@ function legend(
       y += 18;
     }
     const swatch = it.band
-      ? html`<rect class="fault-band-swatch" x="${x}" y="${y + 6}" width="18" height="12" fill="#f2b8b5" fill-opacity="0.55"/>`
-      : html`<line x1="${x}" y1="${y + 12}" x2="${x + 18}" y2="${y + 12}" stroke="${it.color}" stroke-width="3"${it.dash ? html` stroke-dasharray="${it.dash}"` : ""}/>`;
+      ? html`<rect class="fault-band-swatch" x="${x}" y="${y + 6}" width="18" height="12" ${BAND_FILL}/>`
+      : html`<line x1="${x}" y1="${y + 12}" x2="${x + 18}" y2="${y + 12}" ${lineStroke(it.color, 3, it.dash)}/>`;
     parts.push(html`<g class="legend-item">${swatch}<text x="${x + 23}" y="${y + 16}">${it.name}</text></g>`);
     x += w;
   }
   return { g: html`<g class="legend">${parts}</g>`, extra: y };
 }
+
+/** Where a chart's plot area sits in its viewBox, and the scales that map values into it. */
+interface Frame {
+  W: number;
+  H: number;
+  /** Top of the plot area (below the legend). */
+  T: number;
+  px: (v: number) => number;
+  py: (v: number) => number;
+}
+
+const SVG_NS = html`xmlns="http://www.w3.org/2000/svg"`;
 
 export function lineChart(s: LineChartSpec): Html {
   const W = s.width ?? 1100;
@@ -90,66 +110,100 @@ export function lineChart(s: LineChartSpec): Html {
     color: se.color,
     dash: se.dash,
   }));
-  if ((s.bands ?? []).some((b) => b.to >= s.x.min && b.from <= s.x.max))
-    items.push({ name: "fault window", color: "", band: true });
+  const bands = (s.bands ?? []).filter((b) => b.to >= s.x.min && b.from <= s.x.max);
+  if (bands.length > 0) items.push({ name: "fault window", color: "", band: true });
   const leg = legend(items, M.l, W - M.r);
   const T = M.t + leg.extra;
   const H = (s.height ?? 300) + leg.extra;
-  const px = scale(s.x, M.l, W - M.r);
-  const py = scale(s.y, H - M.b, T);
-  const grid = s.y.ticks.map(
-    (t) =>
-      html`<g class="tick y"><line x1="${M.l}" x2="${W - M.r}" y1="${r1(py(t.v))}" y2="${r1(py(t.v))}"/><text x="${M.l - 6}" y="${r1(py(t.v)) + 4}" text-anchor="end">${t.label}</text></g>`,
-  );
-  // A label at the right edge would be cut off: anchor it at its end.
-  const xt = s.x.ticks.map(
-    (t) =>
-      html`<g class="tick x"><line x1="${r1(px(t.v))}" x2="${r1(px(t.v))}" y1="${H - M.b}" y2="${H - M.b + 5}"/><text x="${r1(px(t.v))}" y="${H - M.b + 18}" text-anchor="${px(t.v) > W - M.r - 24 ? "end" : "middle"}">${t.label}</text></g>`,
-  );
-  const bands = (s.bands ?? [])
-    .filter((b) => b.to >= s.x.min && b.from <= s.x.max)
-    .map((b) => {
-      const x1 = r1(px(Math.max(b.from, s.x.min)));
-      const x2 = r1(Math.max(px(Math.min(b.to, s.x.max)), x1 + 2));
-      return html`<g class="fault-band"><title>${b.title}</title><rect x="${x1}" y="${T}" width="${r1(x2 - x1)}" height="${H - M.b - T}"/><text x="${x1 + 3}" y="${T + 12}">${b.label}</text></g>`;
-    });
-  const lines = s.series.map((se) => {
-    let d = "";
-    let pen = false;
-    for (const p of se.points) {
-      if (p.y === undefined || !Number.isFinite(p.y)) {
-        pen = false;
-        continue;
-      }
-      d += `${pen ? "L" : "M"}${r1(px(p.x))},${r1(py(p.y))}`;
-      pen = true;
-    }
-    const marks = se.markers
-      ? se.points
-          .filter((p): p is { x: number; y: number } => p.y !== undefined && Number.isFinite(p.y))
-          .map(
-            (p) =>
-              html`<circle cx="${r1(px(p.x))}" cy="${r1(py(p.y))}" r="2.6" fill="${se.color}"><title>${se.markers!(p)}</title></circle>`,
-          )
-      : [];
-    return html`<g class="series" data-series="${se.name}"><path class="series-line" d="${d}" fill="none" stroke="${se.color}" stroke-width="${se.width ?? 2}" stroke-linejoin="round"${se.dash ? html` stroke-dasharray="${se.dash}"` : ""}/>${marks}</g>`;
-  });
-  let hover: Html = html``;
-  if (s.hover && s.hover.length > 0) {
-    const xs = s.hover.map((h) => px(h.x));
-    const cols = s.hover.map((h, i) => {
-      const left = i === 0 ? M.l : (xs[i - 1]! + xs[i]!) / 2;
-      const right = i === xs.length - 1 ? W - M.r : (xs[i]! + xs[i + 1]!) / 2;
-      return html`<rect x="${r1(left)}" y="${T}" width="${r1(Math.max(right - left, 0.5))}" height="${H - M.b - T}"><title>${h.text}</title></rect>`;
-    });
-    hover = html`<g class="hover-cols">${cols}</g>`;
-  }
-  return html`<svg class="chart" id="${s.id}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${s.label}" xmlns="http://www.w3.org/2000/svg">
-<g class="grid">${grid}</g>${bands}<g class="axes"><line x1="${M.l}" x2="${W - M.r}" y1="${H - M.b}" y2="${H - M.b}"/><line x1="${M.l}" x2="${M.l}" y1="${T}" y2="${H - M.b}"/></g>${xt}
-${lines}${hover}${leg.g}
+  const f: Frame = { W, H, T, px: scale(s.x, M.l, W - M.r), py: scale(s.y, H - M.b, T) };
+  const axes = join([
+    html`<g class="axes"><line x1="${M.l}" x2="${W - M.r}" y1="${H - M.b}" y2="${H - M.b}"/>`,
+    html`<line x1="${M.l}" x2="${M.l}" y1="${T}" y2="${H - M.b}"/></g>`,
+  ]);
+  const yTitleAt = html`transform="translate(14 ${(T + H - M.b) / 2}) rotate(-90)"`;
+  return html`<svg class="chart" id="${s.id}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${s.label}" ${SVG_NS}>
+<g class="grid">${yGrid(s.y, f)}</g>${faultBandsLayer(bands, s.x, f)}${axes}${xTicks(s.x, f)}
+${s.series.map((se) => seriesLine(se, f))}${hoverColumns(s.hover, f)}${leg.g}
 <text class="axis-title" x="${(M.l + W - M.r) / 2}" y="${H - 6}" text-anchor="middle">${s.x.title}</text>
-<text class="axis-title" transform="translate(14 ${(T + H - M.b) / 2}) rotate(-90)" text-anchor="middle">${s.y.title}</text>
+<text class="axis-title" ${yTitleAt} text-anchor="middle">${s.y.title}</text>
 </svg>`;
+}
+
+function yGrid(y: Axis, f: Frame): Html[] {
+  return y.ticks.map((t) => {
+    const at = r1(f.py(t.v));
+    return join([
+      html`<g class="tick y"><line x1="${M.l}" x2="${f.W - M.r}" y1="${at}" y2="${at}"/>`,
+      html`<text x="${M.l - 6}" y="${at + 4}" text-anchor="end">${t.label}</text></g>`,
+    ]);
+  });
+}
+
+function xTicks(x: Axis, f: Frame): Html[] {
+  const base = f.H - M.b;
+  return x.ticks.map((t) => {
+    const at = r1(f.px(t.v));
+    // A label at the right edge would be cut off: anchor it at its end.
+    const anchor = f.px(t.v) > f.W - M.r - 24 ? "end" : "middle";
+    return join([
+      html`<g class="tick x"><line x1="${at}" x2="${at}" y1="${base}" y2="${base + 5}"/>`,
+      html`<text x="${at}" y="${base + 18}" text-anchor="${anchor}">${t.label}</text></g>`,
+    ]);
+  });
+}
+
+function faultBandsLayer(bands: Band[], x: Axis, f: Frame): Html[] {
+  return bands.map((b) => {
+    const x1 = r1(f.px(Math.max(b.from, x.min)));
+    const x2 = r1(Math.max(f.px(Math.min(b.to, x.max)), x1 + 2));
+    return join([
+      html`<g class="fault-band"><title>${b.title}</title>`,
+      html`<rect x="${x1}" y="${f.T}" width="${r1(x2 - x1)}" height="${f.H - M.b - f.T}"/>`,
+      html`<text x="${x1 + 3}" y="${f.T + 12}">${b.label}</text></g>`,
+    ]);
+  });
+}
+
+/** One series as a path with gaps where y is missing, plus its hover markers if it has them. */
+function seriesLine(se: LineSeries, f: Frame): Html {
+  let d = "";
+  let pen = false;
+  for (const p of se.points) {
+    if (p.y === undefined || !Number.isFinite(p.y)) {
+      pen = false;
+      continue;
+    }
+    d += `${pen ? "L" : "M"}${r1(f.px(p.x))},${r1(f.py(p.y))}`;
+    pen = true;
+  }
+  const markers = se.markers;
+  const marks = markers
+    ? se.points
+        .filter((p): p is { x: number; y: number } => p.y !== undefined && Number.isFinite(p.y))
+        .map((p) =>
+          join([
+            html`<circle cx="${r1(f.px(p.x))}" cy="${r1(f.py(p.y))}" r="2.6" fill="${se.color}">`,
+            html`<title>${markers(p)}</title></circle>`,
+          ]),
+        )
+    : [];
+  const stroke = lineStroke(se.color, se.width ?? 2, se.dash, html` stroke-linejoin="round"`);
+  const path = html`<path class="series-line" d="${d}" fill="none" ${stroke}/>`;
+  return html`<g class="series" data-series="${se.name}">${path}${marks}</g>`;
+}
+
+/** Invisible columns, one per hover point, each as wide as halfway to its neighbours. */
+function hoverColumns(hover: LineChartSpec["hover"], f: Frame): Html {
+  if (!hover || hover.length === 0) return html``;
+  const xs = hover.map((h) => f.px(h.x));
+  const cols = hover.map((h, i) => {
+    const left = i === 0 ? M.l : (xs[i - 1]! + xs[i]!) / 2;
+    const right = i === xs.length - 1 ? f.W - M.r : (xs[i]! + xs[i + 1]!) / 2;
+    return html`<rect x="${r1(left)}" y="${f.T}" width="${r1(Math.max(right - left, 0.5))}" height="${
+      f.H - M.b - f.T
+    }"><title>${h.text}</title></rect>`;
+  });
+  return html`<g class="hover-cols">${cols}</g>`;
 }
 
 /** 1-2-2.5-5 steps from 0 (or min) to a round max. */
@@ -212,25 +266,36 @@ export function unitsChart(id: string, rows: UnitsRow[], width = 540): Html {
     const over = r.sold + r.held - r.stock;
     const cls = over > 0 ? "units-row oversold" : "units-row";
     const label = r.productId.length > 24 ? `${r.productId.slice(0, 23)}…` : r.productId;
-    const tip = `${r.productId}: stock ${r.stock}, sold ${r.sold}, held ${r.held}${over > 0 ? ` — OVERSOLD by ${over}` : ""}`;
+    const tip =
+      `${r.productId}: stock ${r.stock}, sold ${r.sold}, held ${r.held}` + (over > 0 ? ` — OVERSOLD by ${over}` : "");
+    const heldW = r1(Math.max(sx(r.sold + r.held) - sx(r.sold), 0));
+    const overText = over > 0 ? ` +${over}` : "";
     return html`<g class="${cls}"><title>${tip}</title>
 <text class="product-label" x="${labelW}" y="${y + 14}" text-anchor="end">${label}</text>
 <rect class="stock" x="${x0}" y="${y + 3}" width="${r1(Math.max(sx(r.stock) - x0, 0))}" height="${rowH - 6}"/>
 <rect class="sold" x="${x0}" y="${y + 5}" width="${r1(Math.max(sx(r.sold) - x0, 0))}" height="${rowH - 10}"/>
-<rect class="held" x="${r1(sx(r.sold))}" y="${y + 5}" width="${r1(Math.max(sx(r.sold + r.held) - sx(r.sold), 0))}" height="${rowH - 10}"/>
+<rect class="held" x="${r1(sx(r.sold))}" y="${y + 5}" width="${heldW}" height="${rowH - 10}"/>
 <line class="stock-mark" x1="${r1(sx(r.stock))}" x2="${r1(sx(r.stock))}" y1="${y + 1}" y2="${y + rowH - 1}"/>
-<text class="units-num" x="${x1 + 6}" y="${y + 14}">${`${r.sold + r.held}/${r.stock}`}${over > 0 ? ` +${over}` : ""}</text></g>`;
+<text class="units-num" x="${x1 + 6}" y="${y + 14}">${`${r.sold + r.held}/${r.stock}`}${overText}</text></g>`;
   });
   const ax = linearAxis(0, maxV, "", (v) => String(v), Math.min(5, Math.max(1, maxV)));
   const ticks = ax.ticks
     .filter((t) => t.v <= maxV && Number.isInteger(t.v))
-    .map(
-      (t) =>
-        html`<g class="tick x"><line x1="${r1(sx(t.v))}" x2="${r1(sx(t.v))}" y1="${top}" y2="${H - 26}"/><text x="${r1(sx(t.v))}" y="${H - 12}" text-anchor="middle">${t.label}</text></g>`,
+    .map((t) =>
+      join([
+        html`<g class="tick x"><line x1="${r1(sx(t.v))}" x2="${r1(sx(t.v))}" y1="${top}" y2="${H - 26}"/>`,
+        html`<text x="${r1(sx(t.v))}" y="${H - 12}" text-anchor="middle">${t.label}</text></g>`,
+      ]),
     );
-  const leg = html`<g class="legend"><rect class="stock" x="${x0}" y="8" width="16" height="12"/><text x="${x0 + 21}" y="18">stock S(p)</text>
+  const stockLabel = html`<text x="${x0 + 21}" y="18">stock S(p)</text>`;
+  const leg = html`<g class="legend"><rect class="stock" x="${x0}" y="8" width="16" height="12"/>${stockLabel}
 <rect class="sold" x="${x0 + 100}" y="10" width="16" height="8"/><text x="${x0 + 121}" y="18">sold</text>
 <rect class="held" x="${x0 + 160}" y="10" width="16" height="8"/><text x="${x0 + 181}" y="18">held</text>
 <rect class="sold over" x="${x0 + 220}" y="10" width="16" height="8"/><text x="${x0 + 241}" y="18">oversold</text></g>`;
-  return html`<svg class="chart units-chart" id="${id}" viewBox="0 0 ${width} ${H}" role="img" aria-label="units sold and held versus stock per product" xmlns="http://www.w3.org/2000/svg">${leg}<g class="grid">${ticks}</g>${join(body)}</svg>`;
+  const label = "units sold and held versus stock per product";
+  const box = `0 0 ${width} ${H}`;
+  return join([
+    html`<svg class="chart units-chart" id="${id}" viewBox="${box}" role="img" aria-label="${label}" ${SVG_NS}>`,
+    html`${leg}<g class="grid">${ticks}</g>${join(body)}</svg>`,
+  ]);
 }

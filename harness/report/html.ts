@@ -113,6 +113,40 @@ function expectationText(s: SutResult): Html {
   return html`<span class="expect o-${o}">expected ${s.expected} ${mark}</span>`;
 }
 
+function verdictBanner(verdict: string, text: string): Html {
+  return join([
+    html`<div class="run-verdict v-${verdict}" id="run-verdict">`,
+    html`<span class="big">${verdict.toUpperCase()}</span><span>${text}</span></div>`,
+  ]);
+}
+
+/** "N cores, M GiB", or undefined when the machine was not recorded. */
+function machineText(env: RunResult["environment"]): string | undefined {
+  return env ? `${env.cpus} cores, ${Number(env.memoryGiB.toFixed(1))} GiB` : undefined;
+}
+
+// ---------- table and figure pieces ----------
+
+const th = (label: string) => html`<th>${label}</th>`;
+const thNum = (label: string) => html`<th class="num">${label}</th>`;
+const td = (content: Markup) => html`<td>${content}</td>`;
+const tdNum = (content: Markup) => html`<td class="num">${content}</td>`;
+const tr = (...cells: Html[]) => html`<tr>${cells}</tr>`;
+const muted = (content: Markup) => html`<span class="muted">${content}</span>`;
+
+function thead(cols: Html[]): Html {
+  return html`<thead><tr>${cols}</tr></thead>`;
+}
+
+function wideFigure(caption: string, chart: Html): Html {
+  return html`<figure class="wide"><figcaption>${caption}</figcaption>${chart}</figure>`;
+}
+
+/** A SUT's verdict and whether it was the expected one. */
+function verdictCell(s: SutResult): Html {
+  return td(html`${verdictBadge(s.verdict)} ${expectationText(s)}`);
+}
+
 // ---------- invariants ----------
 
 interface CheckRow {
@@ -160,7 +194,7 @@ function eventText(e: unknown): string {
 }
 
 function examplesCell(r: CheckRow): Html {
-  if (r.examples.length === 0) return html`<span class="muted">—</span>`;
+  if (r.examples.length === 0) return muted("—");
   const items = r.examples.map(
     (ex) =>
       html`<li><code class="ex-id">${ex.id}</code> <span class="ex-detail">${ex.detail}</span>${
@@ -169,15 +203,34 @@ function examplesCell(r: CheckRow): Html {
           : ""
       }</li>`,
   );
-  return html`<details class="examples"><summary>${r.examples.length} example${r.examples.length === 1 ? "" : "s"}${r.count > r.examples.length ? ` of ${fmtInt(r.count)}` : ""}</summary><ol>${items}</ol></details>`;
+  const n = r.examples.length;
+  const summary = `${n} example${n === 1 ? "" : "s"}${r.count > n ? ` of ${fmtInt(r.count)}` : ""}`;
+  return html`<details class="examples"><summary>${summary}</summary><ol>${items}</ol></details>`;
 }
 
 function invariantTable(s: SutResult, key: string): Html {
   const rows = checkRows(s).map((r) => {
     const st = checkStatus(r);
-    return html`<tr class="check c-${st.cls}" data-check="${r.name}"><td><code>${r.name}</code></td><td class="num">${fmtInt(r.count)}</td><td><span class="st st-${st.cls}">${st.text}</span></td><td>${r.claimed ? "claimed" : html`<span class="muted">no</span>`}</td><td>${r.expected === undefined ? html`<span class="muted">?</span>` : r.expected ? "yes" : html`<span class="muted">no</span>`}</td><td>${examplesCell(r)}</td></tr>`;
+    return join([
+      html`<tr class="check c-${st.cls}" data-check="${r.name}">`,
+      td(html`<code>${r.name}</code>`),
+      tdNum(fmtInt(r.count)),
+      td(html`<span class="st st-${st.cls}">${st.text}</span>`),
+      td(r.claimed ? "claimed" : muted("no")),
+      td(r.expected === undefined ? muted("?") : r.expected ? "yes" : muted("no")),
+      td(examplesCell(r)),
+      html`</tr>`,
+    ]);
   });
-  return html`<table class="invariants" id="${key}-invariants"><thead><tr><th>check</th><th class="num">violations</th><th>result</th><th>claimed by the SUT</th><th>expected to be caught</th><th>examples (orderIds and their events)</th></tr></thead><tbody>${rows}</tbody></table>`;
+  const head = thead([
+    th("check"),
+    thNum("violations"),
+    th("result"),
+    th("claimed by the SUT"),
+    th("expected to be caught"),
+    th("examples (orderIds and their events)"),
+  ]);
+  return html`<table class="invariants" id="${key}-invariants">${head}<tbody>${rows}</tbody></table>`;
 }
 
 // ---------- charts of one SUT ----------
@@ -244,7 +297,10 @@ interface Row {
   max?: number;
 }
 
-/** Sorted 1 s rows; missing whole seconds are zero counts (and no latency); long runs are merged into wider buckets. */
+/**
+ * Sorted 1 s rows; missing whole seconds are zero counts (and no latency); long runs are merged into wider
+ * buckets.
+ */
 function prepareSeries(series: NonNullable<SutResult["series"]>): { rows: Row[]; bucketSec: number } {
   const src = [...series].sort((a, b) => a.tSec - b.tSec);
   const rows: Row[] = [];
@@ -311,63 +367,79 @@ function faultBands(s: SutResult, t0: number | undefined): Band[] {
     });
 }
 
+/** What the charts over time share: the rows, their x axis and the fault windows shaded on it. */
+interface TimeFrame {
+  key: string;
+  rows: Row[];
+  x: Axis;
+  bands: Band[];
+}
+
 function timeCharts(s: SutResult, key: string, t0: number | undefined): Html {
   if (!s.series || s.series.length === 0) {
-    return html`<p class="no-data">No time series in result.json: latency and throughput over time cannot be drawn.</p>`;
+    const why = "No time series in result.json: latency and throughput over time cannot be drawn.";
+    return html`<p class="no-data">${why}</p>`;
   }
   const { rows, bucketSec } = prepareSeries(s.series);
-  const bands = faultBands(s, t0);
+  const frame: TimeFrame = { key, rows, x: timeAxis(rows, bucketSec, s.durationMs), bands: faultBands(s, t0) };
+  const note =
+    t0 === undefined && s.faults.length > 0
+      ? html`<p class="note">Fault windows are not shaded: the result has no load start time.</p>`
+      : "";
+  const tpCaption = "Throughput: orders offered, acknowledged by the broker and decided by the SUT, per second";
+  return html`${wideFigure("Decision latency per second (p50, p99, max)", latencyOverTime(frame))}
+${wideFigure(tpCaption, throughputOverTime(frame))}${note}`;
+}
+
+function timeAxis(rows: Row[], bucketSec: number, durationMs: number | undefined): Axis {
   const tMin = Math.min(0, rows[0]!.t);
-  const tMax = Math.max(rows[rows.length - 1]!.t + bucketSec, (s.durationMs ?? 0) / 1000);
-  const x: Axis = linearAxis(
-    tMin,
-    tMax,
-    `seconds since load start${bucketSec > 1 ? ` (each point: ${bucketSec} s)` : ""}`,
-    (v) => `${v}`,
-    10,
-  );
+  const tMax = Math.max(rows[rows.length - 1]!.t + bucketSec, (durationMs ?? 0) / 1000);
+  const title = `seconds since load start${bucketSec > 1 ? ` (each point: ${bucketSec} s)` : ""}`;
+  return linearAxis(tMin, tMax, title, (v) => `${v}`, 10);
+}
+
+function latencyOverTime({ key, rows, x, bands }: TimeFrame): Html {
   const toMs = (us: number | undefined) => (us === undefined ? undefined : us / 1000);
   const lat = rows
     .flatMap((r) => [r.p50, r.p99, r.max])
     .filter((v): v is number => v !== undefined && v > 0)
     .map((v) => v / 1000);
-  let latChart: Html;
-  if (lat.length === 0) {
-    latChart = html`<p class="no-data">No decision latency per second in the series.</p>`;
-  } else {
-    const lo = Math.min(...lat);
-    const hi = Math.max(...lat);
-    // A fault's tail would flatten p50 on a linear axis: switch to log when the spread is wide.
-    const y =
-      hi / lo > 50
-        ? logAxis(lo, hi, "decision latency (log scale)", fmtAxisMs)
-        : linearAxis(0, hi, "decision latency", fmtAxisMs);
-    latChart = lineChart({
-      id: `chart-${key}-latency`,
-      label: "decision latency over time",
-      x,
-      y,
-      bands,
-      series: [
-        { name: "p50", color: "#0969da", points: rows.map((r) => ({ x: r.t, y: toMs(r.p50) })) },
-        { name: "p99", color: "#bc4c00", points: rows.map((r) => ({ x: r.t, y: toMs(r.p99) })) },
-        {
-          name: "max",
-          color: "#8c959f",
-          width: 1.5,
-          dash: "4 3",
-          points: rows.map((r) => ({ x: r.t, y: toMs(r.max) })),
-        },
-      ],
-      hover: rows.map((r) => ({
-        x: r.t,
-        text: `t = ${fmtSec(r.t)}: p50 ${fmtMs(r.p50)} ms · p99 ${fmtMs(r.p99)} ms · max ${fmtMs(r.max)} ms`,
-      })),
-      height: 280,
-    });
-  }
+  if (lat.length === 0) return html`<p class="no-data">No decision latency per second in the series.</p>`;
+  const lo = Math.min(...lat);
+  const hi = Math.max(...lat);
+  // A fault's tail would flatten p50 on a linear axis: switch to log when the spread is wide.
+  const y =
+    hi / lo > 50
+      ? logAxis(lo, hi, "decision latency (log scale)", fmtAxisMs)
+      : linearAxis(0, hi, "decision latency", fmtAxisMs);
+  return lineChart({
+    id: `chart-${key}-latency`,
+    label: "decision latency over time",
+    x,
+    y,
+    bands,
+    series: [
+      { name: "p50", color: "#0969da", points: rows.map((r) => ({ x: r.t, y: toMs(r.p50) })) },
+      { name: "p99", color: "#bc4c00", points: rows.map((r) => ({ x: r.t, y: toMs(r.p99) })) },
+      {
+        name: "max",
+        color: "#8c959f",
+        width: 1.5,
+        dash: "4 3",
+        points: rows.map((r) => ({ x: r.t, y: toMs(r.max) })),
+      },
+    ],
+    hover: rows.map((r) => ({
+      x: r.t,
+      text: `t = ${fmtSec(r.t)}: p50 ${fmtMs(r.p50)} ms · p99 ${fmtMs(r.p99)} ms · max ${fmtMs(r.max)} ms`,
+    })),
+    height: 280,
+  });
+}
+
+function throughputOverTime({ key, rows, x, bands }: TimeFrame): Html {
   const maxRate = Math.max(1, ...rows.flatMap((r) => [r.offered, r.acked, r.decided]));
-  const tpChart = lineChart({
+  return lineChart({
     id: `chart-${key}-throughput`,
     label: "throughput over time",
     x,
@@ -380,16 +452,12 @@ function timeCharts(s: SutResult, key: string, t0: number | undefined): Html {
     ],
     hover: rows.map((r) => ({
       x: r.t,
-      text: `t = ${fmtSec(r.t)}: offered ${fmtRate(r.offered)}/s · acked ${fmtRate(r.acked)}/s · decided ${fmtRate(r.decided)}/s`,
+      text:
+        `t = ${fmtSec(r.t)}: offered ${fmtRate(r.offered)}/s · acked ${fmtRate(r.acked)}/s` +
+        ` · decided ${fmtRate(r.decided)}/s`,
     })),
     height: 260,
   });
-  const note =
-    t0 === undefined && s.faults.length > 0
-      ? html`<p class="note">Fault windows are not shaded: the result has no load start time.</p>`
-      : "";
-  return html`<figure class="wide"><figcaption>Decision latency per second (p50, p99, max)</figcaption>${latChart}</figure>
-<figure class="wide"><figcaption>Throughput: orders offered, acknowledged by the broker and decided by the SUT, per second</figcaption>${tpChart}</figure>${note}`;
 }
 
 type Product = NonNullable<SutResult["products"]>[number];
@@ -405,13 +473,15 @@ function unitsFigure(s: SutResult, key: string, cap: number): Html {
   const { rows, total, oversold } = productRows(s, cap);
   if (rows.length === 0) {
     const u = s.units;
-    return html`<figure><figcaption>Units sold vs stock</figcaption>${
-      u
-        ? html`<p class="units-total">all products: stock ${fmtInt(u.stock)}, sold ${fmtInt(u.sold)}, held ${fmtInt(u.held)}</p>`
-        : ""
-    }<p class="no-data">No per-product data in result.json.</p></figure>`;
+    const totals = u && `all products: stock ${fmtInt(u.stock)}, sold ${fmtInt(u.sold)}, held ${fmtInt(u.held)}`;
+    return join([
+      html`<figure><figcaption>Units sold vs stock</figcaption>`,
+      totals ? html`<p class="units-total">${totals}</p>` : "",
+      html`<p class="no-data">No per-product data in result.json.</p></figure>`,
+    ]);
   }
-  const caption = `Units sold + held vs stock per product — ${oversold} oversold${total > rows.length ? `; ${rows.length} of ${total} drawn, oversold first` : ""}`;
+  const drawn = total > rows.length ? `; ${rows.length} of ${total} drawn, oversold first` : "";
+  const caption = `Units sold + held vs stock per product — ${oversold} oversold${drawn}`;
   return html`<figure><figcaption>${caption}</figcaption>${unitsChart(`chart-${key}-units`, rows)}</figure>`;
 }
 
@@ -422,11 +492,11 @@ function latencyTable(s: SutResult): Html {
       ["broker ack (send → ack)", s.latencyUs.ack],
       ["send delay (intended → actual send)", s.latencyUs.sendDelay],
     ] as const
-  ).map(
-    ([name, p]) =>
-      html`<tr><td>${name}</td><td class="num">${fmtMs(p.p50)}</td><td class="num">${fmtMs(p.p90)}</td><td class="num">${fmtMs(p.p99)}</td><td class="num">${fmtMs(p.p999)}</td><td class="num">${fmtMs(p.max)}</td><td class="num">${fmtMs(p.mean)}</td><td class="num">${fmtInt(p.count)}</td></tr>`,
+  ).map(([name, p]) =>
+    tr(td(name), ...[p.p50, p.p90, p.p99, p.p999, p.max, p.mean].map((us) => tdNum(fmtMs(us))), tdNum(fmtInt(p.count))),
   );
-  return html`<table class="latency"><thead><tr><th>latency (ms)</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">p99.9</th><th class="num">max</th><th class="num">mean</th><th class="num">count</th></tr></thead><tbody>${rows}</tbody></table>`;
+  const head = thead([th("latency (ms)"), ...["p50", "p90", "p99", "p99.9", "max", "mean", "count"].map(thNum)]);
+  return html`<table class="latency">${head}<tbody>${rows}</tbody></table>`;
 }
 
 function faultTable(s: SutResult, t0: number | undefined): Html {
@@ -435,17 +505,26 @@ function faultTable(s: SutResult, t0: number | undefined): Html {
     return html`<p class="muted">No faults injected; no instance exited on its own.</p>`;
   const rel = (ms: number) =>
     t0 === undefined || !Number.isFinite(ms) ? new Date(ms).toISOString() : `+${fmtSec((ms - t0) / 1000)}`;
-  const rows = s.faults.map(
-    (f) =>
-      html`<tr><td>${f.kind}</td><td>${f.target}</td><td class="num">${rel(f.at)}</td><td class="num">${f.until > f.at ? rel(f.until) : "—"}</td><td class="num">${f.until > f.at ? fmtDuration(f.until - f.at) : "—"}</td><td>${f.detail ?? ""}</td></tr>`,
-  );
+  const rows = s.faults.map((f) => {
+    const lasts = f.until > f.at;
+    return tr(
+      td(f.kind),
+      td(f.target),
+      tdNum(rel(f.at)),
+      tdNum(lasts ? rel(f.until) : "—"),
+      tdNum(lasts ? fmtDuration(f.until - f.at) : "—"),
+      td(f.detail ?? ""),
+    );
+  });
   const crashList = crashes.length
     ? html`<p class="callout warn">Exited on their own (not killed by the nemesis): ${join(
         crashes.map((c) => html`<code>${c.instance}</code> (exit ${c.code === null ? "signal" : c.code})`),
         ", ",
       )}</p>`
     : "";
-  return html`${s.faults.length ? html`<table class="faults"><thead><tr><th>fault</th><th>target</th><th class="num">from</th><th class="num">until</th><th class="num">duration</th><th>detail</th></tr></thead><tbody>${rows}</tbody></table>` : ""}${crashList}`;
+  const head = thead([th("fault"), th("target"), thNum("from"), thNum("until"), thNum("duration"), th("detail")]);
+  const table = s.faults.length ? html`<table class="faults">${head}<tbody>${rows}</tbody></table>` : "";
+  return html`${table}${crashList}`;
 }
 
 function ordersTiles(s: SutResult): Html {
@@ -475,10 +554,21 @@ function ordersTiles(s: SutResult): Html {
     ["acked/s", fmtRate(s.throughput.ackedPerSec)],
     ["decided/s", fmtRate(s.throughput.decidedPerSec)],
   ];
-  return html`<div class="tiles">${tiles.filter(([, v]) => v !== undefined).map(([k, v]) => html`<div class="tile"><b>${fmtInt(v)}</b><span>${k}</span></div>`)}${units.map(([k, v]) => html`<div class="tile unit"><b>${fmtInt(v)}</b><span>${k}</span></div>`)}${tp.map(([k, v]) => html`<div class="tile rate"><b>${v}</b><span>${k}</span></div>`)}</div>`;
+  const tile = (cls: string, label: string, value: string) =>
+    html`<div class="${cls}"><b>${value}</b><span>${label}</span></div>`;
+  return join([
+    html`<div class="tiles">`,
+    ...tiles.filter(([, v]) => v !== undefined).map(([k, v]) => tile("tile", k, fmtInt(v))),
+    ...units.map(([k, v]) => tile("tile unit", k, fmtInt(v))),
+    ...tp.map(([k, v]) => tile("tile rate", k, v)),
+    html`</div>`,
+  ]);
 }
 
-/** Series tSec 0 (the first intended send), where fault times meet the series; without it, faults are listed but not shaded. */
+/**
+ * Series tSec 0 (the first intended send), where fault times meet the series; without it, faults are listed
+ * but not shaded.
+ */
 function loadStart(s: SutResult): number | undefined {
   return s.seriesStartMs !== undefined && Number.isFinite(s.seriesStartMs) ? s.seriesStartMs : undefined;
 }
@@ -486,33 +576,49 @@ function loadStart(s: SutResult): number | undefined {
 function sutSection(s: SutResult, i: number, cap: number): Html {
   const key = sutKey(i, s.name);
   const t0 = loadStart(s);
-  const decisionCurve = curvePoints(s.latencyUs.decision);
-  const curves = [{ name: "decision", color: "#0969da", curve: decisionCurve }];
-  const curveNote =
-    s.latencyUs.decision.curve && s.latencyUs.decision.curve.length > 0
-      ? ""
-      : " (no curve recorded: drawn from p50/p90/p99/p99.9/max)";
+  const reason = s.verdictReason
+    ? html`<p class="callout ${s.verdict === "unknown" ? "warn" : "bad"}">${s.verdictReason}</p>`
+    : "";
   return html`<section class="sut o-${outcome(s)}" id="${key}">
 <h2>${s.name} ${verdictBadge(s.verdict)} ${expectationText(s)}</h2>
-<p class="sut-meta">${s.description ? html`${s.description} · ` : ""}namespace <code>${s.namespace}</code> · ${fmtInt(s.instances)} instance${s.instances === 1 ? "" : "s"} · ${s.confirms === undefined ? "" : s.confirms ? "confirms reservations · " : "reservation is final · "}claims: ${
-    s.claims.length
-      ? join(
-          s.claims.map((c) => html`<code>${c}</code>`),
-          " ",
-        )
-      : html`<i>none</i>`
-  }${s.durationMs !== undefined ? html` · load ${fmtDuration(s.durationMs)}` : ""}</p>
-${s.verdictReason ? html`<p class="callout ${s.verdict === "unknown" ? "warn" : "bad"}">${s.verdictReason}</p>` : ""}
+${sutMeta(s)}
+${reason}
 ${ordersTiles(s)}
 <h3>Invariants</h3>
 ${invariantTable(s, key)}
-<div class="grid2">${unitsFigure(s, key, cap)}<div><figure><figcaption>${`Decision latency by percentile${curveNote}`}</figcaption>${curveChart(`chart-${key}-curve`, "decision latency percentile curve", curves, 540, 340)}</figure>
+<div class="grid2">${unitsFigure(s, key, cap)}<div>${sutCurveFigure(s, key)}
 ${latencyTable(s)}</div></div>
 <h3>Over time</h3>
 ${timeCharts(s, key, t0)}
 <h3>Faults</h3>
 ${faultTable(s, t0)}
 </section>`;
+}
+
+/** The line under a SUT's heading: what it is, where it ran, what it claims. */
+function sutMeta(s: SutResult): Html {
+  const finality = s.confirms === undefined ? "" : s.confirms ? "confirms reservations · " : "reservation is final · ";
+  const claims = s.claims.length
+    ? join(
+        s.claims.map((c) => html`<code>${c}</code>`),
+        " ",
+      )
+    : html`<i>none</i>`;
+  return join([
+    html`<p class="sut-meta">${s.description ? html`${s.description} · ` : ""}namespace <code>${s.namespace}</code>`,
+    html` · ${fmtInt(s.instances)} instance${s.instances === 1 ? "" : "s"} · ${finality}claims: ${claims}`,
+    html`${s.durationMs !== undefined ? html` · load ${fmtDuration(s.durationMs)}` : ""}</p>`,
+  ]);
+}
+
+function sutCurveFigure(s: SutResult, key: string): Html {
+  const curves = [{ name: "decision", color: "#0969da", curve: curvePoints(s.latencyUs.decision) }];
+  const curveNote =
+    s.latencyUs.decision.curve && s.latencyUs.decision.curve.length > 0
+      ? ""
+      : " (no curve recorded: drawn from p50/p90/p99/p99.9/max)";
+  const chart = curveChart(`chart-${key}-curve`, "decision latency percentile curve", curves, 540, 340);
+  return html`<figure><figcaption>${`Decision latency by percentile${curveNote}`}</figcaption>${chart}</figure>`;
 }
 
 // ---------- the run page ----------
@@ -552,6 +658,15 @@ function violationList(s: SutResult): Html {
   );
 }
 
+function cardNumbers(s: SutResult): Html[] {
+  return [
+    html`<b>${fmtInt(s.orders.decided)}</b>/${fmtInt(s.orders.sent)} decided`,
+    html`p99 <b>${fmtMs(s.latencyUs.decision.p99)}</b> ms`,
+    html`<b>${fmtRate(s.throughput.decidedPerSec)}</b>/s`,
+    html`${s.faults.length} fault${s.faults.length === 1 ? "" : "s"}`,
+  ].map((n) => html`<span>${n}</span>`);
+}
+
 function sutCard(s: SutResult, i: number): Html {
   const viols = claimedViolations(s);
   const claimedBroken = viols.filter((v) => s.claims.includes(v.name));
@@ -582,17 +697,29 @@ function sutCard(s: SutResult, i: number): Html {
 <div class="card-head"><span class="card-name">${s.name}</span>${verdictBadge(s.verdict)}</div>
 <div class="card-expect">${s.verdict} — ${expectationText(s)}</div>
 <ul>${lines}</ul>
-<div class="card-nums"><span><b>${fmtInt(s.orders.decided)}</b>/${fmtInt(s.orders.sent)} decided</span><span>p99 <b>${fmtMs(s.latencyUs.decision.p99)}</b> ms</span><span><b>${fmtRate(s.throughput.decidedPerSec)}</b>/s</span><span>${s.faults.length} fault${s.faults.length === 1 ? "" : "s"}</span></div>
+<div class="card-nums">${cardNumbers(s)}</div>
 ${s.verdictReason ? html`<div class="card-reason">${s.verdictReason}</div>` : ""}
 </a>`;
 }
 
 function overviewTable(result: RunResult): Html {
-  const rows = result.suts.map(
-    (s, i) =>
-      html`<tr><td><a href="#${sutKey(i, s.name)}">${s.name}</a></td><td>${verdictBadge(s.verdict)} ${expectationText(s)}</td><td>${violationList(s)}</td><td class="num">${fmtMs(s.latencyUs.decision.p50)}</td><td class="num">${fmtMs(s.latencyUs.decision.p99)}</td><td class="num">${fmtMs(s.latencyUs.decision.p999)}</td><td class="num">${fmtMs(s.latencyUs.decision.max)}</td><td class="num">${fmtRate(s.throughput.offeredPerSec)}</td><td class="num">${fmtRate(s.throughput.decidedPerSec)}</td></tr>`,
-  );
-  return html`<table class="overview"><thead><tr><th>SUT</th><th>verdict</th><th>violations seen</th><th class="num">p50 ms</th><th class="num">p99 ms</th><th class="num">p99.9 ms</th><th class="num">max ms</th><th class="num">offered/s</th><th class="num">decided/s</th></tr></thead><tbody>${rows}</tbody></table>`;
+  const rows = result.suts.map((s, i) => {
+    const d = s.latencyUs.decision;
+    return tr(
+      td(html`<a href="#${sutKey(i, s.name)}">${s.name}</a>`),
+      verdictCell(s),
+      td(violationList(s)),
+      ...[d.p50, d.p99, d.p999, d.max].map((us) => tdNum(fmtMs(us))),
+      ...[s.throughput.offeredPerSec, s.throughput.decidedPerSec].map((n) => tdNum(fmtRate(n))),
+    );
+  });
+  const head = thead([
+    th("SUT"),
+    th("verdict"),
+    th("violations seen"),
+    ...["p50 ms", "p99 ms", "p99.9 ms", "max ms", "offered/s", "decided/s"].map(thNum),
+  ]);
+  return html`<table class="overview">${head}<tbody>${rows}</tbody></table>`;
 }
 
 function scenarioParams(result: RunResult): string {
@@ -612,7 +739,12 @@ function environmentSection(result: RunResult): Html {
     ["seed", html`<code>${result.seed}</code>`],
     [
       "Kafka",
-      `${k.version ?? "version unknown"} · ${k.brokers} broker${k.brokers === 1 ? "" : "s"} · ${k.embedded ? "embedded" : "external"} · ${k.bootstrap}`,
+      [
+        k.version ?? "version unknown",
+        `${k.brokers} broker${k.brokers === 1 ? "" : "s"}`,
+        k.embedded ? "embedded" : "external",
+        k.bootstrap,
+      ].join(" · "),
     ],
     [
       "machine",
@@ -630,17 +762,29 @@ function environmentSection(result: RunResult): Html {
         : "not recorded",
     ],
   ];
+  const command = result.command
+    ? html`<p>Command:</p><pre class="command"><code>${result.command}</code></pre>`
+    : html`<p class="muted">The command line was not recorded.</p>`;
   return html`<section class="env" id="environment"><h2>Reproduce this run</h2>
 <dl class="facts">${facts.map(([a, b]) => html`<dt>${a}</dt><dd>${b}</dd>`)}</dl>
-${result.command ? html`<p>Command:</p><pre class="command"><code>${result.command}</code></pre>` : html`<p class="muted">The command line was not recorded.</p>`}
+${command}
 ${params ? html`<details><summary>scenario parameters</summary><pre class="scenario">${params}</pre></details>` : ""}
 </section>`;
 }
 
+/** Nothing may run or be fetched: the page only needs its own inline style and data: images. */
+const CSP = [
+  "default-src 'none'",
+  "style-src 'unsafe-inline'",
+  "img-src data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join("; ");
+
 function page(title: string, body: Html, generatedAt: Date): string {
   return html`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">
+<meta http-equiv="Content-Security-Policy" content="${trusted(CSP)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
 <style>${trusted(REPORT_CSS)}</style></head>
@@ -652,23 +796,10 @@ function page(title: string, body: Html, generatedAt: Date): string {
 
 export function renderReport(result: RunResult, opts: HtmlReportOptions = {}): string {
   const cap = opts.maxProducts ?? 30;
-  const curves = result.suts.map((s, i) => ({
-    name: s.name,
-    color: PALETTE[i % PALETTE.length]!,
-    curve: curvePoints(s.latencyUs.decision),
-  }));
-  const env = result.environment;
-  const duration = result.finishedAt ? Date.parse(result.finishedAt) - Date.parse(result.startedAt) : NaN;
-  const body = html`<header><h1>oversell <span class="muted">run</span> ${result.runId}</h1>
-<p class="sub">scenario <b>${result.scenario.name}</b> · seed <code>${result.seed}</code> · Kafka ${kafkaVersion(result.kafka)} (${result.kafka.brokers} broker${result.kafka.brokers === 1 ? "" : "s"}) · ${env ? `${env.cpus} cores, ${Number(env.memoryGiB.toFixed(1))} GiB` : "machine not recorded"} · started ${result.startedAt}${Number.isFinite(duration) ? ` · ${fmtDuration(duration)}` : ""}</p></header>
-<div class="run-verdict v-${result.verdict}" id="run-verdict"><span class="big">${result.verdict.toUpperCase()}</span><span>${runVerdictText(result)}</span></div>
+  const body = html`${runHeader(result)}
+${verdictBanner(result.verdict, runVerdictText(result))}
 <div class="cards">${result.suts.map((s, i) => sutCard(s, i))}</div>
-${
-  result.suts.length
-    ? html`<section class="overview-sec"><h2>All SUTs on the same orders</h2>${overviewTable(result)}
-<figure class="wide"><figcaption>Decision latency by percentile, every SUT (intended send → committed decision; open loop, so stalls are not hidden)</figcaption>${curveChart("chart-overview-curve", "decision latency percentile curves of all SUTs", curves, 1100, 320)}</figure></section>`
-    : ""
-}
+${result.suts.length ? overviewSection(result) : ""}
 ${result.suts.map((s, i) => sutSection(s, i, cap))}
 ${environmentSection(result)}`;
   return page(
@@ -676,6 +807,38 @@ ${environmentSection(result)}`;
     body,
     opts.generatedAt ?? new Date(),
   );
+}
+
+function runHeader(result: RunResult): Html {
+  const k = result.kafka;
+  const duration = result.finishedAt ? Date.parse(result.finishedAt) - Date.parse(result.startedAt) : NaN;
+  const facts: Markup[] = [
+    html`scenario <b>${result.scenario.name}</b>`,
+    html`seed <code>${result.seed}</code>`,
+    `Kafka ${kafkaVersion(k)} (${k.brokers} broker${k.brokers === 1 ? "" : "s"})`,
+    machineText(result.environment) ?? "machine not recorded",
+    `started ${result.startedAt}`,
+    Number.isFinite(duration) ? fmtDuration(duration) : undefined,
+  ];
+  return html`<header><h1>oversell <span class="muted">run</span> ${result.runId}</h1>
+<p class="sub">${join(
+    facts.filter((f) => f !== undefined),
+    " · ",
+  )}</p></header>`;
+}
+
+function overviewSection(result: RunResult): Html {
+  const curves = result.suts.map((s, i) => ({
+    name: s.name,
+    color: PALETTE[i % PALETTE.length]!,
+    curve: curvePoints(s.latencyUs.decision),
+  }));
+  const chart = curveChart("chart-overview-curve", "decision latency percentile curves of all SUTs", curves, 1100, 320);
+  const caption =
+    "Decision latency by percentile, every SUT " +
+    "(intended send → committed decision; open loop, so stalls are not hidden)";
+  return html`<section class="overview-sec"><h2>All SUTs on the same orders</h2>${overviewTable(result)}
+${wideFigure(caption, chart)}</section>`;
 }
 
 /** Writes runDir/report.html and returns its path. */
@@ -694,46 +857,112 @@ function bar(value: number | undefined, max: number, cls: string): Html {
   return html`<span class="ibar ${cls}"><span style="width:${w}%"></span></span>`;
 }
 
+/** One SUT of one run, as the comparison page lists them. */
+interface Pair {
+  r: RunResult;
+  ri: number;
+  s: SutResult;
+}
+
+const runLabel = (r: RunResult) => `${r.scenario.name} · seed ${r.seed}`;
+
 export function renderComparison(results: RunResult[], opts: ComparisonOptions = {}): string {
-  const runLabel = (r: RunResult) => `${r.scenario.name} · seed ${r.seed}`;
-  const runs = results.map((r, i) => {
-    const link = opts.links?.[i];
-    return html`<tr class="run" data-run="${r.runId}"><td class="num">${i + 1}</td><td>${link ? html`<a href="${link}"><code>${r.runId}</code></a>` : html`<code>${r.runId}</code>`}</td><td>${r.startedAt}</td><td><b>${r.scenario.name}</b></td><td><code>${r.seed}</code></td><td>${`${kafkaVersion(r.kafka)} ×${r.kafka.brokers}`}</td><td>${r.environment ? `${r.environment.cpus} cores, ${Number(r.environment.memoryGiB.toFixed(1))} GiB` : "—"}</td><td>${verdictBadge(r.verdict)}</td></tr>`;
+  const flat: Pair[] = results.flatMap((r, ri) => r.suts.map((s) => ({ r, ri, s })));
+  const verdicts = results.map((r) => r.verdict);
+  const overall = verdicts.includes("fail") ? "fail" : verdicts.includes("unknown") ? "unknown" : "pass";
+  const passing = results.filter((r) => r.verdict === "pass").length;
+  const n = results.length;
+  const body = html`<header><h1>oversell <span class="muted">comparison of</span> ${n} run${n === 1 ? "" : "s"}</h1>
+<p class="sub">${results.map((r) => runLabel(r)).join(" · ")}</p></header>
+${verdictBanner(overall, `${passing} of ${n} runs pass`)}
+<section><h2>Runs</h2>${comparisonRuns(results, opts.links)}</section>
+<section><h2>SUTs × runs</h2>${comparisonMatrix(results)}</section>
+<section><h2>Side by side</h2>${comparisonDetail(flat)}
+${flat.length ? comparisonCurves(flat) : ""}</section>`;
+  return page(`oversell comparison — ${results.map((r) => r.runId).join(", ")}`, body, opts.generatedAt ?? new Date());
+}
+
+function comparisonRuns(results: RunResult[], links: ComparisonOptions["links"]): Html {
+  const rows = results.map((r, i) => {
+    const link = links?.[i];
+    const id = html`<code>${r.runId}</code>`;
+    return join([
+      html`<tr class="run" data-run="${r.runId}">`,
+      tdNum(i + 1),
+      td(link ? html`<a href="${link}">${id}</a>` : id),
+      td(r.startedAt),
+      td(html`<b>${r.scenario.name}</b>`),
+      td(html`<code>${r.seed}</code>`),
+      td(`${kafkaVersion(r.kafka)} ×${r.kafka.brokers}`),
+      td(machineText(r.environment) ?? "—"),
+      td(verdictBadge(r.verdict)),
+      html`</tr>`,
+    ]);
   });
+  const head = thead([thNum("#"), ...["run", "started", "scenario", "seed", "Kafka", "machine", "verdict"].map(th)]);
+  return html`<table class="runs" id="comparison-runs">${head}<tbody>${rows}</tbody></table>`;
+}
+
+/** SUTs down, runs across: each SUT's verdict, violations, latency and throughput in every run. */
+function comparisonMatrix(results: RunResult[]): Html {
   const names: string[] = [];
   for (const r of results) for (const s of r.suts) if (!names.includes(s.name)) names.push(s.name);
-  const matrix = names.map((n) => {
+  const rows = names.map((n) => {
     const cells = results.map((r) => {
       const s = r.suts.find((x) => x.name === n);
       if (!s) return html`<td class="muted">not run</td>`;
       const d = s.latencyUs.decision;
-      return html`<td class="cell o-${outcome(s)}"><div>${verdictBadge(s.verdict)} ${expectationText(s)}</div><div>${violationList(s)}</div><div>p50 / p99 / p99.9: <b>${fmtMs(d.p50)}</b> / <b>${fmtMs(d.p99)}</b> / <b>${fmtMs(d.p999)}</b> ms</div><div>offered / decided: ${fmtRate(s.throughput.offeredPerSec)} / ${fmtRate(s.throughput.decidedPerSec)} /s</div></td>`;
+      const t = s.throughput;
+      const lines = [
+        html`${verdictBadge(s.verdict)} ${expectationText(s)}`,
+        violationList(s),
+        html`p50 / p99 / p99.9: <b>${fmtMs(d.p50)}</b> / <b>${fmtMs(d.p99)}</b> / <b>${fmtMs(d.p999)}</b> ms`,
+        html`offered / decided: ${fmtRate(t.offeredPerSec)} / ${fmtRate(t.decidedPerSec)} /s`,
+      ].map((l) => html`<div>${l}</div>`);
+      return html`<td class="cell o-${outcome(s)}">${lines}</td>`;
     });
     return html`<tr><th scope="row">${n}</th>${cells}</tr>`;
   });
-  const flat = results.flatMap((r, ri) => r.suts.map((s) => ({ r, ri, s })));
+  const head = thead([
+    th("SUT"),
+    ...results.map((r, i) => html`<th>${`${i + 1}: ${runLabel(r)}`}<br><code class="muted">${r.runId}</code></th>`),
+  ]);
+  return html`<table class="matrix" id="comparison-matrix">${head}<tbody>${rows}</tbody></table>`;
+}
+
+/** One row per run and SUT, with bars scaled to the largest value on the page. */
+function comparisonDetail(flat: Pair[]): Html {
   const maxLat = Math.max(1, ...flat.map(({ s }) => s.latencyUs.decision.p999));
   const maxTp = Math.max(1, ...flat.map(({ s }) => Math.max(s.throughput.offeredPerSec, s.throughput.decidedPerSec)));
-  const detail = flat.map(({ r, ri, s }) => {
+  const lat = (us: number, cls: string) => tdNum(html`${fmtMs(us)}${bar(us, maxLat, cls)}`);
+  const rate = (n: number, cls: string) => tdNum(html`${fmtRate(n)}${bar(n, maxTp, cls)}`);
+  const rows = flat.map(({ r, ri, s }) => {
     const d = s.latencyUs.decision;
-    return html`<tr class="pair"><td class="num">${ri + 1}</td><td>${runLabel(r)}</td><td><b>${s.name}</b></td><td>${verdictBadge(s.verdict)} ${expectationText(s)}</td><td>${violationList(s)}</td>
-<td class="num">${fmtMs(d.p50)}${bar(d.p50, maxLat, "p50")}</td><td class="num">${fmtMs(d.p99)}${bar(d.p99, maxLat, "p99")}</td><td class="num">${fmtMs(d.p999)}${bar(d.p999, maxLat, "p999")}</td>
-<td class="num">${fmtRate(s.throughput.offeredPerSec)}${bar(s.throughput.offeredPerSec, maxTp, "offered")}</td><td class="num">${fmtRate(s.throughput.decidedPerSec)}${bar(s.throughput.decidedPerSec, maxTp, "decided")}</td></tr>`;
+    const who = [tdNum(ri + 1), td(runLabel(r)), td(html`<b>${s.name}</b>`), verdictCell(s), td(violationList(s))];
+    return html`<tr class="pair">${who}
+${lat(d.p50, "p50")}${lat(d.p99, "p99")}${lat(d.p999, "p999")}
+${rate(s.throughput.offeredPerSec, "offered")}${rate(s.throughput.decidedPerSec, "decided")}</tr>`;
   });
+  const head = thead([
+    thNum("#"),
+    ...["run", "SUT", "verdict", "violations"].map(th),
+    ...["p50 ms", "p99 ms", "p99.9 ms", "offered/s", "decided/s"].map(thNum),
+  ]);
+  return html`<table class="detail" id="comparison-table">${head}<tbody>${rows}</tbody></table>`;
+}
+
+/** Every run's and SUT's percentile curve on one chart, as many as the palette has colours. */
+function comparisonCurves(flat: Pair[]): Html {
   const shown = flat.slice(0, PALETTE.length);
   const curves = shown.map(({ r, ri, s }, i) => ({
     name: `${s.name} @ ${ri + 1}:${r.scenario.name}`,
     color: PALETTE[i]!,
     curve: curvePoints(s.latencyUs.decision),
   }));
-  const verdicts = results.map((r) => r.verdict);
-  const overall = verdicts.includes("fail") ? "fail" : verdicts.includes("unknown") ? "unknown" : "pass";
-  const body = html`<header><h1>oversell <span class="muted">comparison of</span> ${results.length} run${results.length === 1 ? "" : "s"}</h1>
-<p class="sub">${results.map((r) => runLabel(r)).join(" · ")}</p></header>
-<div class="run-verdict v-${overall}" id="run-verdict"><span class="big">${overall.toUpperCase()}</span><span>${`${results.filter((r) => r.verdict === "pass").length} of ${results.length} runs pass`}</span></div>
-<section><h2>Runs</h2><table class="runs" id="comparison-runs"><thead><tr><th class="num">#</th><th>run</th><th>started</th><th>scenario</th><th>seed</th><th>Kafka</th><th>machine</th><th>verdict</th></tr></thead><tbody>${runs}</tbody></table></section>
-<section><h2>SUTs × runs</h2><table class="matrix" id="comparison-matrix"><thead><tr><th>SUT</th>${results.map((r, i) => html`<th>${`${i + 1}: ${runLabel(r)}`}<br><code class="muted">${r.runId}</code></th>`)}</tr></thead><tbody>${matrix}</tbody></table></section>
-<section><h2>Side by side</h2><table class="detail" id="comparison-table"><thead><tr><th class="num">#</th><th>run</th><th>SUT</th><th>verdict</th><th>violations</th><th class="num">p50 ms</th><th class="num">p99 ms</th><th class="num">p99.9 ms</th><th class="num">offered/s</th><th class="num">decided/s</th></tr></thead><tbody>${detail}</tbody></table>
-${flat.length ? html`<figure class="wide"><figcaption>${`Decision latency by percentile${flat.length > shown.length ? ` (first ${shown.length} of ${flat.length})` : ""}`}</figcaption>${curveChart("chart-comparison-curve", "decision latency percentile curves of every run and SUT", curves, 1100, 360)}</figure>` : ""}</section>`;
-  return page(`oversell comparison — ${results.map((r) => r.runId).join(", ")}`, body, opts.generatedAt ?? new Date());
+  const label = "decision latency percentile curves of every run and SUT";
+  const more = flat.length > shown.length ? ` (first ${shown.length} of ${flat.length})` : "";
+  return wideFigure(
+    `Decision latency by percentile${more}`,
+    curveChart("chart-comparison-curve", label, curves, 1100, 360),
+  );
 }

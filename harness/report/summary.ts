@@ -1,6 +1,7 @@
 // The terminal summary: one row per SUT — verdict vs expected, units sold vs stock, every
 // violation count, decision latency percentiles (ms, from the intended send time) and throughput.
 import { INVARIANTS } from "../checker/types.ts";
+import { textSection, textTable } from "../shared/text-table.ts";
 import type { RunResult, SutResult } from "./result-schema.ts";
 
 /** One column per invariant a SUT can claim (aborted-read is info, not a column). */
@@ -71,19 +72,29 @@ export function renderSummary(r: RunResult): string {
     "offered/decided per s",
     "decided/acked",
   ];
-  const rows = r.suts.map(row);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
   const reasons = r.suts.filter((s) => s.verdictReason).map((s) => `  ${s.name}: ${s.verdictReason}`);
   const title =
     `oversell ${r.runId} — scenario ${r.scenario.name}, seed ${r.seed}, Kafka ${r.kafka.version ?? "?"} ` +
     `(${r.kafka.embedded ? "embedded" : "external"}, ${r.kafka.brokers} broker${r.kafka.brokers === 1 ? "" : "s"})`;
   const legend =
     "latency: decision − intended send (open loop); (n): violations of an invariant the SUT does not claim";
-  // --driver http: the decision as the client saw it (long poll on the gateway), beside the checker's.
-  const http = r.suts
+  return [
+    title,
+    "",
+    ...textTable(header, r.suts.map(row)),
+    "",
+    ...textSection("http client decision latency (GET /orders/:id answered − intended send):", httpLines(r)),
+    ...textSection("poison pills (invalid orders in the stream):", poisonLines(r)),
+    ...textSection("load (the harness, not the SUT, limited the rate):", boundLines(r)),
+    ...textSection("notes:", reasons),
+    legend,
+    `run verdict: ${r.verdict.toUpperCase()}`,
+  ].join("\n");
+}
+
+/** --driver http: the decision as the client saw it (long poll on the gateway), beside the checker's. */
+function httpLines(r: RunResult): string[] {
+  return r.suts
     .filter((s) => s.latencyUs.httpDecision)
     .map((s) => {
       const h = s.latencyUs.httpDecision!;
@@ -91,11 +102,11 @@ export function renderSummary(r: RunResult): string {
       const polls = p ? ` (${p.decided}/${p.polled} answered${p.timedOut ? `, ${p.timedOut} timed out` : ""})` : "";
       return `  ${s.name}: p50 ${ms(h.p50)} ms, p99 ${ms(h.p99)} ms, p99.9 ${ms(h.p999)} ms${polls}`;
     });
-  const httpLines = http.length
-    ? ["http client decision latency (GET /orders/:id answered − intended send):", ...http, ""]
-    : [];
-  // Poison pills in the stream: did valid orders suffer (undecided, or slower right behind a bad record)?
-  const poison = r.suts
+}
+
+/** Poison pills in the stream: did valid orders suffer (undecided, or slower right behind a bad record)? */
+function poisonLines(r: RunResult): string[] {
+  return r.suts
     .filter((s) => s.poison && s.poison.invalid > 0)
     .map((s) => {
       const p = s.poison!;
@@ -105,24 +116,13 @@ export function renderSummary(r: RunResult): string {
         `other valid ${ms(p.otherValid.p50)}/${ms(p.otherValid.p99)} ms (${p.otherValid.count ?? 0})`
       );
     });
-  const poisonLines = poison.length ? ["poison pills (invalid orders in the stream):", ...poison, ""] : [];
-  const bound = r.suts
+}
+
+function boundLines(r: RunResult): string[] {
+  return r.suts
     .filter((s) => s.throughput.harnessBound)
     .map(
       (s) =>
         `  ${s.name}: harness-bound — ${s.throughput.harnessBoundReason ?? "the load driver fell behind its schedule"}`,
     );
-  const boundLines = bound.length ? ["load (the harness, not the SUT, limited the rate):", ...bound, ""] : [];
-  return [
-    title,
-    "",
-    ...out,
-    "",
-    ...httpLines,
-    ...poisonLines,
-    ...boundLines,
-    ...(reasons.length ? ["notes:", ...reasons, ""] : []),
-    legend,
-    `run verdict: ${r.verdict.toUpperCase()}`,
-  ].join("\n");
 }

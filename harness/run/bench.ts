@@ -83,148 +83,202 @@ const ACK_TIMEOUT_MS = 30_000;
 const WATCH_READY_MS = 30_000;
 
 export async function runBench(o: BenchOptions): Promise<BenchOutcome> {
+  const run = openRun(o);
+  const stopSignals = o.handleSignals ? exitOnSignal(run) : () => {};
+  // What this run started itself (a shared cluster belongs to the caller): stopped at the end, even half-started.
+  const owned: Owned = {};
+  try {
+    const kafka = await connectKafka(o, run, owned);
+    markRunStart(o, run, kafka);
+    const suts = await runEachSut(o, run, kafka, owned);
+    return finishRun(o, run, kafka.info, suts);
+  } catch (e) {
+    run.history.mark({ type: "error", message: (e as Error).message });
+    throw e;
+  } finally {
+    run.progress.done();
+    run.history.close();
+    stopSignals();
+    await owned.cluster?.stop();
+    await owned.proxies?.close();
+  }
+}
+
+/** What every SUT of a run shares: its id and folder, the order stream, the history and the progress line. */
+interface RunContext {
+  runId: string;
+  runDir: string;
+  progress: Progress;
+  history: HistoryWriter;
+  startedAt: Date;
+  stream: GeneratedStream;
+  driver: "kafka" | "http";
+}
+
+interface Owned {
+  cluster?: EmbeddedCluster;
+  proxies?: ProxySet;
+}
+
+/** The cluster the run talks to, as result.json describes it. */
+interface KafkaSetup {
+  connection: Connection;
+  info: RunResult["kafka"];
+  replication: number;
+}
+
+function openRun(o: BenchOptions): RunContext {
   const runId = o.runId ?? newRunId();
   const runDir = o.outDir ?? join(process.cwd(), "reports", runId);
   mkdirSync(runDir, { recursive: true });
-  const progress = o.progress ?? new Progress();
-  const history = new HistoryWriter(join(runDir, "history.ndjson"));
-  const startedAt = new Date();
-  const stream = generateStream(o.scenario, o.seed);
-  const driver = o.driver ?? "kafka";
-  const wantsProxies = o.faults?.specs.some((f) => f.kind === "network") ?? false;
+  return {
+    runId,
+    runDir,
+    progress: o.progress ?? new Progress(),
+    history: new HistoryWriter(join(runDir, "history.ndjson")),
+    startedAt: new Date(),
+    stream: generateStream(o.scenario, o.seed),
+    driver: o.driver ?? "kafka",
+  };
+}
 
+/** Ctrl-C or SIGTERM: the history records it and the process leaves; returns the un-install. */
+function exitOnSignal(run: RunContext): () => void {
   let interrupted = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;
-    history.mark({ type: "interrupted", signal: sig });
-    history.close();
-    progress.done();
-    process.stderr.write(`\ninterrupted (${sig}): history so far is in ${join(runDir, "history.ndjson")}\n`);
+    run.history.mark({ type: "interrupted", signal: sig });
+    run.history.close();
+    run.progress.done();
+    process.stderr.write(`\ninterrupted (${sig}): history so far is in ${join(run.runDir, "history.ndjson")}\n`);
     process.exit(sig === "SIGINT" ? 130 : 143);
   };
-  if (o.handleSignals) for (const s of ["SIGINT", "SIGTERM"] as const) process.on(s, onSignal);
+  for (const s of ["SIGINT", "SIGTERM"] as const) process.on(s, onSignal);
+  return () => {
+    for (const s of ["SIGINT", "SIGTERM"] as const) process.off(s, onSignal);
+  };
+}
 
-  let cluster: EmbeddedCluster | undefined;
-  let proxies: ProxySet | undefined;
-  try {
-    let connection: Connection;
-    let kafka: RunResult["kafka"];
-    if (o.shared) {
-      if (o.connection) throw new Error("runBench: give either connection or shared, not both");
-      const c = o.shared.cluster;
-      connection = c.connection;
-      kafka = { version: c.kafkaVersion, brokers: c.nodes.length, bootstrap: c.bootstrap, embedded: true };
-    } else if (o.connection) {
-      progress.update(`connecting to ${describeConnection(o.connection)} ...`);
-      const info = await probeCluster(o.connection, 30_000);
-      connection = o.connection;
-      kafka = { brokers: info.brokers, bootstrap: o.connection.brokers.join(","), embedded: false };
-    } else {
-      proxies = wantsProxies ? await ProxySet.forCluster() : undefined;
-      progress.update(`starting embedded Kafka (${o.brokers ?? 1} node${(o.brokers ?? 1) > 1 ? "s" : ""}) ...`);
-      cluster = await EmbeddedCluster.start({
-        brokers: o.brokers ?? 1,
-        kafkaVersion: o.kafkaVersion,
-        logFile: join(runDir, "kafka.log"),
-        log: (l) => progress.log(l),
-        advertisedPort: proxies?.advertisedPort,
-      });
-      connection = cluster.connection;
-      kafka = {
-        version: cluster.kafkaVersion,
-        brokers: cluster.nodes.length,
-        bootstrap: cluster.bootstrap,
-        embedded: true,
-      };
-      progress.log(
-        `Kafka ${cluster.kafkaVersion} at ${cluster.bootstrap} (log: ` +
-          `${relative(process.cwd(), cluster.logFile) || cluster.logFile})`,
-      );
-    }
-    const replication = Math.min(3, kafka.brokers);
-
-    history.mark({
-      type: "run-start",
-      runId,
-      seed: o.seed,
-      scenario: o.scenario,
-      kafka,
-      connection: describeConnection(connection),
-      suts: o.suts,
-      driver,
-      faults: o.faults?.text,
-      command: o.command,
+/** The caller's shared cluster, an external one, or an embedded one started here (behind proxies if needed). */
+async function connectKafka(o: BenchOptions, run: RunContext, owned: Owned): Promise<KafkaSetup> {
+  const { progress } = run;
+  let connection: Connection;
+  let info: RunResult["kafka"];
+  if (o.shared) {
+    if (o.connection) throw new Error("runBench: give either connection or shared, not both");
+    const c = o.shared.cluster;
+    connection = c.connection;
+    info = { version: c.kafkaVersion, brokers: c.nodes.length, bootstrap: c.bootstrap, embedded: true };
+  } else if (o.connection) {
+    progress.update(`connecting to ${describeConnection(o.connection)} ...`);
+    const probed = await probeCluster(o.connection, 30_000);
+    connection = o.connection;
+    info = { brokers: probed.brokers, bootstrap: o.connection.brokers.join(","), embedded: false };
+  } else {
+    const wantsProxies = o.faults?.specs.some((f) => f.kind === "network") ?? false;
+    owned.proxies = wantsProxies ? await ProxySet.forCluster() : undefined;
+    progress.update(`starting embedded Kafka (${o.brokers ?? 1} node${(o.brokers ?? 1) > 1 ? "s" : ""}) ...`);
+    const cluster = await EmbeddedCluster.start({
+      brokers: o.brokers ?? 1,
+      kafkaVersion: o.kafkaVersion,
+      logFile: join(run.runDir, "kafka.log"),
+      log: (l) => progress.log(l),
+      advertisedPort: owned.proxies?.advertisedPort,
     });
-    progress.log(
-      `run ${runId}: scenario ${o.scenario.name} (seed ${o.seed}): ${stream.table.length} ` +
-        `orders on ${stream.productIds.length} products; SUTs: ${o.suts.join(", ")}`,
-    );
-
-    const suts: SutResult[] = [];
-    for (const item of o.suts) {
-      const r = await runOneSut({
-        item,
-        o,
-        runId,
-        runDir,
-        connection,
-        cluster: cluster ?? o.shared?.cluster,
-        proxies: proxies ?? o.shared?.proxies,
-        stream,
-        history,
-        progress,
-        replication,
-        driver,
-      });
-      suts.push(r);
-      const name = r.name;
-      history.mark({
-        type: "sut-end",
-        sut: name,
-        verdict: r.verdict,
-        verdictReason: r.verdictReason,
-        crashes: r.crashes ?? undefined,
-      });
-      const mark = r.verdict === "unknown" ? "?" : r.matchesExpectation ? "ok" : "MISMATCH";
-      progress.log(
-        `[${name}] verdict ${r.verdict} (expected ${r.expected}) ` +
-          `${mark}${r.verdictReason ? ` — ${r.verdictReason.split("\n")[0]}` : ""}`,
-      );
-    }
-
-    const verdict = runVerdict(suts);
-    const result: RunResult = {
-      schemaVersion: SCHEMA_VERSION,
-      runId,
-      startedAt: startedAt.toISOString(),
-      finishedAt: new Date().toISOString(),
-      seed: o.seed,
-      scenario: o.scenario,
-      kafka,
-      verdict,
-      suts,
-      environment: environment(),
-      command: o.command,
-      driver,
-      faults: o.faults?.text,
+    owned.cluster = cluster;
+    connection = cluster.connection;
+    info = {
+      version: cluster.kafkaVersion,
+      brokers: cluster.nodes.length,
+      bootstrap: cluster.bootstrap,
+      embedded: true,
     };
-    history.mark({ type: "run-end", verdict });
-    const files = writeRunOutputs(result, runDir);
-    if (files.htmlError) progress.log(`report.html could not be written: ${files.htmlError}`);
-    progress.done();
-    return { result, exitCode: exitCodeFor(verdict), runDir, files, summary: renderSummary(result) };
-  } catch (e) {
-    history.mark({ type: "error", message: (e as Error).message });
-    throw e;
-  } finally {
-    progress.done();
-    history.close();
-    if (o.handleSignals) for (const s of ["SIGINT", "SIGTERM"] as const) process.off(s, onSignal);
-    // A shared cluster belongs to the caller; only what this run started is stopped here.
-    await cluster?.stop();
-    await proxies?.close();
+    progress.log(
+      `Kafka ${cluster.kafkaVersion} at ${cluster.bootstrap} (log: ` +
+        `${relative(process.cwd(), cluster.logFile) || cluster.logFile})`,
+    );
   }
+  return { connection, info, replication: Math.min(3, info.brokers) };
+}
+
+function markRunStart(o: BenchOptions, run: RunContext, kafka: KafkaSetup): void {
+  run.history.mark({
+    type: "run-start",
+    runId: run.runId,
+    seed: o.seed,
+    scenario: o.scenario,
+    kafka: kafka.info,
+    connection: describeConnection(kafka.connection),
+    suts: o.suts,
+    driver: run.driver,
+    faults: o.faults?.text,
+    command: o.command,
+  });
+  run.progress.log(
+    `run ${run.runId}: scenario ${o.scenario.name} (seed ${o.seed}): ${run.stream.table.length} ` +
+      `orders on ${run.stream.productIds.length} products; SUTs: ${o.suts.join(", ")}`,
+  );
+}
+
+/** Every selected SUT in turn, on the same cluster and the same orders. */
+async function runEachSut(o: BenchOptions, run: RunContext, kafka: KafkaSetup, owned: Owned): Promise<SutResult[]> {
+  const suts: SutResult[] = [];
+  for (const item of o.suts) {
+    const r = await runOneSut({
+      item,
+      o,
+      runId: run.runId,
+      runDir: run.runDir,
+      connection: kafka.connection,
+      cluster: owned.cluster ?? o.shared?.cluster,
+      proxies: owned.proxies ?? o.shared?.proxies,
+      stream: run.stream,
+      history: run.history,
+      progress: run.progress,
+      replication: kafka.replication,
+      driver: run.driver,
+    });
+    suts.push(r);
+    run.history.mark({
+      type: "sut-end",
+      sut: r.name,
+      verdict: r.verdict,
+      verdictReason: r.verdictReason,
+      crashes: r.crashes ?? undefined,
+    });
+    const mark = r.verdict === "unknown" ? "?" : r.matchesExpectation ? "ok" : "MISMATCH";
+    run.progress.log(
+      `[${r.name}] verdict ${r.verdict} (expected ${r.expected}) ` +
+        `${mark}${r.verdictReason ? ` — ${r.verdictReason.split("\n")[0]}` : ""}`,
+    );
+  }
+  return suts;
+}
+
+/** The run's verdict and result.json, with the report files written next to the history. */
+function finishRun(o: BenchOptions, run: RunContext, kafka: RunResult["kafka"], suts: SutResult[]): BenchOutcome {
+  const verdict = runVerdict(suts);
+  const result: RunResult = {
+    schemaVersion: SCHEMA_VERSION,
+    runId: run.runId,
+    startedAt: run.startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    seed: o.seed,
+    scenario: o.scenario,
+    kafka,
+    verdict,
+    suts,
+    environment: environment(),
+    command: o.command,
+    driver: run.driver,
+    faults: o.faults?.text,
+  };
+  run.history.mark({ type: "run-end", verdict });
+  const files = writeRunOutputs(result, run.runDir);
+  if (files.htmlError) run.progress.log(`report.html could not be written: ${files.htmlError}`);
+  run.progress.done();
+  return { result, exitCode: exitCodeFor(verdict), runDir: run.runDir, files, summary: renderSummary(result) };
 }
 
 interface SutContext {
