@@ -44,6 +44,8 @@ export interface CollectResult {
   undecidedCount: number;
   /** Distinct client errors met while reading (broker unavailable...), for the report; never fatal. */
   warnings: string[];
+  /** Per partition, the highest offset the committed reader's fetches passed (the cross-check reads as far). */
+  readThrough: Map<number, bigint>;
 }
 
 export interface DecisionWatchOptions {
@@ -207,6 +209,7 @@ export function startDecisionWatch(opts: DecisionWatchOptions): DecisionWatch {
       undecided,
       undecidedCount,
       warnings: [...warnings],
+      readThrough: new Map(rc.position),
     };
   };
 

@@ -113,6 +113,10 @@ export function renderSummary(r: RunResult): string {
         `  ${s.name}: harness-bound — ${s.throughput.harnessBoundReason ?? "the load driver fell behind its schedule"}`,
     );
   const boundLines = bound.length ? ["load (the harness, not the SUT, limited the rate):", ...bound, ""] : [];
+  const checked = r.suts.filter((s) => s.crossCheck);
+  const crossLines = checked.length
+    ? ["cross-check (a second reader of the committed decisions):", ...checked.map(crossCheckLine), ""]
+    : [];
   return [
     title,
     "",
@@ -121,8 +125,20 @@ export function renderSummary(r: RunResult): string {
     ...httpLines,
     ...poisonLines,
     ...boundLines,
+    ...crossLines,
     ...(reasons.length ? ["notes:", ...reasons, ""] : []),
     legend,
     `run verdict: ${r.verdict.toUpperCase()}`,
   ].join("\n");
+}
+
+/** A second reader's word, one line: agreement, or the harness error. */
+export function crossCheckLine(s: SutResult): string {
+  const c = s.crossCheck!;
+  if (c.error) return `  ${s.name}: HARNESS ERROR — ${c.reader} could not check: ${c.error}`;
+  const parts = `${c.records} committed records on ${c.partitions.length} partition(s)`;
+  if (c.agreed) return `  ${s.name}: agrees (${c.reader}), ${parts}`;
+  const e = c.examples[0];
+  const first = e ? `; first: partition ${e.partition} offset ${e.offset}: ${e.kind}, ${e.detail}` : "";
+  return `  ${s.name}: HARNESS ERROR — ${c.reader} disagrees on ${c.differences} record(s) of ${parts}${first}`;
 }

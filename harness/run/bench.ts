@@ -27,7 +27,7 @@ import { numberSetting } from "../sut/settings.ts";
 import { InstanceGroup } from "../sut/instances.ts";
 import { createContractTopics, kafkaClient, probeCluster, sendStock } from "./kafka.ts";
 import { Progress } from "./progress.ts";
-import { judgeStage, recordFile, SutJudging } from "./judge.ts";
+import { crossCheckFile, judgeStage, recordFile, SutJudging } from "./judge.ts";
 import { exitCodeFor, runVerdict, unknownResult, type SutBase } from "./results.ts";
 
 export interface BenchOptions {
@@ -59,6 +59,8 @@ export interface BenchOptions {
   command?: string;
   /** Ctrl-C: record it in the history and leave (children are reaped by children.ts). */
   handleSignals?: boolean;
+  /** After each drain, a second reader (Kafka's Java consumer) lists the committed decisions to compare. */
+  crossCheck?: boolean;
 }
 
 export interface BenchOutcome {
@@ -593,6 +595,13 @@ async function judgeAfterLoad(r: SutRun, faults: FaultWindow[], warnings: string
         if (!d.drainComplete) r.say(`drain deadline passed with ${d.undecided} order(s) undecided`);
         return sutRunning;
       },
+      crossCheck: c.o.crossCheck
+        ? {
+            listingFile: crossCheckFile(c.runDir, name),
+            onStart: () =>
+              c.progress.update(`[${name}] cross-check: reading the decisions with Kafka's Java consumer ...`),
+          }
+        : undefined,
     },
   });
   const client = await r.load?.clientDecisions?.settle(Date.now() + 5_000); // http driver: the client's view

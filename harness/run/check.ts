@@ -15,7 +15,7 @@ import { generateStream, type GeneratedStream } from "../scenario/generate.ts";
 import { validateScenario } from "../scenario/load.ts";
 import { InputError } from "../shared/zod-errors.ts";
 import type { Invariant } from "../checker/types.ts";
-import { judgeStage, recordFile, scratchRecord, SutJudging, type JudgeStageArgs } from "./judge.ts";
+import { crossCheckFile, judgeStage, recordFile, scratchRecord, SutJudging, type JudgeStageArgs } from "./judge.ts";
 import { probeCluster, withAdmin } from "./kafka.ts";
 import { Progress } from "./progress.ts";
 import { exitCodeFor, runVerdict, unknownResult, type SutBase } from "./results.ts";
@@ -29,6 +29,8 @@ export interface CheckOptions {
   progress?: Progress;
   /** With fromTopics: how long to read each SUT's decisions at most. */
   deadlineMs?: number;
+  /** With fromTopics: a second reader (Kafka's Java consumer) must agree on the decisions read. */
+  crossCheck?: boolean;
 }
 
 export interface CheckOutcome {
@@ -189,6 +191,12 @@ async function fromTopics(
         afterDrain: () => meta.drainEnd?.sutRunning ?? false,
         // `stuck` is measured at the original drain's end, as in the run itself.
         drainEndedAtMs: meta.drainEnd?.t,
+        crossCheck: o.crossCheck
+          ? {
+              listingFile: crossCheckFile(o.runDir, meta.sut, "check."),
+              onStart: () => progress.update(`[${meta.sut}] cross-check: reading with Kafka's Java consumer ...`),
+            }
+          : undefined,
       },
     });
   } finally {
