@@ -494,7 +494,7 @@ function sutSection(s: SutResult, i: number, cap: number): Html {
       : " (no curve recorded: drawn from p50/p90/p99/p99.9/max)";
   return html`<section class="sut o-${outcome(s)}" id="${key}">
 <h2>${s.name} ${verdictBadge(s.verdict)} ${expectationText(s)}</h2>
-<p class="sut-meta">${s.description ? html`${s.description} · ` : ""}namespace <code>${s.namespace}</code> · ${fmtInt(s.instances)} instance${s.instances === 1 ? "" : "s"} · ${s.confirms === undefined ? "" : s.confirms ? "confirms reservations · " : "reservation is final · "}claims: ${
+<p class="sut-meta">${s.description ? html`${s.description} · ` : ""}namespace <code>${s.namespace}</code> · ${fmtInt(s.instances)} instance${s.instances === 1 ? "" : "s"} · ${s.client ? html`client ${s.client.name} ${s.client.version} · ` : ""}${s.confirms === undefined ? "" : s.confirms ? "confirms reservations · " : "reservation is final · "}claims: ${
     s.claims.length
       ? join(
           s.claims.map((c) => html`<code>${c}</code>`),

@@ -127,6 +127,8 @@ export const sutResultSchema = z.object({
   warnings: z.array(z.string()).optional(),
   /** Instance log files, relative to the run folder. */
   logs: z.array(z.string()).optional(),
+  /** The Kafka client the SUT's instances ran on (SUTs with a `client` setting: kafkajs, confluent). */
+  client: z.object({ name: z.string(), version: z.string() }).optional(),
   /**
    * --cross-check: a second reader (Kafka's Java consumer) listed the committed decisions; compared per
    * partition and offset (and value hash) with what the checker's reader delivered. Not agreed = harness error.

@@ -113,6 +113,8 @@ export function renderSummary(r: RunResult): string {
         `  ${s.name}: harness-bound — ${s.throughput.harnessBoundReason ?? "the load driver fell behind its schedule"}`,
     );
   const boundLines = bound.length ? ["load (the harness, not the SUT, limited the rate):", ...bound, ""] : [];
+  const clients = r.suts.filter((s) => s.client).map((s) => `  ${s.name}: ${s.client!.name} ${s.client!.version}`);
+  const clientLines = clients.length ? ["Kafka client of the SUT instances:", ...clients, ""] : [];
   const checked = r.suts.filter((s) => s.crossCheck);
   const crossLines = checked.length
     ? ["cross-check (a second reader of the committed decisions):", ...checked.map(crossCheckLine), ""]
@@ -125,6 +127,7 @@ export function renderSummary(r: RunResult): string {
     ...httpLines,
     ...poisonLines,
     ...boundLines,
+    ...clientLines,
     ...crossLines,
     ...(reasons.length ? ["notes:", ...reasons, ""] : []),
     legend,

@@ -147,17 +147,21 @@ async function checkSut(
         `${file} is missing (a run from before records were kept, or cut short): re-judge with --from-topics`,
       );
     progress.update(`[${meta.sut}] judging from ${file} ...`);
-    return judgeStage(new SutJudging(stream, { name: meta.sut, ns: s.ns, confirms: s.confirms }), {
+    const res = await judgeStage(new SutJudging(stream, { name: meta.sut, ns: s.ns, confirms: s.confirms }), {
       ...args,
       source: { kind: "record", file },
     });
+    if (s.client) res.client = s.client;
+    return res;
   }
   if (!reading.topics?.has(`${s.ns}.decisions`))
     return unknownResult(
       b,
       `${s.ns}.decisions is not on ${describeConnection(reading.connection)} (deleted, or another cluster)`,
     );
-  return fromTopics(o, args, meta, stream, reading.connection, progress);
+  const res = await fromTopics(o, args, meta, stream, reading.connection, progress);
+  if (s.client) res.client = s.client;
+  return res;
 }
 
 /** Decisions read again from the broker, long after the fact: record timestamps stand in for "seen". */
