@@ -130,8 +130,7 @@ export class ConfluentStage {
 
   async start(): Promise<void> {
     if (!this.settings.transactions) throw new Error("client=confluent runs with transactions=on only");
-    this.producer = this.newProducer();
-    await this.producer.connect(); // InitProducerId: fences this instance's previous life
+    this.producer = await this.connectedProducer();
     this.consumer = this.kafka.consumer({
       kafkaJS: {
         groupId: this.spec.groupId,
@@ -202,8 +201,27 @@ export class ConfluentStage {
     } catch (e) {
       this.log(`${this.spec.name}: abort failed (${(e as Error).message}); new producer`);
       await this.producer.disconnect().catch(() => {});
-      this.producer = this.newProducer();
-      await this.producer.connect();
+      this.producer = await this.connectedProducer();
+    }
+  }
+
+  /**
+   * A new producer, initialised (InitProducerId: fences this instance's previous life). librdkafka gives up
+   * on a transaction coordinator that is still loading (a fresh or restarted broker): retried for a minute.
+   */
+  private async connectedProducer(): Promise<CkProducer> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const p = this.newProducer();
+      try {
+        await p.connect();
+        return p;
+      } catch (e) {
+        await p.disconnect().catch(() => {});
+        if (Date.now() > deadline) throw e;
+        this.log(`${this.spec.name}: producer init failed (${(e as Error).message}); retrying`);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
     }
   }
 
