@@ -1,7 +1,10 @@
-// Installs what the project needs beyond npm: the Kafka broker jars (Maven Central).
+// Installs what the project needs beyond npm: the Kafka broker jars (Maven Central); with --clients, the
+// librdkafka client for the SUTs' client=confluent setting (harness/clients/confluent.ts: prebuilt, or built
+// from its bundled source where only the package registries are reachable).
 // Idempotent and quick when everything is cached. `--quiet` prints only on work done.
 import { DEFAULT_KAFKA_VERSION, ensureKafkaJars } from "../harness/cluster/jars.ts";
 import { requireJava } from "../harness/cluster/prerequisites.ts";
+import { CONFLUENT_PACKAGE, CONFLUENT_VERSION, ensureConfluentClient } from "../harness/clients/confluent.ts";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
@@ -18,6 +21,10 @@ try {
     if (!quiet) console.log(`[setup] Kafka ${v} jars: ${dir}`);
   }
   if (process.argv.includes("--browser") || process.env.OVERSELL_SETUP_BROWSER === "1") ensureChromium();
+  if (process.argv.includes("--clients") || process.env.OVERSELL_SETUP_CLIENTS === "1") {
+    const dir = await ensureConfluentClient((l) => console.log(`[setup] ${l}`));
+    if (!quiet) console.log(`[setup] ${CONFLUENT_PACKAGE}@${CONFLUENT_VERSION}: ${dir}`);
+  }
 } catch (e) {
   console.error(`[setup] ${(e as Error).message}`);
   process.exit(2);

@@ -44,6 +44,8 @@ export interface CollectResult {
   undecidedCount: number;
   /** Distinct client errors met while reading (broker unavailable...), for the report; never fatal. */
   warnings: string[];
+  /** Per partition, the highest offset the committed reader's fetches passed (the cross-check reads as far). */
+  readThrough: Map<number, bigint>;
 }
 
 export interface DecisionWatchOptions {
@@ -247,6 +249,7 @@ async function drainThenStop(
     undecided,
     undecidedCount,
     warnings: [...w.warnings],
+    readThrough: new Map(rc.position),
   };
 }
 

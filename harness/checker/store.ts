@@ -97,8 +97,9 @@ export class DecisionStore implements DecisionSink {
     raw: string,
   ): void {
     this.decisions++;
-    // The value is JSON already; a value spread over lines is written again on one.
-    const e = raw.includes("\n") || raw.includes("\r") ? JSON.stringify(d) : raw;
+    // The value is JSON already; in valid JSON a line break can only be whitespace, so a value spread over
+    // lines is kept on one with its breaks as spaces (the cross-check hashes values the same way).
+    const e = raw.includes("\n") || raw.includes("\r") ? raw.replace(/[\r\n]/g, " ") : raw;
     this.line(`{"type":"d","p":${partition},"o":"${offset}","seen":${seenAtMs},"ts":${recordTimestampMs},"e":${e}}`);
     this.next?.decision(d, partition, offset, seenAtMs, recordTimestampMs, raw);
   }

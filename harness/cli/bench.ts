@@ -50,6 +50,7 @@ const program = addConnectionOptions(
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
+    .option("--cross-check", "after each drain, a second reader (Kafka's Java consumer) must agree on the decisions")
     .option("--no-progress", "no progress line"),
 ).allowExcessArguments(false);
 
@@ -85,6 +86,7 @@ const flagsSchema = z.object({
     .optional(),
   set: z.array(z.string().regex(/^[a-z0-9-]+\.[A-Za-z0-9_.-]+=.*$/, "sut.setting=value")),
   progress: z.boolean(),
+  crossCheck: z.boolean().optional(),
 });
 
 /** A flag whose value the SUT's declaration rejects: one line plus usage, like any bad flag. */
@@ -182,6 +184,7 @@ async function runAndExit(
     ...(tlsCluster ? { shared: { cluster: tlsCluster } } : { brokers: f.brokers, kafkaVersion: f.kafkaVersion }),
     command: ["npm run bench --", ...process.argv.slice(2)].join(" "),
     handleSignals: true,
+    crossCheck: f.crossCheck === true,
   }).finally(() => tlsCluster?.stop());
   process.stdout.write(`\n${outcome.summary}\n\n`);
   process.stdout.write(

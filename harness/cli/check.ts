@@ -15,14 +15,19 @@ const program = addConnectionOptions(
     .usage("<run-dir> [--from-topics [--bootstrap h:p,...]]")
     .argument("<run-dir>", "a run folder (reports/<runId>)")
     .option("--from-topics", "read the decisions from the broker again (the topics must still be there)")
+    .option("--cross-check", "with --from-topics: a second reader (Kafka's Java consumer) must agree on the decisions")
     .option("--no-progress", "no progress line"),
 ).allowExcessArguments(false);
 
-program.action(async (runDir: string, raw: Record<string, unknown> & { progress: boolean; fromTopics?: boolean }) => {
+type CheckFlags = Record<string, unknown> & { progress: boolean; fromTopics?: boolean; crossCheck?: boolean };
+
+program.action(async (runDir: string, raw: CheckFlags) => {
   try {
     if (!existsSync(runDir)) usageError(program, `no such run folder: ${runDir}`);
     const flags = raw as Parameters<typeof connectionFromFlags>[0];
     if (!raw.fromTopics && flags.bootstrap) usageError(program, "--bootstrap reads from a broker: add --from-topics");
+    if (!raw.fromTopics && raw.crossCheck)
+      usageError(program, "--cross-check reads the topics a second time: add --from-topics");
     let connection;
     if (raw.fromTopics) {
       const bootstrap = flags.bootstrap ?? (await storedBootstrap(runDir));
@@ -31,7 +36,13 @@ program.action(async (runDir: string, raw: Record<string, unknown> & { progress:
       connection = connectionFromFlags({ ...flags, bootstrap });
     }
     const progress = new Progress(process.stderr, !raw.progress);
-    const out = await runCheck({ runDir, fromTopics: raw.fromTopics === true, connection, progress });
+    const out = await runCheck({
+      runDir,
+      fromTopics: raw.fromTopics === true,
+      connection,
+      progress,
+      crossCheck: raw.crossCheck === true,
+    });
     process.stdout.write(`\n${out.summary}\n\nwritten: ${out.file}\n`);
     process.exit(out.exitCode);
   } catch (e) {

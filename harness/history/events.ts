@@ -40,6 +40,8 @@ export const sutStartSchema = z.object({
   description: z.string().optional(),
   reservationTtlMs: z.number().optional(),
   partitions: z.number(),
+  /** The Kafka client the instances ran on (SUTs with a `client` setting). */
+  client: z.object({ name: z.string(), version: z.string() }).optional(),
 });
 
 export const stockLineSchema = z.object({

@@ -606,7 +606,9 @@ function sutMeta(s: SutResult): Html {
     : html`<i>none</i>`;
   return join([
     html`<p class="sut-meta">${s.description ? html`${s.description} · ` : ""}namespace <code>${s.namespace}</code>`,
-    html` · ${fmtInt(s.instances)} instance${s.instances === 1 ? "" : "s"} · ${finality}claims: ${claims}`,
+    html` · ${fmtInt(s.instances)} instance${s.instances === 1 ? "" : "s"} · `,
+    s.client ? html`client ${s.client.name} ${s.client.version} · ` : "",
+    html`${finality}claims: ${claims}`,
     html`${s.durationMs !== undefined ? html` · load ${fmtDuration(s.durationMs)}` : ""}</p>`,
   ]);
 }

@@ -127,6 +127,38 @@ export const sutResultSchema = z.object({
   warnings: z.array(z.string()).optional(),
   /** Instance log files, relative to the run folder. */
   logs: z.array(z.string()).optional(),
+  /** The Kafka client the SUT's instances ran on (SUTs with a `client` setting: kafkajs, confluent). */
+  client: z.object({ name: z.string(), version: z.string() }).optional(),
+  /**
+   * --cross-check: a second reader (Kafka's Java consumer) listed the committed decisions; compared per
+   * partition and offset (and value hash) with what the checker's reader delivered. Not agreed = harness error.
+   */
+  crossCheck: z
+    .object({
+      reader: z.string(),
+      agreed: z.boolean(),
+      records: z.number().int().nonnegative(),
+      differences: z.number().int().nonnegative(),
+      examples: z.array(
+        z.object({
+          partition: z.number().int(),
+          offset: z.string(),
+          kind: z.enum(["missing", "extra", "value"]),
+          detail: z.string(),
+        }),
+      ),
+      partitions: z.array(
+        z.object({
+          partition: z.number().int(),
+          main: z.number().int().nonnegative(),
+          java: z.number().int().nonnegative(),
+          readThrough: z.string().optional(),
+          lastStableOffset: z.string().optional(),
+        }),
+      ),
+      error: z.string().optional(),
+    })
+    .optional(),
 });
 
 export const resultSchema = z.object({

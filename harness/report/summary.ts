@@ -86,6 +86,14 @@ export function renderSummary(r: RunResult): string {
     ...textSection("http client decision latency (GET /orders/:id answered − intended send):", httpLines(r)),
     ...textSection("poison pills (invalid orders in the stream):", poisonLines(r)),
     ...textSection("load (the harness, not the SUT, limited the rate):", boundLines(r)),
+    ...textSection(
+      "Kafka client of the SUT instances:",
+      r.suts.filter((s) => s.client).map((s) => `  ${s.name}: ${s.client!.name} ${s.client!.version}`),
+    ),
+    ...textSection(
+      "cross-check (a second reader of the committed decisions):",
+      r.suts.filter((s) => s.crossCheck).map(crossCheckLine),
+    ),
     ...textSection("notes:", reasons),
     legend,
     `run verdict: ${r.verdict.toUpperCase()}`,
@@ -125,4 +133,15 @@ function boundLines(r: RunResult): string[] {
       (s) =>
         `  ${s.name}: harness-bound — ${s.throughput.harnessBoundReason ?? "the load driver fell behind its schedule"}`,
     );
+}
+
+/** A second reader's word, one line: agreement, or the harness error. */
+export function crossCheckLine(s: SutResult): string {
+  const c = s.crossCheck!;
+  if (c.error) return `  ${s.name}: HARNESS ERROR — ${c.reader} could not check: ${c.error}`;
+  const parts = `${c.records} committed records on ${c.partitions.length} partition(s)`;
+  if (c.agreed) return `  ${s.name}: agrees (${c.reader}), ${parts}`;
+  const e = c.examples[0];
+  const first = e ? `; first: partition ${e.partition} offset ${e.offset}: ${e.kind}, ${e.detail}` : "";
+  return `  ${s.name}: HARNESS ERROR — ${c.reader} disagrees on ${c.differences} record(s) of ${parts}${first}`;
 }

@@ -25,9 +25,10 @@ import type { Scenario } from "../scenario/schema.ts";
 import { HARNESS_READS, loadManifest, type Manifest } from "../sut/manifest.ts";
 import { numberSetting } from "../sut/settings.ts";
 import { InstanceGroup } from "../sut/instances.ts";
+import { prepareClient, type SutClient } from "../clients/index.ts";
 import { createContractTopics, kafkaClient, probeCluster, sendStock } from "./kafka.ts";
 import { Progress } from "./progress.ts";
-import { judgeStage, recordFile, SutJudging } from "./judge.ts";
+import { crossCheckFile, judgeStage, recordFile, SutJudging } from "./judge.ts";
 import { exitCodeFor, runVerdict, unknownResult, type SutBase } from "./results.ts";
 
 export interface BenchOptions {
@@ -59,6 +60,8 @@ export interface BenchOptions {
   command?: string;
   /** Ctrl-C: record it in the history and leave (children are reaped by children.ts). */
   handleSignals?: boolean;
+  /** After each drain, a second reader (Kafka's Java consumer) lists the committed decisions to compare. */
+  crossCheck?: boolean;
 }
 
 export interface BenchOutcome {
@@ -311,6 +314,9 @@ interface SutRun {
   group: InstanceGroup;
   logs: string[];
   stockProducer: ReturnType<typeof idempotentProducer>;
+  /** Instance environment: the --set overrides, and where the chosen client is. */
+  env: Record<string, string>;
+  client?: SutClient;
   judging?: SutJudging;
   gateway?: OrderGateway;
   load?: LoadHandle;
@@ -372,19 +378,15 @@ function newSutRun(c: SutContext, declared: Manifest, startedAtMs: number): SutR
   };
   const ns = `oversell.${c.runId}.${name}`;
   const instances = c.o.instances ?? manifest.instances;
-  const group = new InstanceGroup({
-    manifest,
-    ns,
-    connection: c.connection,
-    logDir: join(c.runDir, "logs"),
-    env: c.o.settings?.[name],
-  });
+  const env = { ...c.o.settings?.[name] };
+  const group = new InstanceGroup({ manifest, ns, connection: c.connection, logDir: join(c.runDir, "logs"), env });
   return {
     c,
     manifest,
     name,
     ns,
     group,
+    env,
     b: { sut: manifest, ns, instances, startedAtMs },
     logs: Array.from({ length: instances }, (_, i) => relative(c.runDir, group.logFile(i))),
     stockProducer: idempotentProducer(kafkaClient(c.connection, "oversell-stock")),
@@ -398,6 +400,12 @@ async function prepareSut(r: SutRun): Promise<void> {
   if (manifest.build) {
     c.progress.update(`[${name}] building (${manifest.build.join(" ")}) ...`);
     InstanceGroup.build(manifest);
+  }
+  const prepared = await prepareClient(manifest, c.o.settings?.[name], (l) => c.progress.log(`[${name}] ${l}`));
+  if (prepared) {
+    Object.assign(r.env, prepared.env);
+    r.client = prepared.client;
+    r.say(`client: ${prepared.client.name} ${prepared.client.version}`);
   }
   c.progress.update(`[${name}] topics and stock ...`);
   await createContractTopics(c.connection, r.ns, c.o.scenario.kafka.partitions, c.replication);
@@ -413,6 +421,7 @@ async function prepareSut(r: SutRun): Promise<void> {
     description: manifest.description,
     reservationTtlMs: manifest.reservationTtlMs,
     partitions: c.o.scenario.kafka.partitions,
+    client: r.client,
   });
   const items = c.stream.initialStock;
   try {
@@ -647,8 +656,16 @@ async function judgeAfterLoad(r: SutRun, faults: FaultWindow[], warnings: string
         if (!d.drainComplete) r.say(`drain deadline passed with ${d.undecided} order(s) undecided`);
         return sutRunning;
       },
+      crossCheck: c.o.crossCheck
+        ? {
+            listingFile: crossCheckFile(c.runDir, name),
+            onStart: () =>
+              c.progress.update(`[${name}] cross-check: reading the decisions with Kafka's Java consumer ...`),
+          }
+        : undefined,
     },
   });
+  if (r.client) res.client = r.client;
   const client = await r.load?.clientDecisions?.settle(Date.now() + 5_000); // http driver: the client's view
   if (client) {
     res.latencyUs.httpDecision = client.latencyUs;

@@ -15,7 +15,7 @@ import { generateStream, type GeneratedStream } from "../scenario/generate.ts";
 import { validateScenario } from "../scenario/load.ts";
 import { InputError } from "../shared/zod-errors.ts";
 import type { Invariant } from "../checker/types.ts";
-import { judgeStage, recordFile, scratchRecord, SutJudging, type JudgeStageArgs } from "./judge.ts";
+import { crossCheckFile, judgeStage, recordFile, scratchRecord, SutJudging, type JudgeStageArgs } from "./judge.ts";
 import { probeCluster, withAdmin } from "./kafka.ts";
 import { Progress } from "./progress.ts";
 import { exitCodeFor, runVerdict, unknownResult, type SutBase } from "./results.ts";
@@ -29,6 +29,8 @@ export interface CheckOptions {
   progress?: Progress;
   /** With fromTopics: how long to read each SUT's decisions at most. */
   deadlineMs?: number;
+  /** With fromTopics: a second reader (Kafka's Java consumer) must agree on the decisions read. */
+  crossCheck?: boolean;
 }
 
 export interface CheckOutcome {
@@ -145,17 +147,21 @@ async function checkSut(
         `${file} is missing (a run from before records were kept, or cut short): re-judge with --from-topics`,
       );
     progress.update(`[${meta.sut}] judging from ${file} ...`);
-    return judgeStage(new SutJudging(stream, { name: meta.sut, ns: s.ns, confirms: s.confirms }), {
+    const res = await judgeStage(new SutJudging(stream, { name: meta.sut, ns: s.ns, confirms: s.confirms }), {
       ...args,
       source: { kind: "record", file },
     });
+    if (s.client) res.client = s.client;
+    return res;
   }
   if (!reading.topics?.has(`${s.ns}.decisions`))
     return unknownResult(
       b,
       `${s.ns}.decisions is not on ${describeConnection(reading.connection)} (deleted, or another cluster)`,
     );
-  return fromTopics(o, args, meta, stream, reading.connection, progress);
+  const res = await fromTopics(o, args, meta, stream, reading.connection, progress);
+  if (s.client) res.client = s.client;
+  return res;
 }
 
 /** Decisions read again from the broker, long after the fact: record timestamps stand in for "seen". */
@@ -189,6 +195,12 @@ async function fromTopics(
         afterDrain: () => meta.drainEnd?.sutRunning ?? false,
         // `stuck` is measured at the original drain's end, as in the run itself.
         drainEndedAtMs: meta.drainEnd?.t,
+        crossCheck: o.crossCheck
+          ? {
+              listingFile: crossCheckFile(o.runDir, meta.sut, "check."),
+              onStart: () => progress.update(`[${meta.sut}] cross-check: reading with Kafka's Java consumer ...`),
+            }
+          : undefined,
       },
     });
   } finally {

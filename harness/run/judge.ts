@@ -20,7 +20,9 @@ import {
   type FaultWindow,
   type ObservedDecision,
 } from "../checker/index.ts";
+import { crossCheck, describeCrossCheck, type CrossCheckResult } from "../checker/cross-check.ts";
 import { DecisionStore, readStore, storeFile, type StoreEnd } from "../checker/store.ts";
+import { topicsFor } from "../../systems-under-test/contract/topics.ts";
 import { readSutOrders, type SutMeta } from "../history/read.ts";
 import type { SutResult } from "../report/result-schema.ts";
 import type { GeneratedStream } from "../scenario/generate.ts";
@@ -57,6 +59,8 @@ export interface DrainOutcome {
   aborted: Decision[];
   malformed: number;
   warnings: string[];
+  /** Live reads only: per partition, the offset the committed reader passed (the cross-check reads as far). */
+  readThrough?: Map<number, bigint>;
 }
 
 export class SutJudging {
@@ -140,6 +144,7 @@ export class SutJudging {
       warnings: res.warnings,
     };
     await this.store.close({ ...out, aborted: out.aborted });
+    out.readThrough = res.readThrough;
     return out;
   }
 
@@ -213,6 +218,9 @@ function outcomeOf(end: StoreEnd, aborted: Decision[]): DrainOutcome {
 
 /** Where a SUT's record goes in the run folder. */
 export const recordFile = (runDir: string, sut: string) => join(runDir, storeFile(sut));
+/** Where the cross-check's Java listing goes (`check` prefixes its own). */
+export const crossCheckFile = (runDir: string, sut: string, prefix = "") =>
+  join(runDir, `${prefix}${sut}.cross-check.tsv.gz`);
 
 /** A scratch record (check --from-topics must not overwrite the run's own). */
 export function scratchRecord(sut: string): { file: string; remove(): void } {
@@ -246,6 +254,8 @@ export interface LiveSource {
   drainEndedAtMs?: number;
   /** Called once drained; returns whether a SUT instance was still running (lost vs unknown). */
   afterDrain(d: DrainOutcome): boolean;
+  /** --cross-check: a second reader lists the committed records; the Java listing is kept in this file. */
+  crossCheck?: { listingFile: string; onStart?: () => void };
 }
 
 /** Decisions from the run folder's record (check, offline). */
@@ -270,11 +280,22 @@ export interface JudgeStageArgs {
 export async function judgeStage(j: SutJudging, a: JudgeStageArgs): Promise<SutResult> {
   await j.readHistory(a.historyFile, a.meta);
   let drain: DrainOutcome, sutRunning: boolean;
+  let second: CrossCheckResult | undefined;
   if (a.source.kind === "live") {
     await j.lookUpUnknown(a.source.connection, a.source.cutShort);
     drain = await j.drain(a.source.deadlineMs, a.source.onProgress);
     if (a.source.drainEndedAtMs !== undefined) drain = { ...drain, drainEndedAtMs: a.source.drainEndedAtMs };
     sutRunning = a.source.afterDrain(drain);
+    if (a.source.crossCheck) {
+      a.source.crossCheck.onStart?.();
+      second = await crossCheck({
+        connection: a.source.connection,
+        topic: topicsFor(j.sut.ns).decisions,
+        storeFile: a.source.file,
+        readThrough: drain.readThrough ?? new Map(),
+        listingFile: a.source.crossCheck.listingFile,
+      });
+    }
   } else {
     drain = await j.replay(a.source.file);
     sutRunning = a.meta.drainEnd?.sutRunning ?? false;
@@ -291,9 +312,20 @@ export async function judgeStage(j: SutJudging, a: JudgeStageArgs): Promise<SutR
     logs: a.logs,
     warnings: [...a.warnings, ...drain.warnings],
   });
+  if (second) withCrossCheck(res, second);
   if (a.meta.loadEnd?.harnessBound) {
     res.throughput.harnessBound = true;
     res.throughput.harnessBoundReason = a.meta.loadEnd.harnessBoundReason;
   }
   return res;
+}
+
+/** The second reader's word on the result: a disagreement (or no word at all) is a harness error. */
+export function withCrossCheck(res: SutResult, c: CrossCheckResult): void {
+  const { listing: _l, ...kept } = c;
+  res.crossCheck = kept;
+  if (c.agreed) return;
+  res.verdict = "unknown";
+  res.verdictReason = `harness error: ${describeCrossCheck(c)}`;
+  res.matchesExpectation = false;
 }

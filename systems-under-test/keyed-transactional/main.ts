@@ -24,7 +24,8 @@ import { ChangelogMirror } from "./mirror.ts";
 import { parseByProduct, type PartitionState } from "./records.ts";
 import { step } from "./reserve.ts";
 import { readSettings } from "./settings.ts";
-import { Stage, type OutRecord, type PartitionProcessor } from "./stage.ts";
+import { Stage, type OutRecord, type PartitionProcessor, type StageSpec } from "./stage.ts";
+import { ConfluentStage, loadConfluent } from "./stage-confluent.ts";
 
 const { Kafka, logLevel } = kafkajs;
 const SUT = "keyed-transactional";
@@ -39,8 +40,16 @@ const routerGroup = `${ctx.ns}.${SUT}.router`;
 const reserverGroup = `${ctx.ns}.${SUT}.reserver`;
 
 let admin: Admin | undefined;
-let router: Stage | undefined;
-let reserver: Stage | undefined;
+/** A stage on the chosen client (settings.client): kafkajs (EOS v1) or confluent (EOS v2). */
+type AnyStage = Pick<Stage, "start" | "stop" | "joined">;
+let router: AnyStage | undefined;
+let reserver: AnyStage | undefined;
+const confluent = settings.client === "confluent" ? loadConfluent() : undefined;
+
+function newStage(spec: StageSpec): AnyStage {
+  if (confluent) return new ConfluentStage(confluent, ctx.connection, ctx.instance, spec, settings, log);
+  return new Stage(kafka, admin!, spec, settings, log);
+}
 let mirror: ChangelogMirror | undefined;
 
 async function ensureTopics(a: Admin): Promise<void> {
@@ -177,7 +186,8 @@ function crashed(e: { error: Error; restart: boolean }): void {
 async function main(): Promise<void> {
   log(
     `starting: transactions ${settings.transactions ? "on" : "OFF (at-least-once, unsafe)"}, ` +
-      `batch ${settings.batchSize}, linger ${settings.lingerMs} ms`,
+      `batch ${settings.batchSize}, linger ${settings.lingerMs} ms, client ` +
+      (confluent ? `confluent (librdkafka ${confluent.librdkafkaVersion}, EOS v2)` : "kafkajs (EOS v1)"),
   );
   admin = kafka.admin();
   await admin.connect();
@@ -190,34 +200,22 @@ async function main(): Promise<void> {
   );
   await mirror.start();
   await mirror.joined;
-  router = new Stage(
-    kafka,
-    admin,
-    {
-      name: "router",
-      groupId: routerGroup,
-      topics: [ctx.topics.stock, ctx.topics.orders],
-      open: async (topic, partition) => routerProcessor(topic, partition),
-      transactionalInputs: [],
-      crashed,
-    },
-    settings,
-    log,
-  );
-  reserver = new Stage(
-    kafka,
-    admin,
-    {
-      name: "reserver",
-      groupId: reserverGroup,
-      topics: [byProduct],
-      open: (_topic, partition, write) => reserverProcessor(partition, write),
-      transactionalInputs: settings.transactions ? [byProduct] : [],
-      crashed,
-    },
-    settings,
-    log,
-  );
+  router = newStage({
+    name: "router",
+    groupId: routerGroup,
+    topics: [ctx.topics.stock, ctx.topics.orders],
+    open: async (topic, partition) => routerProcessor(topic, partition),
+    transactionalInputs: [],
+    crashed,
+  });
+  reserver = newStage({
+    name: "reserver",
+    groupId: reserverGroup,
+    topics: [byProduct],
+    open: (_topic, partition, write) => reserverProcessor(partition, write),
+    transactionalInputs: settings.transactions ? [byProduct] : [],
+    crashed,
+  });
   mirror.consumer.on(mirror.consumer.events.CRASH, (e) => crashed(e.payload));
   await Promise.all([router.start(), reserver.start()]);
   await Promise.all([router.joined, reserver.joined]);

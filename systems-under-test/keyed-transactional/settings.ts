@@ -21,6 +21,8 @@ export interface Settings {
   stallMs: number;
   /** Partitions of the internal topics; default: those of <ns>.orders. */
   partitions?: number;
+  /** The Kafka client of the two stages: kafkajs (EOS v1) or confluent (librdkafka, EOS v2). */
+  client: "kafkajs" | "confluent";
 }
 
 // The context is kept in the signature for callers; values come from the environment via sut.json.
@@ -37,5 +39,6 @@ export function readSettings(_ctx: InstanceContext): Settings {
     heartbeatMs: s.number("heartbeat_ms"),
     stallMs: s.number("stall_ms"),
     partitions: s.optionalNumber("partitions"),
+    client: s.choice("client") === "confluent" ? "confluent" : "kafkajs",
   };
 }

@@ -159,6 +159,7 @@ describe("gate matrix", () => {
       "saga[pause]",
       "kafka-streams[pause]",
       "keyed-transactional(transactions=off)[pause]",
+      "keyed-transactional(client=confluent)[pause]",
     ]);
     expect(selectCells(cells, "nothing-like-this")).toEqual([]);
     const plans = planRuns(selectCells(cells, "naive"), 7, 3);
