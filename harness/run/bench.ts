@@ -500,9 +500,19 @@ function scheduleRestocks(r: SutRun, t0: number): Promise<void> {
   return runRestocks(c.stream.restocks, t0, async (due) => {
     const intendedAtMs = t0 + due[0]!.offsetMs;
     const items = due.map((x) => ({ productId: x.productId, quantity: x.quantity }));
+    // Stamped before the send: no SUT can have these units earlier (oversell-in-time, harness/checker/in-time.ts).
+    const sentAtMs = Date.now();
     try {
       await sendStock(r.stockProducer, r.ns, c.o.scenario.kafka.partitions, "StockAdded", items);
-      c.history.write({ type: "stock", sut: name, event: "StockAdded", items, intendedAtMs, status: "acked" });
+      c.history.write({
+        type: "stock",
+        sut: name,
+        event: "StockAdded",
+        items,
+        intendedAtMs,
+        sentAtMs,
+        status: "acked",
+      });
     } catch (err) {
       c.history.mark({
         type: "stock",
@@ -510,6 +520,7 @@ function scheduleRestocks(r: SutRun, t0: number): Promise<void> {
         event: "StockAdded",
         items,
         intendedAtMs,
+        sentAtMs,
         status: "failed",
         error: (err as Error).message,
       });

@@ -32,6 +32,27 @@ export const BUILTIN_SCENARIOS: Record<string, ScenarioInput> = {
     timing: { kind: "burst", windowMs: 1000 },
     drainTimeoutMs: 45_000,
   },
+  "late-restock": {
+    name: "late-restock",
+    description:
+      "A burst sells every product out; 3 s later each is restocked and a second wave of orders takes the new " +
+      "units: the stock is judged at every instant (oversell-in-time), not only at the end.",
+    seed: 1,
+    // Stock 5, 10 orders a product in the first second; the restock (+4) is sent at 4 s, the second wave
+    // (8 orders a product) comes at 4.5-5.5 s. A SUT that sells ahead of the restock has oversold for 3 s,
+    // however the end looks.
+    products: { count: 10, initialStock: 5, restocks: [{ atMs: 4000, quantity: 4, products: "all" }] },
+    demand: { quantity: 1, customers: 500 },
+    timing: {
+      kind: "ramp",
+      stages: [
+        { durationMs: 1000, fromPerSec: 100, toPerSec: 100 },
+        { durationMs: 3500, fromPerSec: 0, toPerSec: 0 },
+        { durationMs: 1000, fromPerSec: 80, toPerSec: 80 },
+      ],
+    },
+    drainTimeoutMs: 30_000,
+  },
   steady: {
     name: "steady",
     description: "Open-loop constant rate for a duration with plenty of stock: decision-latency percentiles.",

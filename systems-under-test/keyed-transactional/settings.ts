@@ -19,6 +19,8 @@ export interface Settings {
   heartbeatMs: number;
   /** Partitions of the internal topics; default: those of <ns>.orders. */
   partitions?: number;
+  /** Units a product may be sold ahead of its stock (0: never; above 0 broken on purpose). */
+  backorder: number;
 }
 
 // The context is kept in the signature for callers; values come from the environment via sut.json.
@@ -34,5 +36,6 @@ export function readSettings(_ctx: InstanceContext): Settings {
     sessionTimeoutMs: s.number("session_timeout_ms"),
     heartbeatMs: s.number("heartbeat_ms"),
     partitions: s.optionalNumber("partitions"),
+    backorder: s.number("backorder"),
   };
 }
