@@ -140,7 +140,7 @@ export function judgeInTime(j: Judge, opts: { reservationTtlMs?: number; marginM
   const flags: InTimeFlag[] = [];
   for (let p = 0; p < nProducts; p++) {
     if (events[p] === 0) continue;
-    const seg = order.subarray(start[p]!, start[p + 1]!).sort(byTime);
+    const seg = order.subarray(start[p], start[p + 1]).sort(byTime);
     let avail = j.initialStock[p] ?? 0,
       held = 0,
       restocks = 0;
