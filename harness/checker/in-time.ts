@@ -144,18 +144,19 @@ export function judgeInTime(j: Judge, opts: { reservationTtlMs?: number; marginM
     let avail = j.initialStock[p] ?? 0,
       held = 0,
       restocks = 0;
+    let over = NaN;
     for (const i of seg) {
+      if (time[i]! > over) break; // the whole first violating instant is in `held`
       if (kind[i] === RESTOCK) {
         avail += delta[i]!;
         restocks++;
       } else if (kind[i] === RELEASE) held -= delta[i]!;
-      else if ((held += delta[i]!) > avail) {
-        count++;
-        if (flags.length < MAX_EXAMPLES)
-          flags.push(flagAt(j, p, { atMs: time[i]!, stock: avail, held, restocksBefore: restocks }, ttl, m));
-        break;
-      }
+      else if ((held += delta[i]!) > avail && Number.isNaN(over)) over = time[i]!;
     }
+    if (Number.isNaN(over)) continue;
+    count++;
+    if (flags.length < MAX_EXAMPLES)
+      flags.push(flagAt(j, p, { atMs: over, stock: avail, held, restocksBefore: restocks }, ttl, m));
   }
   const note =
     unknown > 0 ? `${unknown} product(s) not judged in time: their restock send times are unknown` : undefined;

@@ -196,7 +196,7 @@ export const GATE_EXPECTATIONS: GateExpectation[] = [
     expectedViolations: ["oversell-in-time"],
     reason:
       "sells up to 2 units a product ahead of its first restock (a backorder against the restock to come): " +
-      "the restock 3 s later pays it back, so only the stock in time is exceeded",
+      "the restock 7 s later pays it back, so only the stock in time is exceeded",
   },
 ];
 

@@ -8,6 +8,7 @@ import { orderValue, type GeneratedOrder } from "../scenario/generate.ts";
 import { runScheduleRange, sleep } from "./schedule.ts";
 import {
   emptyStats,
+  startTime,
   type ClientDecisions,
   type ClientDecisionStats,
   type LoadHandle,
@@ -47,9 +48,10 @@ export async function startHttpLoad(opts: HttpLoadOptions): Promise<LoadHandle> 
   const timeoutMs = opts.ackTimeoutMs ?? 30_000;
   const inflight = new Set<Promise<void>>();
   let aborted = false;
+  const t0 = startTime(opts.t0);
 
   const post = async (o: GeneratedOrder, nowMs: number): Promise<void> => {
-    const intended = opts.t0 + o.offsetMs;
+    const intended = t0 + o.offsetMs;
     stats.maxSendDelayMs = Math.max(stats.maxSendDelayMs, nowMs - intended);
     stats.sent++;
     stats.pending++;
@@ -95,7 +97,7 @@ export async function startHttpLoad(opts: HttpLoadOptions): Promise<LoadHandle> 
       await runScheduleRange({
         count: opts.orders.length,
         offsetAt: (i) => opts.orders.at(i)!.offsetMs,
-        t0: opts.t0,
+        t0,
         aborted: () => aborted,
         fire: (from, to, nowMs) => {
           for (let i = from; i < to; i++) {
@@ -111,6 +113,7 @@ export async function startHttpLoad(opts: HttpLoadOptions): Promise<LoadHandle> 
     }
   })();
   return {
+    t0,
     stats,
     done,
     abort: () => {

@@ -9,7 +9,7 @@ import { partitionCount, partitionFor } from "./produce.ts";
 import type { FromWorker } from "./producer-protocol.ts";
 import { ProducerPool } from "./producer-pool.ts";
 import { runScheduleRange } from "./schedule.ts";
-import { emptyStats, type LoadHandle, type LoadOptions, type LoadStats } from "./types.ts";
+import { emptyStats, startTime, type LoadHandle, type LoadOptions, type LoadStats } from "./types.ts";
 
 /** Values this large go alone: two of them in one batch would pass the broker's size limit. */
 const ALONE_BYTES = 256 * 1024;
@@ -81,11 +81,12 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
     onMessage,
   });
   const lag = new HarnessLag(Date.now());
+  const t0 = startTime(opts.t0);
 
   const fire = (from: number, to: number, nowMs: number) => {
     for (let i = from; i < to; i++) {
       const o = orders.at(i)!;
-      const intended = opts.t0 + o.offsetMs;
+      const intended = t0 + o.offsetMs;
       lag.sent(nowMs - intended, intended);
       opts.onSent?.(o, intended, nowMs);
       const value = orderValue(o, nowMs);
@@ -105,7 +106,7 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
       await runScheduleRange({
         count: n,
         offsetAt: (i) => orders.at(i)!.offsetMs,
-        t0: opts.t0,
+        t0,
         aborted: () => aborted,
         fire,
       });
@@ -116,7 +117,7 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
     Object.assign(stats, lag.verdict(stats));
     return stats;
   })();
-  return { stats, done, abort: () => void (aborted = true) };
+  return { t0, stats, done, abort: () => void (aborted = true) };
 }
 
 async function countPartitions(opts: LoadOptions, topic: string): Promise<number> {

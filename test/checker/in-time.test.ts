@@ -92,6 +92,20 @@ describe("oversell-in-time: sold ahead of a restock", () => {
     expect(e.inTime).toEqual({ judged: true, marginMs: M });
   });
 
+  it("reports every unit held at the first violating instant (decisions seen in one batch)", () => {
+    const e = evaluate(
+      input({
+        products: [p1(1, [[5000, 2]])],
+        orders: [a, b, c],
+        decisions: [dec("OrderReserved", a, 100), dec("OrderReserved", b, 100), dec("OrderReserved", c, 100)],
+      }),
+    );
+    const ex = e.violations["oversell-in-time"].examples[0]!;
+    expect(ex.instant).toEqual({ atMs: T0 + 100 + M, stock: 1, held: 3, restocksBefore: 0 });
+    expect(ex.events).toHaveLength(3);
+    expect(ex.detail).toContain("3 orders");
+  });
+
   it("holds when the restock was sent before the units were sold", () => {
     const e = evaluate(
       input({
