@@ -107,6 +107,26 @@ export const ZOMBIE_SCENARIO: ScenarioInput = {
   drainTimeoutMs: 60_000,
 };
 
+/**
+ * late-restock with the restock 24 s after the burst instead of 7: a flag needs the sale seen before the
+ * restock was sent, and on a 2-core machine under a load average of 35 keyed-transactional decided the burst
+ * up to 9 s after it (the 7 s gap caught nothing), with 14 s 3 runs in 5 were caught (decision p50 15 s).
+ */
+export const LATE_RESTOCK_SCENARIO: ScenarioInput = {
+  ...BUILTIN_SCENARIOS["late-restock"]!,
+  name: "gate-late-restock",
+  description: "late-restock with the restock (+4 a product) 24 s after the burst and a second wave after it.",
+  products: { count: 10, initialStock: 5, restocks: [{ atMs: 25_000, quantity: 4, products: "all" }] },
+  timing: {
+    kind: "ramp",
+    stages: [
+      { durationMs: 1000, fromPerSec: 100, toPerSec: 100 },
+      { durationMs: 24_500, fromPerSec: 0, toPerSec: 0 },
+      { durationMs: 1000, fromPerSec: 80, toPerSec: 80 },
+    ],
+  },
+};
+
 export const PLAN: PlanRow[] = [
   { sut: "keyed-transactional", faults: ["none", ...FAULT_KINDS], scenarioFor: { broker: CONTENTION_LONG_SCENARIO } },
   { sut: "saga", faults: ["none", ...FAULT_KINDS], scenarioFor: { broker: CONTENTION_LONG_SCENARIO } },
@@ -136,7 +156,7 @@ export const PLAN: PlanRow[] = [
     sut: "keyed-transactional",
     variant: { label: "backorder=2", settings: { OVERSELL_SETTING_BACKORDER: "2" } },
     faults: ["none"],
-    scenario: BUILTIN_SCENARIOS["late-restock"],
+    scenario: LATE_RESTOCK_SCENARIO,
   },
   // On three brokers (replication 3, min.insync.replicas 2) the leader of the busiest partition is
   // killed with kill -9 and restarted while transactions are open. Not in the CI set yet: the two
@@ -196,7 +216,7 @@ export const GATE_EXPECTATIONS: GateExpectation[] = [
     expectedViolations: ["oversell-in-time"],
     reason:
       "sells up to 2 units a product ahead of its first restock (a backorder against the restock to come): " +
-      "the restock 7 s later pays it back, so only the stock in time is exceeded",
+      "the restock 24 s later pays it back, so only the stock in time is exceeded",
   },
 ];
 

@@ -134,7 +134,7 @@ describe("gate matrix", () => {
       expectedViolations: ["oversell-in-time"],
       expectationSource: "gate",
       settings: { OVERSELL_SETTING_BACKORDER: "2" },
-      scenario: { name: "late-restock" },
+      scenario: { name: "gate-late-restock" },
     });
   });
 

@@ -1,11 +1,12 @@
 // End to end on the test broker: keyed-transactional with backorder=2 sells up to 2 units a product ahead of
-// the restock of the late-restock scenario. The end state is within S(p) (the restock pays the debt back), so
+// the restock of the gate's late-restock scenario. The end state is within S(p) (the restock pays the debt back), so
 // `oversell` holds; `oversell-in-time` must catch it, with the instant, the stock then and the orders holding it.
 // The offline check of the run folder (seen times from the record) must say the same.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
+import { LATE_RESTOCK_SCENARIO } from "../../harness/gate/matrix.ts";
 import { resultSchema } from "../../harness/report/result-schema.ts";
 import { runCli, stopLiveClis } from "../support/cli.ts";
 
@@ -16,8 +17,11 @@ describe("oversell-in-time end to end", () => {
 
   it("a SUT selling ahead of its restocks fails oversell-in-time while oversell holds; check agrees", async () => {
     const out = join(tmp, "run");
+    // The gate's cell: late-restock with a long gap, so a slow SUT on a loaded machine is still seen first.
+    const scenario = join(tmp, "late-restock.json");
+    writeFileSync(scenario, JSON.stringify(LATE_RESTOCK_SCENARIO));
     const args = ["--bootstrap", inject("bootstrap"), "--sut", "keyed-transactional"];
-    args.push("--set", "keyed-transactional.backorder=2", "--scenario", "late-restock", "--seed", "1");
+    args.push("--set", "keyed-transactional.backorder=2", "--scenario", scenario, "--seed", "1");
     const r = await runCli("bench", [...args, "--out", out, "--no-progress"], { timeoutMs: 240_000 });
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(1);
     const result = resultSchema.parse(JSON.parse(readFileSync(join(out, "result.json"), "utf8")));
