@@ -3,7 +3,7 @@
 // variants and documented limits, from the table below.
 import { FAULT_KINDS, type FaultKind } from "../nemesis/faults.ts";
 import type { ScenarioInput } from "../scenario/schema.ts";
-import { BUILTIN_SCENARIOS } from "../scenario/builtins.ts";
+import { BUILTIN_SCENARIOS, lateRestock } from "../scenario/builtins.ts";
 import type { Invariant, Manifest } from "../sut/manifest.ts";
 
 export type GateFault = "none" | FaultKind;
@@ -112,20 +112,7 @@ export const ZOMBIE_SCENARIO: ScenarioInput = {
  * restock was sent, and on a 2-core machine under a load average of 35 keyed-transactional decided the burst
  * up to 9 s after it (the 7 s gap caught nothing), with 14 s 3 runs in 5 were caught (decision p50 15 s).
  */
-export const LATE_RESTOCK_SCENARIO: ScenarioInput = {
-  ...BUILTIN_SCENARIOS["late-restock"]!,
-  name: "gate-late-restock",
-  description: "late-restock with the restock (+4 a product) 24 s after the burst and a second wave after it.",
-  products: { count: 10, initialStock: 5, restocks: [{ atMs: 25_000, quantity: 4, products: "all" }] },
-  timing: {
-    kind: "ramp",
-    stages: [
-      { durationMs: 1000, fromPerSec: 100, toPerSec: 100 },
-      { durationMs: 24_500, fromPerSec: 0, toPerSec: 0 },
-      { durationMs: 1000, fromPerSec: 80, toPerSec: 80 },
-    ],
-  },
-};
+export const LATE_RESTOCK_SCENARIO: ScenarioInput = lateRestock("gate-late-restock", 25_000);
 
 export const PLAN: PlanRow[] = [
   { sut: "keyed-transactional", faults: ["none", ...FAULT_KINDS], scenarioFor: { broker: CONTENTION_LONG_SCENARIO } },
