@@ -44,7 +44,8 @@ export function contextOf(input: CheckInput): JudgeContext {
 export function evaluate(input: CheckInput): Evaluation {
   const judge = new Judge(OrderBook.fromSentOrders(input.orders), {
     confirms: input.confirms,
-    products: input.products,
+    // A synthetic input without restock times and without restocks has none.
+    products: input.products.map((p) => (p.restocks || p.restocked > 0 ? p : { ...p, restocks: [] })),
   });
   for (const d of inReadOrder(input.decisions)) judge.decide(d.event, d.partition, d.seenAtMs, d.recordTimestampMs);
   const judged = finish(judge, contextOf(input));

@@ -19,6 +19,7 @@ import {
   RESERVED,
   STATUS_CODE,
 } from "./rules.ts";
+import { judgeInTime, type InTimeResult } from "./in-time.ts";
 import { statistics } from "./statistics.ts";
 import { ALL_CHECKS, type CheckName, type Invariant, type ObservedDecision, type Violation } from "./types.ts";
 import { DECISION_TYPES } from "../../systems-under-test/contract/events.ts";
@@ -46,6 +47,8 @@ export interface Evaluation {
   /** Records on <ns>.decisions that did not parse. */
   malformedDecisions: number;
   poison: NonNullable<SutResult["poison"]>;
+  /** How oversell-in-time was judged: its margin, and why it was not (or not for every product). */
+  inTime: NonNullable<SutResult["inTime"]>;
 }
 
 /** What the judge needs besides the decisions: the run's claims and how the drain ended. */
@@ -101,6 +104,8 @@ export function finish(j: Judge, ctx: JudgeContext): Judged {
   j.recountUnits();
   const products = productTable(j);
   oversell(j, tally, products);
+  const inTime = judgeInTime(j, { reservationTtlMs: ctx.reservationTtlMs });
+  inTimeViolations(j, tally, inTime);
   for (let s = 0; s < j.slots; s++) if (j.fates.flags[s]! & 1) judgeOrder(j, s, tally, ctx);
   lost(j, tally, ctx);
   for (const d of ctx.abortedDecisions) {
@@ -113,13 +118,14 @@ export function finish(j: Judge, ctx: JudgeContext): Judged {
   const sum = (k: "stock" | "sold" | "held") => products.reduce((a, p) => a + p[k], 0);
   const evaluation: Evaluation = {
     violations: tally.violations,
-    ...verdictOf(tally.violations, ctx),
+    ...verdictOf(tally.violations, ctx, inTime.judged ? [] : ["oversell-in-time"]),
     orders: countOrders(j),
     units: { stock: sum("stock"), sold: sum("sold"), held: sum("held") },
     products: products.slice(0, MAX_PRODUCTS),
     ...statistics(j),
     malformedDecisions: ctx.malformedDecisions,
     poison: poisonImpact(j),
+    inTime: { judged: inTime.judged, marginMs: inTime.marginMs, ...(inTime.note ? { note: inTime.note } : {}) },
   };
   return { evaluation, pending: tally.pending };
 }
@@ -182,6 +188,25 @@ function oversell(j: Judge, tally: Tally, products: ProductRow[]): void {
         `${p.sold + p.held} (${over} over); orders: ${hs.join(", ")}${more}`;
       return { id: p.productId, detail };
     });
+  }
+}
+
+/** oversell-in-time: the count, and the examples straight from the sweep (they need no decision read again). */
+function inTimeViolations(j: Judge, tally: Tally, r: InTimeResult): void {
+  const v = tally.violations["oversell-in-time"];
+  v.count = r.count;
+  for (const f of r.flags) {
+    const { atMs, stock, held, restocksBefore } = f.instant;
+    const productId = j.book.products.names[f.product]!;
+    const initial = j.initialStock[f.product] ?? 0;
+    const next =
+      f.nextRestockAtMs === undefined ? "" : `; the next restock started sending ${f.nextRestockAtMs - atMs} ms later`;
+    const more = f.holderCount > f.holders.length ? ` (first ${f.holders.length} listed)` : "";
+    const detail =
+      `at ${new Date(atMs).toISOString()} ${f.holderCount} orders${more}, each seen committed at least ` +
+      `${r.marginMs} ms before, held ${held} units, but the stock then was ${stock} ` +
+      `(initial ${initial} + ${restocksBefore} restock send(s) started by then)${next}`;
+    v.examples.push({ id: productId, detail, events: f.holders, instant: f.instant });
   }
 }
 
@@ -322,13 +347,14 @@ function lost(j: Judge, tally: Tally, ctx: JudgeContext): void {
 function verdictOf(
   violations: Record<CheckName, Violation>,
   ctx: JudgeContext,
+  notJudgeable: CheckName[],
 ): Pick<Evaluation, "verdict" | "expected" | "verdictReason" | "judged" | "missingExpected"> {
   const judged = [...new Set<CheckName>([...ctx.claims, ...ctx.expectedViolations])].filter(
-    (c) => !INFO_CHECKS.includes(c),
+    (c) => !INFO_CHECKS.includes(c) && !notJudgeable.includes(c),
   );
   judged.sort((a, b) => ALL_CHECKS.indexOf(a) - ALL_CHECKS.indexOf(b));
   const failing = judged.filter((c) => violations[c].count > 0);
-  const missingExpected = ctx.expectedViolations.filter((c) => violations[c].count === 0);
+  const missingExpected = ctx.expectedViolations.filter((c) => violations[c].count === 0 && judged.includes(c));
   const expected: Evaluation["expected"] = ctx.expectedViolations.length > 0 ? "fail" : "pass";
   const list = (cs: CheckName[]) => cs.map((c) => `${c} (${violations[c].count})`).join(", ");
   const base = { expected, judged, missingExpected };

@@ -5,7 +5,7 @@
 import type { Decision } from "../../systems-under-test/contract/events.ts";
 import type { OrderBook } from "./book.ts";
 import { CANCELLED, CONFIRMED, EXPIRED, REJECTED, RESERVED, terminalMask, TYPE_INDEX } from "./rules.ts";
-import type { ProductStock } from "./types.ts";
+import type { ProductStock, RestockSend } from "./types.ts";
 
 const TYPES = 5;
 const COUNT_MAX = 65_535;
@@ -77,6 +77,11 @@ export interface JudgeOptions {
   confirms: boolean;
   /** Stock per product (StockSet + StockAdded that were acknowledged): units count only for these. */
   products: ProductStock[];
+  /**
+   * false when seenAtMs is not when the decision was seen (a re-read long after the run passes the record's
+   * CreateTime): oversell-in-time then has no sound evidence and is not judged.
+   */
+  seenIsLive?: boolean;
 }
 
 export class Judge {
@@ -90,6 +95,10 @@ export class Judge {
   readonly soldUnits: number[] = [];
   readonly heldUnits: number[] = [];
   readonly holders: number[] = [];
+  /** oversell-in-time: initial stock and restock sends by product (undefined: send times unknown). */
+  readonly initialStock: number[] = [];
+  readonly restockSends: (RestockSend[] | undefined)[] = [];
+  readonly seenIsLive: boolean;
   /** Decisions judged. */
   decisions = 0;
   /** Owed orders still without a terminal decision; counted from owe() on. */
@@ -104,6 +113,7 @@ export class Judge {
     this.confirms = opts.confirms;
     this.terminal = terminalMask(opts.confirms);
     this.fates = new Fates(book.size);
+    this.seenIsLive = opts.seenIsLive ?? true;
     this.setStock(opts.products);
   }
 
@@ -113,6 +123,10 @@ export class Judge {
     for (const p of products) {
       const i = this.book.products.intern(p.productId);
       this.stock[i] = (this.stock[i] ?? 0) + p.initial + p.restocked;
+      this.initialStock[i] = (this.initialStock[i] ?? 0) + p.initial;
+      // Send times unknown for any part of a product's restocks: its restocks are unknown.
+      const known = i in this.restockSends ? this.restockSends[i] : [];
+      this.restockSends[i] = known && p.restocks ? [...known, ...p.restocks] : undefined;
       changed.push(i);
     }
     if (changed.length > 0 && this.decisions > 0) this.recountUnits();

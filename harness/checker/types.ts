@@ -36,10 +36,23 @@ export interface ObservedDecision {
   offset: string;
 }
 
+/** One restock send: when the harness started sending it (epoch ms) and how many units. */
+export interface RestockSend {
+  sentAtMs: number;
+  quantity: number;
+}
+
 export interface ProductStock {
   productId: string;
   initial: number;
+  /** Acknowledged restocks (S(p) = initial + restocked). */
   restocked: number;
+  /**
+   * Every restock send of the product, acknowledged or not (a refused one may still be stored), with its send
+   * start: what oversell-in-time counts as available from then on. Absent: the times are unknown (a history
+   * written before they were recorded), and the product is not judged in time when it had restocks.
+   */
+  restocks?: RestockSend[];
 }
 
 export interface CheckInput {
@@ -79,15 +92,27 @@ export interface FaultWindow {
   until: number;
 }
 
+/** oversell-in-time: the instant a product was certainly oversold, and the stock then. */
+export interface InTimeInstant {
+  atMs: number;
+  /** Initial stock + restocks whose send started by then (widened by the margin). */
+  stock: number;
+  /** Units held by orders certainly committed and certainly not yet released then. */
+  held: number;
+  /** Restock sends counted in `stock`. */
+  restocksBefore: number;
+}
+
 export interface Violation {
   count: number;
   /** A few examples with evidence: orderIds/productIds and the events involved. */
-  examples: { id: string; detail: string; events?: unknown[] }[];
+  examples: { id: string; detail: string; events?: unknown[]; instant?: InTimeInstant }[];
 }
 
 /** The invariants a SUT can claim (sut.json `claims`, `expectedViolations`): the one list of their names. */
 export const INVARIANTS = [
   "oversell",
+  "oversell-in-time",
   "duplicate",
   "conflict",
   "lost",

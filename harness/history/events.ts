@@ -52,6 +52,11 @@ export const stockLineSchema = z.object({
   items: z.array(z.object({ productId: z.string(), quantity: z.number() })),
   /** Intended time (restocks: load start + offset). */
   intendedAtMs: z.number().optional(),
+  /**
+   * When the harness started sending it (restocks): no SUT can use these units earlier (oversell-in-time).
+   * Absent in histories written before it was recorded.
+   */
+  sentAtMs: z.number().optional(),
   status: z.enum(["acked", "failed"]),
   error: z.string().optional(),
 });

@@ -5,7 +5,7 @@ import { createReadStream, readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import type { z } from "zod";
 import type { OrderBook } from "../checker/book.ts";
-import type { FaultWindow, ProductStock, SentOrder } from "../checker/types.ts";
+import type { FaultWindow, ProductStock, RestockSend, SentOrder } from "../checker/types.ts";
 import type { GeneratedStream } from "../scenario/generate.ts";
 import { InputError } from "../shared/zod-errors.ts";
 import * as s from "./events.ts";
@@ -17,6 +17,7 @@ import type {
   LoadStartEvent,
   RunStartEvent,
   SutEndEvent,
+  StockEvent,
   SutStartEvent,
 } from "./events.ts";
 
@@ -134,6 +135,8 @@ class MetaFold {
   lastMs = 0;
   private readonly initial = new Map<string, number>();
   private readonly restocked = new Map<string, number>();
+  /** Restock sends by product (oversell-in-time); a product whose send times are unknown maps to undefined. */
+  private readonly restockSends = new Map<string, RestockSend[] | undefined>();
   private readonly faults: FaultWindow[] = [];
   private readonly open: FaultEvent[] = [];
 
@@ -156,6 +159,7 @@ class MetaFold {
         this.end = e;
         break;
       case "stock":
+        if (e.event === "StockAdded") this.restockSent(e);
         if (e.status !== "acked") break;
         for (const it of e.items) {
           const m = e.event === "StockSet" ? this.initial : this.restocked;
@@ -176,6 +180,18 @@ class MetaFold {
     }
   }
 
+  /** Every restock send, refused ones too (they may have been stored): units that may exist from sentAtMs on. */
+  private restockSent(e: StockEvent): void {
+    for (const it of e.items) {
+      const first = !this.restockSends.has(it.productId),
+        sends = this.restockSends.get(it.productId);
+      const send = e.sentAtMs === undefined ? undefined : { sentAtMs: e.sentAtMs, quantity: it.quantity };
+      if (send && sends) sends.push(send);
+      else if (send && first) this.restockSends.set(it.productId, [send]);
+      else this.restockSends.set(it.productId, undefined);
+    }
+  }
+
   done(): SutMeta | undefined {
     if (!this.start) return undefined;
     // A fault that never healed (crashed run) lasts until the last thing we know.
@@ -185,11 +201,15 @@ class MetaFold {
     ];
     faults.sort((a, b) => a.at - b.at);
     const ids = new Set([...this.initial.keys(), ...this.restocked.keys()]);
-    const products = [...ids].sort().map((productId) => ({
-      productId,
-      initial: this.initial.get(productId) ?? 0,
-      restocked: this.restocked.get(productId) ?? 0,
-    }));
+    const products = [...ids].sort().map((productId): ProductStock => {
+      const sends = this.restockSends.has(productId) ? this.restockSends.get(productId) : [];
+      return {
+        productId,
+        initial: this.initial.get(productId) ?? 0,
+        restocked: this.restocked.get(productId) ?? 0,
+        ...(sends ? { restocks: sends } : {}),
+      };
+    });
     const { start, loadStart, loadEnd, drainEnd, end, lastMs } = this;
     return {
       sut: start.sut,

@@ -8,6 +8,7 @@ import { orderValue, type GeneratedOrder } from "../scenario/generate.ts";
 import { runScheduleRange, sleep } from "./schedule.ts";
 import {
   emptyStats,
+  startTime,
   type ClientDecisions,
   type ClientDecisionStats,
   type LoadHandle,
@@ -44,7 +45,8 @@ export async function startHttpLoad(opts: HttpLoadOptions): Promise<LoadHandle> 
     : undefined;
   const pool = new Pool(opts.url, { connections: opts.connections ?? 64, pipelining: 1, keepAliveTimeout: 10_000 });
   const stats: LoadStats = emptyStats(opts.orders.length);
-  const poster: Poster = { opts, pool, stats, timeoutMs: opts.ackTimeoutMs ?? 30_000, poller };
+  const t0 = startTime(opts.t0);
+  const poster: Poster = { opts, t0, pool, stats, timeoutMs: opts.ackTimeoutMs ?? 30_000, poller };
   const inflight = new Set<Promise<void>>();
   let aborted = false;
 
@@ -53,7 +55,7 @@ export async function startHttpLoad(opts: HttpLoadOptions): Promise<LoadHandle> 
       await runScheduleRange({
         count: opts.orders.length,
         offsetAt: (i) => opts.orders.at(i)!.offsetMs,
-        t0: opts.t0,
+        t0,
         aborted: () => aborted,
         fire: (from, to, nowMs) => {
           for (let i = from; i < to; i++) {
@@ -69,6 +71,7 @@ export async function startHttpLoad(opts: HttpLoadOptions): Promise<LoadHandle> 
     }
   })();
   return {
+    t0,
     stats,
     done,
     abort: () => {
@@ -82,6 +85,8 @@ export async function startHttpLoad(opts: HttpLoadOptions): Promise<LoadHandle> 
 /** What every POST of a load shares. */
 interface Poster {
   opts: HttpLoadOptions;
+  /** The load's start, fixed once the producers are ready. */
+  t0: number;
   pool: Pool;
   stats: LoadStats;
   timeoutMs: number;
@@ -91,7 +96,7 @@ interface Poster {
 /** One order, sent now; its answer counted (a thrown error or a timeout leaves its fate unknown). */
 async function postOrder(c: Poster, o: GeneratedOrder, nowMs: number): Promise<void> {
   const { opts, stats } = c;
-  const intended = opts.t0 + o.offsetMs;
+  const intended = c.t0 + o.offsetMs;
   stats.maxSendDelayMs = Math.max(stats.maxSendDelayMs, nowMs - intended);
   stats.sent++;
   stats.pending++;

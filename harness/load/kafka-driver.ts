@@ -9,7 +9,7 @@ import { partitionCount, partitionFor } from "./produce.ts";
 import type { FromWorker } from "./producer-protocol.ts";
 import { ProducerPool } from "./producer-pool.ts";
 import { runScheduleRange } from "./schedule.ts";
-import { emptyStats, type LoadHandle, type LoadOptions, type LoadStats } from "./types.ts";
+import { emptyStats, startTime, type LoadHandle, type LoadOptions, type LoadStats } from "./types.ts";
 
 /** Values this large go alone: two of them in one batch would pass the broker's size limit. */
 const ALONE_BYTES = 256 * 1024;
@@ -36,12 +36,13 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
     onMessage: (m) => ledger.onMessage(m, lag),
   });
   const lag = new HarnessLag(Date.now());
+  const t0 = startTime(opts.t0);
 
   /** Stamps, encodes and hands over the orders due now, [from, to). */
   const fire = (from: number, to: number, nowMs: number) => {
     for (let i = from; i < to; i++) {
       const o = orders.at(i)!;
-      const intended = opts.t0 + o.offsetMs;
+      const intended = t0 + o.offsetMs;
       lag.sent(nowMs - intended, intended);
       opts.onSent?.(o, intended, nowMs);
       const value = orderValue(o, nowMs);
@@ -62,7 +63,7 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
       await runScheduleRange({
         count: orders.length,
         offsetAt: (i) => orders.at(i)!.offsetMs,
-        t0: opts.t0,
+        t0,
         aborted: () => ledger.aborted,
         fire,
       });
@@ -73,7 +74,7 @@ export async function startKafkaLoad(opts: LoadOptions): Promise<LoadHandle> {
     Object.assign(ledger.stats, lag.verdict(ledger.stats));
     return ledger.stats;
   })();
-  return { stats: ledger.stats, done, abort: () => void (ledger.aborted = true) };
+  return { t0, stats: ledger.stats, done, abort: () => void (ledger.aborted = true) };
 }
 
 /** Each order's outcome as one byte and the running counts (no per-order objects); workers' messages settle them. */

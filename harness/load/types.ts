@@ -35,13 +35,19 @@ export interface LoadOptions extends LoadCallbacks {
   orders: OrderSource<GeneratedOrder>;
   /** Kafka driver: producer worker threads (default DEFAULT_PRODUCERS, at most the partition count). */
   producers?: number;
-  /** Epoch ms of offset 0 (may be slightly in the future). */
-  t0: number;
+  /**
+   * Epoch ms of offset 0 (may be slightly in the future), or a function the driver calls once it is ready to send:
+   * its setup (producer threads) can take seconds on a loaded machine, and a schedule that starts late sends its
+   * first seconds at once (orders and restocks would then no longer come in their planned order).
+   */
+  t0: number | (() => number);
   /** After this long without an acknowledgement a send counts as unknown (a late ack still counts). */
   ackTimeoutMs?: number;
 }
 
 export interface LoadHandle {
+  /** Epoch ms of offset 0, as the driver fixed it. */
+  readonly t0: number;
   readonly stats: LoadStats;
   /** Resolves when every order was sent and each has an outcome (ack, error or timeout). */
   readonly done: Promise<LoadStats>;
@@ -83,4 +89,9 @@ export interface ClientDecisions {
 
 export function emptyStats(planned: number): LoadStats {
   return { planned, sent: 0, acked: 0, failed: 0, unknown: 0, pending: 0, maxSendDelayMs: 0, harnessBound: false };
+}
+
+/** The load's offset 0, fixed when the driver is ready to send. */
+export function startTime(t0: LoadOptions["t0"]): number {
+  return typeof t0 === "function" ? t0() : t0;
 }

@@ -2,7 +2,11 @@
 // rename none without bumping schemaVersion. Everything else in the product reads this.
 import { z } from "zod";
 
-export const SCHEMA_VERSION = 1;
+/**
+ * 2: the oversell-in-time check (examples with `instant`, `inTime`); only fields were added, so version 1 files
+ * still read (their violations simply lack the check).
+ */
+export const SCHEMA_VERSION = 2;
 
 const percentiles = z.object({
   p50: z.number(),
@@ -18,7 +22,17 @@ const percentiles = z.object({
 
 const violation = z.object({
   count: z.number().int().min(0),
-  examples: z.array(z.object({ id: z.string(), detail: z.string(), events: z.array(z.unknown()).optional() })),
+  examples: z.array(
+    z.object({
+      id: z.string(),
+      detail: z.string(),
+      events: z.array(z.unknown()).optional(),
+      /** oversell-in-time (version 2): the instant, the stock then and the units held then. */
+      instant: z
+        .object({ atMs: z.number(), stock: z.number(), held: z.number(), restocksBefore: z.number() })
+        .optional(),
+    }),
+  ),
 });
 
 export const faultSchema = z.object({
@@ -109,6 +123,11 @@ export const sutResultSchema = z.object({
       otherValid: percentiles,
     })
     .optional(),
+  /**
+   * How oversell-in-time was judged (version 2): the margin on every time bound, whether it was judged at
+   * all (not when decisions were re-read after the run), and which products were left out.
+   */
+  inTime: z.object({ judged: z.boolean(), marginMs: z.number(), note: z.string().optional() }).optional(),
   /** SUT instances that exited on their own (not killed by the nemesis). */
   crashes: z.array(z.object({ instance: z.string(), code: z.number().nullable() })).optional(),
   startedAtMs: z.number().optional(),
@@ -162,7 +181,7 @@ export const sutResultSchema = z.object({
 });
 
 export const resultSchema = z.object({
-  schemaVersion: z.literal(SCHEMA_VERSION),
+  schemaVersion: z.union([z.literal(1), z.literal(SCHEMA_VERSION)]),
   runId: z.string(),
   startedAt: z.string(),
   finishedAt: z.string().optional(),

@@ -1,13 +1,15 @@
 // The terminal summary: one row per SUT — verdict vs expected, units sold vs stock, every
 // violation count, decision latency percentiles (ms, from the intended send time) and throughput.
-import { INVARIANTS } from "../checker/types.ts";
+import { INVARIANTS, type Invariant } from "../checker/types.ts";
 import { textSection, textTable } from "../shared/text-table.ts";
 import type { RunResult, SutResult } from "./result-schema.ts";
 
 /** One column per invariant a SUT can claim (aborted-read is info, not a column). */
 const COLS = INVARIANTS;
-const SHORT: Record<string, string> = {
+/** Typed by the invariant list, so a new invariant cannot be left without a column title. */
+const SHORT: Record<Invariant, string> = {
   oversell: "over",
+  "oversell-in-time": "in-time",
   duplicate: "dup",
   conflict: "confl",
   lost: "lost",
@@ -65,7 +67,7 @@ export function renderSummary(r: RunResult): string {
     "expected",
     "match",
     "sold/stock",
-    ...COLS.map((c) => SHORT[c]!),
+    ...COLS.map((c) => SHORT[c]),
     "p50 ms",
     "p99 ms",
     "p99.9 ms",

@@ -508,17 +508,17 @@ async function runLoad(r: SutRun): Promise<{ faults: FaultWindow[]; warnings: st
   const { c, name } = r;
   if (c.driver === "http")
     r.gateway = await OrderGateway.start({ connection: c.connection, ns: r.ns, confirms: r.manifest.confirms });
-  // The open-loop clock starts a moment from now so the first batch is not late by construction.
-  const t0 = Date.now() + 300;
+  // The open-loop clock starts a moment after the driver is ready (its producer threads may take seconds to
+  // start on a loaded machine), so the first batch is not late by construction.
+  const startIn = () => Date.now() + 300;
   const orders = c.stream.table;
-  c.history.mark({ type: "load-start", sut: name, loadStartMs: t0, orders: orders.length, driver: c.driver });
   const callbacks = historyCallbacks(c.history, name);
   r.load =
     c.driver === "http"
       ? await startHttpLoad({
           url: r.gateway!.url,
           orders,
-          t0,
+          t0: startIn,
           ackTimeoutMs: ACK_TIMEOUT_MS,
           ...callbacks,
           // Every accepted order is long-polled until the drain deadline at the latest.
@@ -528,10 +528,12 @@ async function runLoad(r: SutRun): Promise<{ faults: FaultWindow[]; warnings: st
           connection: c.connection,
           ns: r.ns,
           orders,
-          t0,
+          t0: startIn,
           ackTimeoutMs: ACK_TIMEOUT_MS,
           ...callbacks,
         });
+  const t0 = r.load.t0;
+  c.history.mark({ type: "load-start", sut: name, loadStartMs: t0, orders: orders.length, driver: c.driver });
   const restocks = scheduleRestocks(r, t0);
   startNemesis(r, t0);
   r.ticker = loadTicker(r, t0);
@@ -563,9 +565,19 @@ function scheduleRestocks(r: SutRun, t0: number): Promise<void> {
   return runRestocks(c.stream.restocks, t0, async (due) => {
     const intendedAtMs = t0 + due[0]!.offsetMs;
     const items = due.map((x) => ({ productId: x.productId, quantity: x.quantity }));
+    // Stamped before the send: no SUT can have these units earlier (oversell-in-time, harness/checker/in-time.ts).
+    const sentAtMs = Date.now();
     try {
       await sendStock(r.stockProducer, r.ns, c.o.scenario.kafka.partitions, "StockAdded", items);
-      c.history.write({ type: "stock", sut: name, event: "StockAdded", items, intendedAtMs, status: "acked" });
+      c.history.write({
+        type: "stock",
+        sut: name,
+        event: "StockAdded",
+        items,
+        intendedAtMs,
+        sentAtMs,
+        status: "acked",
+      });
     } catch (err) {
       c.history.mark({
         type: "stock",
@@ -573,6 +585,7 @@ function scheduleRestocks(r: SutRun, t0: number): Promise<void> {
         event: "StockAdded",
         items,
         intendedAtMs,
+        sentAtMs,
         status: "failed",
         error: (err as Error).message,
       });

@@ -76,7 +76,7 @@ export class SutJudging {
     seenFromRecordTime = false,
   ) {
     this.book = OrderBook.fromStream(stream);
-    this.judge = new Judge(this.book, { confirms: sut.confirms, products: [] });
+    this.judge = new Judge(this.book, { confirms: sut.confirms, products: [], seenIsLive: !seenFromRecordTime });
     this.sink = new JudgeSink(this.judge, seenFromRecordTime);
   }
 
@@ -310,7 +310,7 @@ export async function judgeStage(j: SutJudging, a: JudgeStageArgs): Promise<SutR
     faults: a.faults,
     crashes: a.crashes?.(),
     logs: a.logs,
-    warnings: [...a.warnings, ...drain.warnings],
+    warnings: [...a.warnings, ...drain.warnings, ...(ev.inTime.note ? [`oversell-in-time: ${ev.inTime.note}`] : [])],
   });
   if (second) withCrossCheck(res, second);
   if (a.meta.loadEnd?.harnessBound) {

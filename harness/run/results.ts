@@ -86,6 +86,7 @@ export function evaluatedResult(b: SutBase, ev: Evaluation, extra: Partial<SutRe
     series: ev.series,
     ...(ev.seriesStartMs !== undefined ? { seriesStartMs: ev.seriesStartMs } : {}),
     poison: ev.poison,
+    inTime: ev.inTime,
     faults: [],
     missingExpected: ev.missingExpected,
     ...extra,

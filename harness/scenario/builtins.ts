@@ -2,6 +2,35 @@
 // every SUT on it one after another on a 2-core machine in about a minute or two.
 import type { ScenarioInput } from "./schema.ts";
 
+/**
+ * A burst sells every product out (stock 5, 10 orders a product in the first second); each is restocked (+4)
+ * at `restockAtMs` and a second wave (8 orders a product) comes 0.5-1.5 s after it. A SUT that sells ahead of
+ * the restock has oversold until then, however the end looks. The gap is long because a SUT on a loaded 2-core
+ * machine may take several seconds to decide the burst, and only what the checker saw before the restock was
+ * sent can be judged against it.
+ */
+export function lateRestock(name: string, restockAtMs: number): ScenarioInput {
+  return {
+    name,
+    description:
+      `A burst sells every product out; ${(restockAtMs - 1000) / 1000} s later each is restocked and a second ` +
+      "wave of orders takes the new units: the stock is judged at every instant (oversell-in-time), not only at " +
+      "the end.",
+    seed: 1,
+    products: { count: 10, initialStock: 5, restocks: [{ atMs: restockAtMs, quantity: 4, products: "all" }] },
+    demand: { quantity: 1, customers: 500 },
+    timing: {
+      kind: "ramp",
+      stages: [
+        { durationMs: 1000, fromPerSec: 100, toPerSec: 100 },
+        { durationMs: restockAtMs - 500, fromPerSec: 0, toPerSec: 0 },
+        { durationMs: 1000, fromPerSec: 80, toPerSec: 80 },
+      ],
+    },
+    drainTimeoutMs: 30_000,
+  };
+}
+
 export const BUILTIN_SCENARIOS: Record<string, ScenarioInput> = {
   "last-unit": {
     name: "last-unit",
@@ -32,6 +61,7 @@ export const BUILTIN_SCENARIOS: Record<string, ScenarioInput> = {
     timing: { kind: "burst", windowMs: 1000 },
     drainTimeoutMs: 45_000,
   },
+  "late-restock": lateRestock("late-restock", 8000),
   steady: {
     name: "steady",
     description: "Open-loop constant rate for a duration with plenty of stock: decision-latency percentiles.",

@@ -142,7 +142,7 @@ async function reserverProcessor(
           log(`ignoring bad by-product record ${partition}/${m.offset}: ${r.reason}`);
           continue;
         }
-        const s = step(state, r.value, ctx.instance);
+        const s = step(state, r.value, ctx.instance, settings.backorder);
         if (s.decision) out.push({ topic: ctx.topics.decisions, key: s.decision.orderId, value: encode(s.decision) });
         for (const [k, v] of s.changelog) changes.set(k, v);
       }
@@ -187,7 +187,8 @@ async function main(): Promise<void> {
   log(
     `starting: transactions ${settings.transactions ? "on" : "OFF (at-least-once, unsafe)"}, ` +
       `batch ${settings.batchSize}, linger ${settings.lingerMs} ms, client ` +
-      (confluent ? `confluent (librdkafka ${confluent.librdkafkaVersion}, EOS v2)` : "kafkajs (EOS v1)"),
+      (confluent ? `confluent (librdkafka ${confluent.librdkafkaVersion}, EOS v2)` : "kafkajs (EOS v1)") +
+      (settings.backorder > 0 ? `, BACKORDER ${settings.backorder} units (sells ahead of stock, unsafe)` : ""),
   );
   admin = kafka.admin();
   await admin.connect();

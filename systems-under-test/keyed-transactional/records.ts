@@ -1,7 +1,8 @@
 // What travels on the internal topics, and the per-partition state it rebuilds.
 //   by-product (key productId):  {kind:"order", order} | {kind:"stock", event, src, offset}
 //   changelog  (compacted, partition = by-product partition):
-//     p/<productId> {left}     units left (absent: no stock event seen = unknown product)
+//     p/<productId> {left, credit} units left (absent: no stock event seen = unknown product); credit: units
+//                              sold ahead of stock (the backorder setting, broken on purpose)
 //     o/<orderId>   {type}     the order was decided (idempotency across re-delivery)
 //     s/<stockPartition> {next} next stock offset to apply from that partition (stock dedupe)
 //     sync          {token}    restore barrier written by a new owner
@@ -25,10 +26,12 @@ export class PartitionState {
   left = new Map<string, number>();
   decided = new Map<string, string>();
   stockNext = new Map<number, number>();
+  credit = new Map<string, number>();
 
   clone(): PartitionState {
     const c = new PartitionState();
     c.left = new Map(this.left);
+    c.credit = new Map(this.credit);
     c.decided = new Map(this.decided);
     c.stockNext = new Map(this.stockNext);
     return c;
@@ -45,8 +48,10 @@ export class PartitionState {
     }
     if (key === "sync") return typeof v.token === "string" ? v.token : undefined;
     const rest = key.slice(2);
-    if (key.startsWith("p/") && typeof v.left === "number") this.left.set(rest, v.left);
-    else if (key.startsWith("o/") && typeof v.type === "string") this.decided.set(rest, v.type);
+    if (key.startsWith("p/") && typeof v.left === "number") {
+      this.left.set(rest, v.left);
+      if (typeof v.credit === "number") this.credit.set(rest, v.credit);
+    } else if (key.startsWith("o/") && typeof v.type === "string") this.decided.set(rest, v.type);
     else if (key.startsWith("s/") && typeof v.next === "number") this.stockNext.set(Number(rest), v.next);
     return undefined;
   }

@@ -23,6 +23,8 @@ export interface Settings {
   partitions?: number;
   /** The Kafka client of the two stages: kafkajs (EOS v1) or confluent (librdkafka, EOS v2). */
   client: "kafkajs" | "confluent";
+  /** Units a product may be sold ahead of its stock (0: never; above 0 broken on purpose). */
+  backorder: number;
 }
 
 // The context is kept in the signature for callers; values come from the environment via sut.json.
@@ -40,5 +42,6 @@ export function readSettings(_ctx: InstanceContext): Settings {
     stallMs: s.number("stall_ms"),
     partitions: s.optionalNumber("partitions"),
     client: s.choice("client") === "confluent" ? "confluent" : "kafkajs",
+    backorder: s.number("backorder"),
   };
 }

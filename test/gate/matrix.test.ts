@@ -129,6 +129,13 @@ describe("gate matrix", () => {
     expect(v.settings?.OVERSELL_SETTING_TRANSACTIONS).toBe("off");
     expect(v.reason).toBeTruthy();
     expect(byId.get("keyed-transactional[none]")?.faults).toBeUndefined();
+    // Sells ahead of the restock: only oversell-in-time can catch it, on the scenario with a late restock.
+    expect(byId.get("keyed-transactional(backorder=2)[none]")).toMatchObject({
+      expectedViolations: ["oversell-in-time"],
+      expectationSource: "gate",
+      settings: { OVERSELL_SETTING_BACKORDER: "2" },
+      scenario: { name: "gate-late-restock" },
+    });
   });
 
   it("every cell's scenario and fault text are valid, and faults heal inside the load or just after it", () => {

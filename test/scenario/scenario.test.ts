@@ -70,6 +70,17 @@ describe("scenario stream", () => {
     expect(flash.orders.filter((o) => o.offsetMs >= flash.restocks[0]!.offsetMs).length).toBeGreaterThan(100);
   });
 
+  it("late-restock: the burst oversubscribes the stock, the restock comes seconds after it, a second wave after that", () => {
+    const late = generateStream(loadScenario("late-restock"), 5);
+    const at = late.restocks[0]!.offsetMs;
+    expect(late.restocks.map((r) => r.offsetMs)).toEqual(late.productIds.map(() => at));
+    const burst = late.orders.filter((o) => o.offsetMs < at),
+      wave = late.orders.filter((o) => o.offsetMs >= at);
+    expect(at - Math.max(...burst.map((o) => o.offsetMs))).toBeGreaterThanOrEqual(5000);
+    expect(burst.length).toBeGreaterThan(late.initialStock.reduce((a, x) => a + x.quantity, 0));
+    expect(wave.length).toBeGreaterThan(late.restocks.reduce((a, r) => a + r.quantity, 0));
+  });
+
   it("a steady rate spaces orders evenly; a ramp accelerates", () => {
     const st = generateStream(
       validateScenario({
