@@ -19,6 +19,7 @@ import {
 import { html, type Html, join, type Markup, trusted } from "./html-markup.ts";
 import type { RunResult, SutResult } from "./result-schema.ts";
 import { REPORT_CSS } from "./html-style.ts";
+import { latencyFromText } from "./summary.ts";
 
 export interface HtmlReportOptions {
   /** Products drawn per SUT (oversold first). Default 30. */
@@ -507,7 +508,7 @@ ${ordersTiles(s)}
 <h3>Invariants</h3>
 ${invariantTable(s, key)}
 <div class="grid2">${unitsFigure(s, key, cap)}<div><figure><figcaption>${`Decision latency by percentile${curveNote}`}</figcaption>${curveChart(`chart-${key}-curve`, "decision latency percentile curve", curves, 540, 340)}</figure>
-${latencyTable(s)}</div></div>
+${latencyTable(s)}${s.latencyFrom ? html`<p class="note">Latency measured from: ${latencyFromText(s.latencyFrom)}.</p>` : ""}</div></div>
 <h3>Over time</h3>
 ${timeCharts(s, key, t0)}
 <h3>Faults</h3>

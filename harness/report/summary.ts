@@ -112,6 +112,8 @@ export function renderSummary(r: RunResult): string {
       (s) =>
         `  ${s.name}: harness-bound — ${s.throughput.harnessBoundReason ?? "the load driver fell behind its schedule"}`,
     );
+  const origin = r.suts.filter((s) => s.latencyFrom).map((s) => `  ${s.name}: ${latencyFromText(s.latencyFrom!)}`);
+  const originLines = origin.length ? ["latency measured from (orders read from the topic):", ...origin, ""] : [];
   const boundLines = bound.length ? ["load (the harness, not the SUT, limited the rate):", ...bound, ""] : [];
   return [
     title,
@@ -121,8 +123,17 @@ export function renderSummary(r: RunResult): string {
     ...httpLines,
     ...poisonLines,
     ...boundLines,
+    ...originLines,
     ...(reasons.length ? ["notes:", ...reasons, ""] : []),
     legend,
     `run verdict: ${r.verdict.toUpperCase()}`,
   ].join("\n");
+}
+
+/** Where decision latency starts for orders read from the topic (check --from-topics --ns). */
+export function latencyFromText(f: { intended: number; recordTimestamp: number }): string {
+  return (
+    `${f.intended} order(s) from the intended send time their producer stated (intendedAtMs), ` +
+    `${f.recordTimestamp} from the record timestamp (no intendedAtMs: the producer's send, not its schedule)`
+  );
 }
