@@ -6,7 +6,7 @@ import type { Batch } from "kafkajs";
 import type { Connection } from "../../systems-under-test/contract/connection.ts";
 import { parseOrderRecord, parseJson, stockEventSchema } from "../../systems-under-test/contract/events.ts";
 import { topicsFor } from "../../systems-under-test/contract/topics.ts";
-import { OrderBook } from "./book.ts";
+import { Interner, OrderBook } from "./book.ts";
 import { caughtUp, committedEnds, kafkaFor, sleep, STOP_TIMEOUT_MS, TopicReader, withTimeout } from "./reader.ts";
 import type { ProductStock } from "./types.ts";
 
@@ -95,7 +95,7 @@ export async function stockFromTopic(
   return { products, warnings };
 }
 
-/** Growable columns of the records read (numbers only, plus the orderId strings the book needs anyway). */
+/** Growable columns of the records read (numbers, plus the orderId strings the book needs anyway). */
 class Columns {
   ids: string[] = [];
   product: number[] = [];
@@ -106,18 +106,7 @@ class Columns {
   stamp: number[] = [];
   partition: number[] = [];
   offset: string[] = [];
-  readonly productIds: string[] = [];
-  private readonly productIndex = new Map<string, number>();
-
-  productOf(id: string): number {
-    let i = this.productIndex.get(id);
-    if (i === undefined) {
-      i = this.productIds.length;
-      this.productIndex.set(id, i);
-      this.productIds.push(id);
-    }
-    return i;
-  }
+  readonly products = new Interner();
 }
 
 /**
@@ -129,7 +118,7 @@ function addRecord(c: Columns, key: Buffer | null, value: Buffer | null, stampMs
   const intended = r.ok ? r.order.intendedAtMs : undefined;
   const stated = intended !== undefined && Number.isFinite(intended);
   c.ids.push(r.ok ? r.order.orderId : r.orderId);
-  c.product.push(c.productOf(r.ok ? r.order.productId : r.productId));
+  c.product.push(c.products.intern(r.ok ? r.order.productId : r.productId));
   c.quantity.push(r.ok ? r.order.quantity : r.quantity);
   c.valid.push(r.ok);
   c.intended.push(stated ? intended : stampMs);
@@ -166,7 +155,7 @@ export async function ordersFromTopic(
   const seen = new Set<string>();
   let stated = 0,
     anyInvalid = false;
-  const validAt = (i: number) => c.valid[i]! && knownProducts.has(c.productIds[c.product[i]!]!);
+  const validAt = (i: number) => c.valid[i]! && knownProducts.has(c.products.names[c.product[i]!]!);
   for (let i = 0; i < n; i++) anyInvalid ||= !validAt(i);
   const book = OrderBook.fromRows(
     n,
@@ -179,7 +168,7 @@ export async function ordersFromTopic(
       if (!Number.isNaN(sentAtMs)) stated++;
       return {
         orderId: id,
-        productId: c.productIds[c.product[i]!]!,
+        productId: c.products.names[c.product[i]!]!,
         quantity: c.quantity[i]!,
         valid,
         invalidKind: valid ? undefined : c.valid[i] ? "unknown-product" : "not-an-OrderPlaced",

@@ -45,7 +45,9 @@ async function namespaceCheck(raw: Raw & { out?: string }): Promise<never> {
     progress: new Progress(process.stderr, !raw.progress),
     command: ["npm run check --", ...process.argv.slice(2)].join(" "),
   });
-  process.stdout.write(`\n${outcome.summary}\n\nwritten: ${outcome.files.result}, ${outcome.files.html ?? ""}\n`);
+  const f = outcome.files;
+  const html = f.html ? `, ${f.html}` : f.htmlError ? ` (report.html could not be written: ${f.htmlError})` : "";
+  process.stdout.write(`\n${outcome.summary}\n\nwritten: ${f.result}${html}\n`);
   process.exit(outcome.exitCode);
 }
 

@@ -5,12 +5,12 @@ import { Command } from "commander";
 import { z } from "zod";
 import { describeConnection } from "../kafka/connection.ts";
 import { OrderGateway } from "../load/gateway.ts";
-import { NAMESPACE_PATTERN } from "../../systems-under-test/contract/topics.ts";
 import { loadManifest } from "../sut/manifest.ts";
 import {
   addConnectionOptions,
   connectionFromFlags,
   exitOnError,
+  FLAG,
   flagIssues,
   parseOrExit,
   usageError,
@@ -28,16 +28,11 @@ const program = addConnectionOptions(
 ).allowExcessArguments(false);
 
 const flagsSchema = z.object({
-  ns: z.string().regex(NAMESPACE_PATTERN, "letters, digits, '.', '_' and '-' (at most 180)"),
+  ns: FLAG.ns,
   sut: z.string().min(1).optional(),
   confirms: z.boolean().optional(),
   host: z.string().min(1),
-  port: z
-    .string()
-    .regex(/^\d{1,5}$/, "a port number")
-    .transform(Number)
-    .refine((p) => p <= 65535, "at most 65535")
-    .optional(),
+  port: FLAG.port,
 });
 
 program.action(async (raw: Record<string, unknown>) => {

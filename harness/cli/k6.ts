@@ -11,7 +11,7 @@ import { Command } from "commander";
 import { z } from "zod";
 import { dataFileFor, dataFileRef, k6Data, k6Executor, k6Script, restockGroups } from "../k6/export.ts";
 import { DEFAULT_SCENARIO, generateStream, loadScenario } from "../scenario/index.ts";
-import { exitOnError, flagIssues, parseOrExit, usageError } from "./options.ts";
+import { exitOnError, FLAG, flagIssues, parseOrExit, usageError } from "./options.ts";
 
 const program = new Command("k6").description("k6 scripts for load from elsewhere").allowExcessArguments(false);
 
@@ -22,11 +22,7 @@ const url = z
 
 const flagsSchema = z.object({
   scenario: z.string().min(1),
-  seed: z
-    .string()
-    .regex(/^\d{1,15}$/, "a non-negative integer")
-    .transform(Number)
-    .optional(),
+  seed: FLAG.seed,
   target: url,
   admin: url.optional(),
   out: z.string().regex(/\.[cm]?js$/, "a .js file, e.g. load.js"),

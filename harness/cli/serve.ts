@@ -8,7 +8,6 @@ import { z } from "zod";
 import { FAULT_KINDS } from "../nemesis/index.ts";
 import { newRunId } from "../run/bench.ts";
 import { DEFAULT_SCENARIO, generateStream, loadScenario } from "../scenario/index.ts";
-import { NAMESPACE_PATTERN } from "../../systems-under-test/contract/topics.ts";
 import { checkFaultText, startServe } from "../serve/serve.ts";
 import { loadManifest } from "../sut/manifest.ts";
 import { parseSetFlags } from "../sut/settings.ts";
@@ -16,6 +15,7 @@ import {
   addConnectionOptions,
   connectionFromFlags,
   exitOnError,
+  FLAG,
   flagIssues,
   parseOrExit,
   usageError,
@@ -49,40 +49,19 @@ const program = addConnectionOptions(
     .option("--dir <dir>", "instance logs and kafka.log (default reports/serve-<runId>)"),
 ).allowExcessArguments(false);
 
-const port = z
-  .string()
-  .regex(/^\d{1,5}$/, "a port number")
-  .transform(Number)
-  .refine((p) => p <= 65535, "at most 65535")
-  .optional();
-
 const flagsSchema = z.object({
   sut: z.string().min(1),
   scenario: z.string().min(1),
-  seed: z
-    .string()
-    .regex(/^\d{1,15}$/, "a non-negative integer")
-    .transform(Number)
-    .optional(),
-  ns: z.string().regex(NAMESPACE_PATTERN, "letters, digits, '.', '_' and '-' (at most 180)").optional(),
-  instances: z
-    .string()
-    .regex(/^([1-9]|1[0-6])$/, "1 to 16")
-    .transform(Number)
-    .optional(),
+  seed: FLAG.seed,
+  ns: FLAG.ns.optional(),
+  instances: FLAG.instances,
   faults: z.string().min(1).optional(),
-  set: z.array(z.string().regex(/^[a-z0-9-]+\.[A-Za-z0-9_.-]+=.*$/, "sut.setting=value")),
+  set: FLAG.set,
   host: z.string().min(1),
-  port,
-  adminPort: port,
-  brokers: z
-    .enum(["1", "3"], { error: "1 or 3" })
-    .transform((v) => Number(v) as 1 | 3)
-    .optional(),
-  kafkaVersion: z
-    .string()
-    .regex(/^\d+\.\d+\.\d+$/, "a version like 4.1.1")
-    .optional(),
+  port: FLAG.port,
+  adminPort: FLAG.port,
+  brokers: FLAG.brokers,
+  kafkaVersion: FLAG.kafkaVersion,
   dir: z.string().min(1).optional(),
 });
 

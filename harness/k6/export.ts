@@ -164,8 +164,8 @@ export function k6Script(stream: GeneratedStream, o: K6ExportOptions): string {
     });
   }
   const json = (v: unknown) => JSON.stringify(v, null, 2);
-  return `// k6 load for oversell: scenario ${s.name}, seed ${stream.seed}, ${stream.table.length} orders to the order gateway.
-// Written by \`npm run k6 -- export\`; run with \`k6 run ${"<this file>"}\` (OVERSELL_TARGET / OVERSELL_ADMIN override the URLs).
+  return `// k6 load for oversell: scenario ${s.name}, seed ${stream.seed}, ${stream.table.length} orders (gateway).
+// Written by \`npm run k6 -- export\`; run: \`k6 run <this file>\` (OVERSELL_TARGET / OVERSELL_ADMIN: other URLs).
 // Open loop: the executor starts iterations at the scenario's rate; iteration i sends order i of the seeded stream at
 // its intended time (test start + its offset), whether or not earlier requests were answered, and states
 // intendedAtMs and sentAtMs in the body. Judge afterwards from the topics:
