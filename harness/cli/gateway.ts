@@ -5,6 +5,9 @@ import { Command } from "commander";
 import { z } from "zod";
 import { describeConnection } from "../kafka/connection.ts";
 import { OrderGateway } from "../load/gateway.ts";
+import { withAdmin } from "../run/kafka.ts";
+import { InputError } from "../shared/zod-errors.ts";
+import { topicsFor } from "../../systems-under-test/contract/topics.ts";
 import { loadManifest } from "../sut/manifest.ts";
 import {
   addConnectionOptions,
@@ -44,6 +47,10 @@ program.action(async (raw: Record<string, unknown>) => {
     const connection = connectionFromFlags(raw);
     if (!connection) usageError(program, "--bootstrap is required (the cluster the namespace is on)");
     const confirms = f.sut ? loadManifest(f.sut).confirms : f.confirms === true;
+    // A wrong namespace is the likely mistake: name the topic, not a stack.
+    const orders = topicsFor(f.ns).orders;
+    if (!(await withAdmin(connection, (a) => a.listTopics())).includes(orders))
+      throw new InputError(`${orders} is not on ${describeConnection(connection)}: is --ns right?`);
     const gw = await OrderGateway.start({ connection, ns: f.ns, confirms, host: f.host, port: f.port });
     process.stdout.write(
       `gateway: ${gw.url}   (POST /orders, GET /orders/:id, GET /health)\n` +

@@ -81,7 +81,7 @@ describe("npm run serve / gateway / check --ns", () => {
     for (const pid of seen!.pids) expect(alive(pid)).toBe(false);
   });
 
-  it("gateway alone: answers /health on the namespace, exits 0 on Ctrl-C; --bootstrap is required", async () => {
+  it("gateway alone: answers /health, exits 0 on Ctrl-C; --bootstrap required, a wrong --ns named", async () => {
     const ns = uniqueNs("gateway-cli");
     const t = topicsFor(ns);
     await createTopics(testConnection(), [t.stock, t.orders, t.decisions], 2);
@@ -102,6 +102,10 @@ describe("npm run serve / gateway / check --ns", () => {
     const missing = await runCli("gateway", ["--ns", ns]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/--bootstrap is required/);
+    const absent = uniqueNs("no-such-ns");
+    const wrongNs = await runCli("gateway", ["--bootstrap", inject("bootstrap"), "--ns", absent]);
+    expect(wrongNs.code).toBe(2);
+    expect(wrongNs.stderr).toContain(`${absent}.orders is not on`);
   });
 
   it("check --ns: needs --from-topics, --sut and --bootstrap; a namespace without topics is named", async () => {
