@@ -134,10 +134,19 @@ export class OrderBook {
 
   /** The book of a list of sends (pure evaluate(), synthetic tests): orderIds looked up in a map. */
   static fromSentOrders(orders: readonly SentOrder[]): OrderBook {
-    const book = new OrderBook(orders.length);
+    return OrderBook.fromRows(orders.length, (i) => orders[i]!, { storage: orders.some((o) => !o.valid) });
+  }
+
+  /**
+   * The book of n sends read one at a time (the orders topic: each row object is dropped once copied into the
+   * columns). `storage`: keep where acked rows were stored (only needed when some order is invalid).
+   */
+  static fromRows(n: number, row: (i: number) => SentOrder, opts: { storage?: boolean } = {}): OrderBook {
+    const book = new OrderBook(n);
     const ids = book.ids as MapIds;
-    if (orders.some((o) => !o.valid)) book.trackStorage();
-    orders.forEach((o, i) => {
+    if (opts.storage) book.trackStorage();
+    for (let i = 0; i < n; i++) {
+      const o = row(i);
       book.describe(i, o.productId, o.quantity, o.valid, o.invalidKind, o.duplicateSend === true);
       book.intended[i] = o.intendedAtMs;
       if (o.sentAtMs !== undefined) book.sentAt[i] = o.sentAtMs;
@@ -150,7 +159,7 @@ export class OrderBook {
         ids.rows.set(o.orderId, i);
         ids.ids.set(i, o.orderId);
       } else book.join(i, first);
-    });
+    }
     return book;
   }
 

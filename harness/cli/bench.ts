@@ -19,6 +19,7 @@ import { parseSetFlags } from "../sut/settings.ts";
 import {
   addConnectionOptions,
   connectionFromFlags,
+  FLAG,
   FlagError,
   flagIssues,
   parseOrExit,
@@ -60,31 +61,17 @@ const flagsSchema = z.object({
     .regex(/^[^,]+(,[^,]+)*$/, "comma-separated SUT names (or folders with a sut.json)")
     .optional(),
   scenario: z.string().min(1),
-  seed: z
-    .string()
-    .regex(/^\d{1,15}$/, "a non-negative integer")
-    .transform(Number)
-    .optional(),
+  seed: FLAG.seed,
   faults: z.string().min(1).optional(),
   bootstrap: z.string().optional(),
-  brokers: z
-    .enum(["1", "3"], { error: "1 or 3" })
-    .transform((v) => Number(v) as 1 | 3)
-    .optional(),
-  kafkaVersion: z
-    .string()
-    .regex(/^\d+\.\d+\.\d+$/, "a version like 4.1.1")
-    .optional(),
+  brokers: FLAG.brokers,
+  kafkaVersion: FLAG.kafkaVersion,
   tls: z.boolean().optional(),
   out: z.string().min(1).optional(),
   runId: z.string().regex(RUN_ID_PATTERN, "letters, digits, '_' and '-' (no '.')").optional(),
   driver: z.enum(["kafka", "http"], { error: "kafka or http" }),
-  instances: z
-    .string()
-    .regex(/^([1-9]|1[0-6])$/, "1 to 16")
-    .transform(Number)
-    .optional(),
-  set: z.array(z.string().regex(/^[a-z0-9-]+\.[A-Za-z0-9_.-]+=.*$/, "sut.setting=value")),
+  instances: FLAG.instances,
+  set: FLAG.set,
   progress: z.boolean(),
   crossCheck: z.boolean().optional(),
 });

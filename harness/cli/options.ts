@@ -4,6 +4,37 @@ import { CommanderError, type Command } from "commander";
 import { z } from "zod";
 import { connectionSchema, ENV, SASL_MECHANISMS, type Connection } from "../kafka/connection.ts";
 import { InputError } from "../shared/zod-errors.ts";
+import { NAMESPACE_PATTERN } from "../../systems-under-test/contract/topics.ts";
+
+/** zod for the flag values several commands take (commander hands every value over as a string). */
+export const FLAG = {
+  seed: z
+    .string()
+    .regex(/^\d{1,15}$/, "a non-negative integer")
+    .transform(Number)
+    .optional(),
+  brokers: z
+    .enum(["1", "3"], { error: "1 or 3" })
+    .transform((v) => Number(v) as 1 | 3)
+    .optional(),
+  kafkaVersion: z
+    .string()
+    .regex(/^\d+\.\d+\.\d+$/, "a version like 4.1.1")
+    .optional(),
+  instances: z
+    .string()
+    .regex(/^([1-9]|1[0-6])$/, "1 to 16")
+    .transform(Number)
+    .optional(),
+  set: z.array(z.string().regex(/^[a-z0-9-]+\.[A-Za-z0-9_.-]+=.*$/, "sut.setting=value")),
+  port: z
+    .string()
+    .regex(/^\d{1,5}$/, "a port number")
+    .transform(Number)
+    .refine((p) => p <= 65535, "at most 65535")
+    .optional(),
+  ns: z.string().regex(NAMESPACE_PATTERN, "letters, digits, '.', '_' and '-' (at most 180)"),
+};
 
 /** A flag problem found after parsing (a conflict, a missing partner): one line and the usage, exit 2. */
 export class FlagError extends InputError {}

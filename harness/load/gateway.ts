@@ -264,7 +264,8 @@ export class OrderGateway {
   }
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+/** A JSON answer (once; a closed response is left alone). */
+export function send(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent || res.writableEnded) return;
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });

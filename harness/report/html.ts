@@ -19,6 +19,7 @@ import {
 import { html, type Html, join, type Markup, trusted } from "./html-markup.ts";
 import type { RunResult, SutResult } from "./result-schema.ts";
 import { REPORT_CSS } from "./html-style.ts";
+import { latencyFromText } from "./summary.ts";
 
 export interface HtmlReportOptions {
   /** Products drawn per SUT (oversold first). Default 30. */
@@ -587,7 +588,7 @@ ${ordersTiles(s)}
 <h3>Invariants</h3>
 ${invariantTable(s, key)}
 <div class="grid2">${unitsFigure(s, key, cap)}<div>${sutCurveFigure(s, key)}
-${latencyTable(s)}</div></div>
+${latencyTable(s)}${latencyFromNote(s)}</div></div>
 <h3>Over time</h3>
 ${timeCharts(s, key, t0)}
 <h3>Faults</h3>
@@ -596,6 +597,10 @@ ${faultTable(s, t0)}
 }
 
 /** The line under a SUT's heading: what it is, where it ran, what it claims. */
+function latencyFromNote(s: SutResult): Html | "" {
+  return s.latencyFrom ? html`<p class="note">Latency measured from: ${latencyFromText(s.latencyFrom)}.</p>` : "";
+}
+
 function sutMeta(s: SutResult): Html {
   const finality = s.confirms === undefined ? "" : s.confirms ? "confirms reservations · " : "reservation is final · ";
   const claims = s.claims.length

@@ -142,6 +142,11 @@ export const sutResultSchema = z.object({
   matchesExpectation: z.boolean().optional(),
   /** Expected violations that the run did not show. */
   missingExpected: z.array(z.string()).optional(),
+  /**
+   * `check --from-topics --ns` (orders read from the orders topic, no run folder): how many orders' latency starts
+   * at the intended send time their producer stated (`intendedAtMs`), and how many at the record timestamp.
+   */
+  latencyFrom: z.object({ intended: z.number(), recordTimestamp: z.number() }).optional(),
   /** Client errors met while reading or writing (never fatal), for diagnosis. */
   warnings: z.array(z.string()).optional(),
   /** Instance log files, relative to the run folder. */

@@ -93,6 +93,10 @@ export function renderSummary(r: RunResult): string {
       r.suts.filter((s) => s.client).map((s) => `  ${s.name}: ${s.client!.name} ${s.client!.version}`),
     ),
     ...textSection(
+      "latency measured from (orders read from the topic):",
+      r.suts.filter((s) => s.latencyFrom).map((s) => `  ${s.name}: ${latencyFromText(s.latencyFrom!)}`),
+    ),
+    ...textSection(
       "cross-check (a second reader of the committed decisions):",
       r.suts.filter((s) => s.crossCheck).map(crossCheckLine),
     ),
@@ -146,4 +150,12 @@ export function crossCheckLine(s: SutResult): string {
   const e = c.examples[0];
   const first = e ? `; first: partition ${e.partition} offset ${e.offset}: ${e.kind}, ${e.detail}` : "";
   return `  ${s.name}: HARNESS ERROR — ${c.reader} disagrees on ${c.differences} record(s) of ${parts}${first}`;
+}
+
+/** Where decision latency starts for orders read from the topic (check --from-topics --ns). */
+export function latencyFromText(f: { intended: number; recordTimestamp: number }): string {
+  return (
+    `${f.intended} order(s) from the intended send time their producer stated (intendedAtMs), ` +
+    `${f.recordTimestamp} from the record timestamp (no intendedAtMs: the producer's send, not its schedule)`
+  );
 }

@@ -70,12 +70,13 @@ export class SutJudging {
   private watch?: DecisionWatch;
   private store?: DecisionStore;
 
+  /** From the generated stream (bench, check of a run folder), or a book read elsewhere (the orders topic). */
   constructor(
-    stream: GeneratedStream,
+    stream: GeneratedStream | OrderBook,
     readonly sut: SutRef,
     seenFromRecordTime = false,
   ) {
-    this.book = OrderBook.fromStream(stream);
+    this.book = stream instanceof OrderBook ? stream : OrderBook.fromStream(stream);
     this.judge = new Judge(this.book, { confirms: sut.confirms, products: [], seenIsLive: !seenFromRecordTime });
     this.sink = new JudgeSink(this.judge, seenFromRecordTime);
   }

@@ -15,7 +15,13 @@ export const orderPlacedSchema = z.looseObject({
   productId: id,
   quantity: qty.min(1, "quantity must be at least 1"),
   customerId: z.string().max(200),
+  /** When the producer sent it (epoch ms). */
   sentAtMs: z.number(),
+  /**
+   * Optional: when the producer meant to send it (epoch ms, its open-loop schedule), so a checker reading only the
+   * topic measures latency from there. Informational: a bad value is dropped, never makes the order invalid.
+   */
+  intendedAtMs: z.number().optional().catch(undefined),
 });
 
 export const REJECT_REASONS = ["OUT_OF_STOCK", "INVALID", "UNKNOWN_PRODUCT"] as const;
