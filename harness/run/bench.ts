@@ -566,29 +566,12 @@ function scheduleRestocks(r: SutRun, t0: number): Promise<void> {
     const intendedAtMs = t0 + due[0]!.offsetMs;
     const items = due.map((x) => ({ productId: x.productId, quantity: x.quantity }));
     // Stamped before the send: no SUT can have these units earlier (oversell-in-time, harness/checker/in-time.ts).
-    const sentAtMs = Date.now();
+    const line = { type: "stock", sut: name, event: "StockAdded", items, intendedAtMs, sentAtMs: Date.now() } as const;
     try {
       await sendStock(r.stockProducer, r.ns, c.o.scenario.kafka.partitions, "StockAdded", items);
-      c.history.write({
-        type: "stock",
-        sut: name,
-        event: "StockAdded",
-        items,
-        intendedAtMs,
-        sentAtMs,
-        status: "acked",
-      });
+      c.history.write({ ...line, status: "acked" });
     } catch (err) {
-      c.history.mark({
-        type: "stock",
-        sut: name,
-        event: "StockAdded",
-        items,
-        intendedAtMs,
-        sentAtMs,
-        status: "failed",
-        error: (err as Error).message,
-      });
+      c.history.mark({ ...line, status: "failed", error: (err as Error).message });
     }
   });
 }
