@@ -89,7 +89,7 @@ describe("run report", () => {
       const start = page.indexOf(`id="${key}-invariants"`);
       expect(start).toBeGreaterThan(0);
       const table = page.slice(start, page.indexOf("</table>", start));
-      expect(count(table, /<tr class="check /g)).toBe(9);
+      expect(count(table, /<tr class="check /g)).toBe(10);
     }
     const naive = page.slice(page.indexOf('id="sut-0-naive-invariants"'));
     const oversellRow = naive.slice(
