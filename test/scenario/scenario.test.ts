@@ -70,7 +70,7 @@ describe("scenario stream", () => {
     expect(flash.orders.filter((o) => o.offsetMs >= flash.restocks[0]!.offsetMs).length).toBeGreaterThan(100);
   });
 
-  it("late-restock: the burst oversubscribes the stock, the restock comes seconds after it, a second wave after that", () => {
+  it("late-restock: the burst oversubscribes the stock, the restock comes seconds later, then a second wave", () => {
     const late = generateStream(loadScenario("late-restock"), 5);
     const at = late.restocks[0]!.offsetMs;
     expect(late.restocks.map((r) => r.offsetMs)).toEqual(late.productIds.map(() => at));
