@@ -111,12 +111,14 @@ function committedHandler(
   sink: DecisionSink,
   aborted: AbortedTracker | undefined,
   state: { count: number; lastAtMs: number; malformed: number },
+  transactional: () => void,
 ) {
   const last = new Map<number, number>();
   return (batch: Batch, now: number) => {
     const p = batch.partition;
     let pos = last.get(p) ?? -1;
     for (const m of batch.messages) {
+      if ((m as { batchContext?: { inTransaction?: boolean } }).batchContext?.inTransaction) transactional();
       const off = Number(m.offset);
       if (off <= pos) continue;
       pos = off;
@@ -148,18 +150,15 @@ export function startDecisionWatch(opts: DecisionWatchOptions): DecisionWatch {
   const state = { count: 0, lastAtMs: 0, malformed: 0 };
   const aborted = opts.trackAborted === false ? undefined : new AbortedTracker();
   const label = opts.ns.slice(0, 150);
-  const rc = new TopicReader(
-    opts.connection,
-    topic,
-    false,
-    `${label}.rc`,
-    committedHandler(sink, aborted, state),
-    warn,
-    (p, last) => aborted?.committedPassed(p, Number(last)),
-  );
-  const ru =
-    aborted &&
-    new TopicReader(
+  let stopping: Promise<void> | undefined;
+  // The read_uncommitted reader (aborted decisions) reads the whole topic a second time. Only records of
+  // transactions can be aborted, and every transaction leaves records the committed reader sees marked as
+  // transactional, or skips (its markers, its aborted records): so it starts at the first such sign and
+  // reads from the beginning. A SUT that never writes transactionally is read once.
+  let ru: TopicReader | undefined;
+  const transactional = () => {
+    if (ru || !aborted || stopping) return;
+    ru = new TopicReader(
       opts.connection,
       topic,
       true,
@@ -170,10 +169,20 @@ export function startDecisionWatch(opts: DecisionWatchOptions): DecisionWatch {
       },
       warn,
     );
+    ru.start();
+  };
+  const rc = new TopicReader(
+    opts.connection,
+    topic,
+    false,
+    `${label}.rc`,
+    committedHandler(sink, aborted, state, transactional),
+    warn,
+    (p, last) => aborted?.committedPassed(p, Number(last)),
+    transactional,
+  );
   rc.start();
-  ru?.start();
 
-  let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= Promise.all([rc.stop(), ru?.stop()]).then(() => undefined));
   opts.signal?.addEventListener("abort", () => void stop(), { once: true });
 
@@ -187,7 +196,7 @@ export function startDecisionWatch(opts: DecisionWatchOptions): DecisionWatch {
       d,
       opts,
       rc,
-      ru,
+      ru: () => ru,
       state,
       ends,
       stopping: () => stopping,
@@ -277,7 +286,8 @@ interface DrainArgs {
   d: DoneOptions;
   opts: DecisionWatchOptions;
   rc: TopicReader;
-  ru?: TopicReader;
+  /** The read_uncommitted reader, once started. */
+  ru: () => TopicReader | undefined;
   state: { lastAtMs: number };
   ends: EndOffsets;
   stopping: () => Promise<void> | undefined;
@@ -302,7 +312,8 @@ async function drainLoop(a: DrainArgs): Promise<void> {
     if (pending === 0 && ends && caughtUp(a.rc.position, ends)) {
       settledAt ??= now;
       const quiet = now - Math.max(settledAt, a.state.lastAtMs) >= a.quietMs;
-      const abortedSeen = !a.ru || caughtUp(a.ru.position, a.rc.position) || now - settledAt >= a.quietMs + 5_000;
+      const ru = a.ru();
+      const abortedSeen = !ru || caughtUp(ru.position, a.rc.position) || now - settledAt >= a.quietMs + 5_000;
       if (quiet && abortedSeen) return;
     }
     await sleep(Math.min(TICK_MS, Math.max(1, a.deadlineMs - now)));
