@@ -197,7 +197,7 @@ describe("decision record lines: the hand check agrees with the zod schema", () 
       const want = schema?.safeParse(raw);
       let got: Record<string, unknown> | undefined, error: unknown;
       try {
-        got = checkedLine("f", 1, raw) as Record<string, unknown>;
+        got = checkedLine("f", 1, raw);
       } catch (e) {
         error = e;
       }
