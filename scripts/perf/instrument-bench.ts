@@ -141,7 +141,8 @@ export async function measureReader(ctx: Ctx & { toolsDir: string; reps: number 
     runs.push({ oursSec: ours.seconds, kafkaSec: kafka.seconds, kafkaOwnSec, loadAvg: loadAvgText() });
     log(
       `reader ${rep}/${ctx.reps}: check ${ours.seconds.toFixed(2)} s, ConsumerPerformance ` +
-        `${kafka.seconds.toFixed(2)} s as a command (${kafkaOwnSec.toFixed(2)} s its own time; ${bench.decided} decisions)`,
+        `${kafka.seconds.toFixed(2)} s as a command (${kafkaOwnSec.toFixed(2)} s its own time; ` +
+        `${bench.decided} decisions)`,
     );
   }
   const oursPerSec = median(runs.map((r) => bench.decided / r.oursSec));

@@ -1,4 +1,5 @@
-// The driver's hot path against the slow ways it replaces: its murmur2 partitioner (32-bit arithmetic) against kafkajs's own default partitioner (64-bit Long):
+// The driver's hot path against the slow ways it replaces: its murmur2 partitioner (32-bit arithmetic)
+// against kafkajs's own default partitioner (64-bit Long):
 // every key must land on the same partition (or offsets and key order would be wrong); and orderValue's direct
 // writing of the usual body against JSON.stringify.
 import kafkajs from "kafkajs";
