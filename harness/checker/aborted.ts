@@ -23,6 +23,10 @@ class Fifo<T> {
     return this.items[this.head];
   }
 
+  last(): T | undefined {
+    return this.items.length > this.head ? this.items[this.items.length - 1] : undefined;
+  }
+
   push(x: T): void {
     this.items.push(x);
   }
@@ -38,13 +42,38 @@ class Fifo<T> {
   }
 }
 
+/** A run of consecutive committed offsets, from..to inclusive. */
+interface Run {
+  from: number;
+  to: number;
+}
+
 class PartitionMerge {
   /** read_uncommitted records beyond the committed reader's position. */
   readonly uncommitted = new Fifo<Pending>();
-  /** Committed offsets the read_uncommitted reader has not reached yet. */
-  readonly committedAhead = new Fifo<number>();
+  /**
+   * Committed offsets the read_uncommitted reader has not reached yet, as runs: small even when that reader
+   * starts late (it is only started once the topic shows transactional records, see collect.ts).
+   */
+  readonly committedAhead = new Fifo<Run>();
   committedPos = -1;
   uncommittedPos = -1;
+
+  addCommittedAhead(offset: number): void {
+    const last = this.committedAhead.last();
+    if (last && last.to === offset - 1) last.to = offset;
+    else this.committedAhead.push({ from: offset, to: offset });
+  }
+
+  /** Whether the read_uncommitted record at `offset` is one the committed reader had (then it is consumed). */
+  takeCommittedAhead(offset: number): boolean {
+    let run: Run | undefined;
+    while ((run = this.committedAhead.first()) && run.to < offset) this.committedAhead.shift();
+    if (!run || run.from > offset) return false;
+    run.from = offset + 1;
+    if (run.from > run.to) this.committedAhead.shift();
+    return true;
+  }
 }
 
 export class AbortedTracker {
@@ -63,7 +92,7 @@ export class AbortedTracker {
     this.settle(m, offset - 1);
     if (offset > m.committedPos) m.committedPos = offset;
     if (m.uncommitted.length > 0 && m.uncommitted.first()!.offset === offset) m.uncommitted.shift();
-    else if (offset > m.uncommittedPos) m.committedAhead.push(offset);
+    else if (offset > m.uncommittedPos) m.addCommittedAhead(offset);
   }
 
   /** The committed reader has passed lastOffset: anything read_uncommitted up to it and not committed was aborted. */
@@ -78,11 +107,7 @@ export class AbortedTracker {
     const m = this.part(p);
     if (offset <= m.uncommittedPos) return;
     m.uncommittedPos = offset;
-    while (m.committedAhead.length > 0 && m.committedAhead.first()! < offset) m.committedAhead.shift();
-    if (m.committedAhead.first() === offset) {
-      m.committedAhead.shift();
-      return;
-    }
+    if (m.takeCommittedAhead(offset)) return;
     if (offset <= m.committedPos) this.abort(value);
     else m.uncommitted.push({ offset, value });
   }

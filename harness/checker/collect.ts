@@ -113,12 +113,14 @@ function committedHandler(
   sink: DecisionSink,
   aborted: AbortedTracker | undefined,
   state: { count: number; lastAtMs: number; malformed: number },
+  transactional: () => void,
 ) {
   const last = new Map<number, number>();
   return (batch: Batch, now: number) => {
     const p = batch.partition;
     let pos = last.get(p) ?? -1;
     for (const m of batch.messages) {
+      if ((m as { batchContext?: { inTransaction?: boolean } }).batchContext?.inTransaction) transactional();
       const off = Number(m.offset);
       if (off <= pos) continue;
       pos = off;
@@ -149,12 +151,40 @@ export function startDecisionWatch(opts: DecisionWatchOptions): DecisionWatch {
   const state = { count: 0, lastAtMs: 0, malformed: 0 };
   const aborted = opts.trackAborted === false ? undefined : new AbortedTracker();
   const label = opts.ns.slice(0, 150);
-  const onCommitted = committedHandler(opts.sink ?? memory!, aborted, state);
-  const { rc, ru } = openReaders(opts.connection, topic, label, onCommitted, aborted, warn);
+  const w: Watching = {
+    opts,
+    topic,
+    label,
+    memory,
+    state,
+    aborted,
+    warnings,
+    warn,
+    ru: undefined,
+    stopping: undefined,
+  };
+  // The read_uncommitted reader (aborted decisions) reads the whole topic a second time. Only records of
+  // transactions can be aborted, and every transaction leaves records the committed reader sees marked as
+  // transactional, or skips (its markers, its aborted records): so it starts at the first such sign and
+  // reads from the beginning. A SUT that never writes transactionally is read once.
+  const transactional = () => {
+    if (w.ru || !aborted || w.stopping) return;
+    w.ru = openUncommittedReader(opts.connection, topic, label, aborted, warn);
+    w.ru.start();
+  };
+  const onCommitted = committedHandler(opts.sink ?? memory!, aborted, state, transactional);
+  const rc = new TopicReader(
+    opts.connection,
+    topic,
+    false,
+    `${label}.rc`,
+    onCommitted,
+    warn,
+    (p, last) => aborted?.committedPassed(p, Number(last)),
+    transactional,
+  );
   rc.start();
-  ru?.start();
-  const w: Watching = { opts, topic, label, memory, state, aborted, warnings, warn, rc, ru, stopping: undefined };
-  const stop = () => (w.stopping ??= Promise.all([rc.stop(), ru?.stop()]).then(() => undefined));
+  const stop = () => (w.stopping ??= Promise.all([rc.stop(), w.ru?.stop()]).then(() => undefined));
   opts.signal?.addEventListener("abort", () => void stop(), { once: true });
   return {
     ready: rc.ready,
@@ -164,12 +194,12 @@ export function startDecisionWatch(opts: DecisionWatchOptions): DecisionWatch {
         timeoutMs,
       )) ?? false,
     seen: () => state.count,
-    done: (deadlineMs, d) => drainThenStop(w, stop, deadlineMs, d),
+    done: (deadlineMs, d) => drainThenStop(w, rc, stop, deadlineMs, d),
     stop,
   };
 }
 
-/** A running watch: its readers, what they counted and the warnings met. */
+/** A running watch: what it counted, the warnings met, and its read_uncommitted reader once started. */
 interface Watching {
   opts: DecisionWatchOptions;
   topic: string;
@@ -179,47 +209,40 @@ interface Watching {
   aborted: AbortedTracker | undefined;
   warnings: Set<string>;
   warn: (m: string) => void;
-  rc: TopicReader;
   ru: TopicReader | undefined;
   stopping: Promise<void> | undefined;
 }
 
-/** The read_committed reader, and with aborted tracking a read_uncommitted one that feeds the tracker. */
-function openReaders(
+/** The read_uncommitted reader, from the beginning of the topic, feeding the aborted-record tracker. */
+function openUncommittedReader(
   connection: Connection,
   topic: string,
   label: string,
-  onCommitted: ReturnType<typeof committedHandler>,
-  aborted: AbortedTracker | undefined,
+  aborted: AbortedTracker,
   warn: (m: string) => void,
-): { rc: TopicReader; ru: TopicReader | undefined } {
-  const rc = new TopicReader(connection, topic, false, `${label}.rc`, onCommitted, warn, (p, last) =>
-    aborted?.committedPassed(p, Number(last)),
+): TopicReader {
+  return new TopicReader(
+    connection,
+    topic,
+    true,
+    `${label}.ru`,
+    (batch) => {
+      for (const m of batch.messages)
+        aborted.uncommittedRecord(batch.partition, Number(m.offset), m.value?.toString("utf8") ?? null);
+    },
+    warn,
   );
-  const ru =
-    aborted &&
-    new TopicReader(
-      connection,
-      topic,
-      true,
-      `${label}.ru`,
-      (batch) => {
-        for (const m of batch.messages)
-          aborted.uncommittedRecord(batch.partition, Number(m.offset), m.value?.toString("utf8") ?? null);
-      },
-      warn,
-    );
-  return { rc, ru };
 }
 
 /** done(): drain, stop the readers, and tell what was read and what is still owed. */
 async function drainThenStop(
   w: Watching,
+  rc: TopicReader,
   stop: () => Promise<void>,
   deadlineMs: number,
   d: DoneOptions,
 ): Promise<CollectResult> {
-  const { opts, topic, rc, warn } = w;
+  const { opts, topic, warn } = w;
   const progress = owedProgress(d, w.memory);
   const ends = fetchEnds(opts.connection, topic, w.label, deadlineMs, () => w.stopping !== undefined, warn);
   await drainLoop({
@@ -229,7 +252,7 @@ async function drainThenStop(
     d,
     opts,
     rc,
-    ru: w.ru,
+    ru: () => w.ru,
     state: w.state,
     ends,
     stopping: () => w.stopping,
@@ -307,7 +330,8 @@ interface DrainArgs {
   d: DoneOptions;
   opts: DecisionWatchOptions;
   rc: TopicReader;
-  ru?: TopicReader;
+  /** The read_uncommitted reader, once started. */
+  ru: () => TopicReader | undefined;
   state: { lastAtMs: number };
   ends: EndOffsets;
   stopping: () => Promise<void> | undefined;
@@ -332,7 +356,8 @@ async function drainLoop(a: DrainArgs): Promise<void> {
     if (pending === 0 && ends && caughtUp(a.rc.position, ends)) {
       settledAt ??= now;
       const quiet = now - Math.max(settledAt, a.state.lastAtMs) >= a.quietMs;
-      const abortedSeen = !a.ru || caughtUp(a.ru.position, a.rc.position) || now - settledAt >= a.quietMs + 5_000;
+      const ru = a.ru();
+      const abortedSeen = !ru || caughtUp(ru.position, a.rc.position) || now - settledAt >= a.quietMs + 5_000;
       if (quiet && abortedSeen) return;
     }
     await sleep(Math.min(TICK_MS, Math.max(1, a.deadlineMs - now)));

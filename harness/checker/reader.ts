@@ -58,6 +58,11 @@ export class TopicReader {
     private readonly onError: (message: string) => void,
     /** Called when a fetch has passed lastOffset on a partition (after its records were handed over). */
     private readonly onPassed?: (partition: number, lastOffset: bigint) => void,
+    /**
+     * Called when a fetch passed offsets it did not hand over: control records (transaction markers), records
+     * of aborted transactions, or gaps. A topic no transactional producer wrote to never has any.
+     */
+    private readonly onSkipped?: (partition: number) => void,
   ) {
     this.ready = new Promise((r) => (this.markReady = r));
   }
@@ -93,6 +98,9 @@ export class TopicReader {
     consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
       const p = e.payload.partition,
         last = BigInt(e.payload.lastOffset);
+      const first = e.payload.firstOffset;
+      if (this.onSkipped && first !== null && last - BigInt(first) + 1n > BigInt(e.payload.batchSize))
+        this.onSkipped(p);
       if ((this.position.get(p) ?? -1n) < last) {
         this.position.set(p, last);
         this.onPassed?.(p, last);

@@ -4,16 +4,19 @@
 // Read back streamed and checked with zod: a truncated or edited file is an error naming the file and line.
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { createGunzip, createGzip, type Gzip } from "node:zlib";
 import { z } from "zod";
 import type { Decision } from "../../systems-under-test/contract/events.ts";
+import { eachLine } from "../shared/lines.ts";
 import { InputError } from "../shared/zod-errors.ts";
 import { decodeDecisionValue } from "./decode.ts";
 import type { DecisionSink } from "./collect.ts";
 
 export const STORE_VERSION = 1;
 export const storeFile = (sut: string) => `${sut}.decisions.ndjson.gz`;
+/** A record that is read back at once and removed (check --from-topics): not compressed, cheaper both ways. */
+export const scratchStoreFile = (sut: string) => `${sut}.decisions.ndjson`;
+const gzipped = (file: string) => file.endsWith(".gz");
 
 const headerLine = z.object({
   type: z.literal("header"),
@@ -49,7 +52,8 @@ export const endLine = z.object({
 });
 export type StoreHeader = z.infer<typeof headerLine>;
 export type StoreEnd = z.infer<typeof endLine>;
-const LINES: Record<string, z.ZodType> = {
+/** Each line type's schema (exported for tests: the hand checks must agree with them). */
+export const LINES: Record<string, z.ZodType> = {
   header: headerLine,
   d: decisionLine,
   malformed: malformedLine,
@@ -58,9 +62,12 @@ const LINES: Record<string, z.ZodType> = {
   end: endLine,
 };
 
-/** Writes the record as decisions arrive (gzip level 1: cheap next to reading them). Also a DecisionSink. */
+/**
+ * Writes the record as decisions arrive (gzip level 1 when the file name ends in .gz: cheap next to reading
+ * them). Also a DecisionSink.
+ */
 export class DecisionStore implements DecisionSink {
-  private readonly gzip: Gzip;
+  private readonly gzip?: Gzip;
   private readonly out: WriteStream;
   private buffer: string[] = [];
   private decisions = 0;
@@ -71,9 +78,11 @@ export class DecisionStore implements DecisionSink {
     header: Omit<StoreHeader, "type" | "version">,
     private readonly next?: DecisionSink,
   ) {
-    this.gzip = createGzip({ level: 1 });
     this.out = createWriteStream(file);
-    this.gzip.pipe(this.out);
+    if (gzipped(file)) {
+      this.gzip = createGzip({ level: 1 });
+      this.gzip.pipe(this.out);
+    }
     this.line(JSON.stringify({ type: "header", version: STORE_VERSION, ...header }));
   }
 
@@ -84,7 +93,7 @@ export class DecisionStore implements DecisionSink {
 
   private flush(): void {
     if (this.buffer.length === 0) return;
-    this.gzip.write(`${this.buffer.join("\n")}\n`);
+    (this.gzip ?? this.out).write(`${this.buffer.join("\n")}\n`);
     this.buffer = [];
   }
 
@@ -128,14 +137,14 @@ export class DecisionStore implements DecisionSink {
     const { aborted: _a, ...rest } = end;
     this.line(JSON.stringify({ type: "end", ...rest, decisions: this.decisions, malformed: this.malformedCount }));
     this.flush();
-    this.gzip.end();
+    (this.gzip ?? this.out).end();
     await once(this.out, "close");
   }
 
   /** Error paths: close without an end line (the file then reads as incomplete). */
   abandon(): void {
     this.flush();
-    this.gzip.end();
+    (this.gzip ?? this.out).end();
   }
 }
 
@@ -159,14 +168,34 @@ function decisionOf(file: string, n: number, e: unknown): Decision {
   return r.value;
 }
 
-/** One line of the record, checked against the schema of its type. */
-function parseLine(file: string, n: number, text: string): { type: string } {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    throw bad(file, n, "not JSON (truncated?)");
+const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+
+function digits(v: unknown): boolean {
+  if (typeof v !== "string" || v.length === 0) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
   }
+  return true;
+}
+
+/** A decision line checked by hand (nearly every line): true only for what decisionLine accepts. */
+function plainDecisionLine(r: Record<string, unknown>): boolean {
+  return (
+    r.type === "d" &&
+    Number.isSafeInteger(r.p) &&
+    (r.p as number) >= 0 &&
+    digits(r.o) &&
+    finite(r.seen) &&
+    finite(r.ts) &&
+    r.e !== undefined // z.unknown() in an object still wants the key
+  );
+}
+
+/** One parsed line checked: the hand check for a decision line, else its zod schema. Exported for tests. */
+export function checkedLine(file: string, n: number, raw: unknown): { type: string } {
+  if (typeof raw === "object" && raw !== null && plainDecisionLine(raw as Record<string, unknown>))
+    return raw as { type: string };
   const type = (raw as { type?: unknown } | null)?.type;
   const schema = typeof type === "string" ? LINES[type] : undefined;
   if (!schema) throw bad(file, n, `unknown line type ${JSON.stringify(type)}`);
@@ -176,46 +205,90 @@ function parseLine(file: string, n: number, text: string): { type: string } {
   return r.data as { type: string };
 }
 
+const DECISION_PREFIX = '{"type":"d",';
+const ORDER_ID_KEY = '"orderId"';
+
+/**
+ * Whether a decision line, as DecisionStore writes it, can be skipped when only `orderIds` are wanted:
+ * no backslash (so every quote delimits a string), and each `"orderId"` in it is a key whose value is a
+ * plain string not wanted. Anything else (an escaped, spaced or missing orderId) is parsed.
+ */
+function notWanted(text: string, orderIds: ReadonlySet<string>): boolean {
+  if (!text.startsWith(DECISION_PREFIX) || text.indexOf("\\") >= 0) return false;
+  let at = text.indexOf(ORDER_ID_KEY),
+    found = false;
+  while (at >= 0) {
+    const from = at + ORDER_ID_KEY.length + 2;
+    if (text.charCodeAt(from - 2) !== 58 /* : */ || text.charCodeAt(from - 1) !== 34 /* " */) return false;
+    const to = text.indexOf('"', from);
+    if (to < 0 || orderIds.has(text.slice(from, to))) return false;
+    found = true;
+    at = text.indexOf(ORDER_ID_KEY, to + 1);
+  }
+  return found;
+}
+
+export interface ReadStoreOptions {
+  /**
+   * Only decisions of these orders are wanted (the report's examples): other decision lines are counted, not
+   * parsed. Only for a record already read in full, or written by this process: their lines are not checked.
+   */
+  orderIds?: ReadonlySet<string>;
+}
+
 /** Streams a stored record into `to`; returns its header and end line. */
-export async function readStore(file: string, to: StoreReader): Promise<{ header: StoreHeader; end: StoreEnd }> {
-  const input = createReadStream(file).pipe(createGunzip());
-  const lines = createInterface({ input, crlfDelay: Infinity });
+export async function readStore(
+  file: string,
+  to: StoreReader,
+  opts: ReadStoreOptions = {},
+): Promise<{ header: StoreHeader; end: StoreEnd }> {
+  const input = gzipped(file) ? createReadStream(file).pipe(createGunzip()) : createReadStream(file);
+  input.setEncoding("utf8");
+  const only = opts.orderIds;
   let n = 0,
     header: StoreHeader | undefined,
     end: StoreEnd | undefined,
     decisions = 0;
-  try {
-    for await (const text of lines) {
-      n++;
-      if (end) throw bad(file, n, "a line after the end line");
-      const line = parseLine(file, n, text);
-      if (n === 1 && line.type !== "header") throw bad(file, n, "the first line must be the header");
-      switch (line.type) {
-        case "header":
-          header = line as StoreHeader;
-          break;
-        case "d": {
-          const l = line as z.infer<typeof decisionLine>;
-          decisions++;
-          to.decision(decisionOf(file, n, l.e), l.p, l.o, l.seen, l.ts);
-          break;
-        }
-        case "malformed": {
-          const l = line as z.infer<typeof malformedLine>;
-          to.malformed?.(l.p, l.o, l.reason);
-          break;
-        }
-        case "aborted":
-          to.aborted?.(decisionOf(file, n, (line as z.infer<typeof abortedLine>).e));
-          break;
-        case "in-topic":
-          to.inTopic?.((line as z.infer<typeof inTopicLine>).orderIds);
-          break;
-        case "end":
-          end = line as StoreEnd;
-          break;
-      }
+  const onLine = (text: string, at: number) => {
+    n = at;
+    if (end) throw bad(file, n, "a line after the end line");
+    if (only && notWanted(text, only)) return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      throw bad(file, n, "not JSON (truncated?)");
     }
+    const line = checkedLine(file, n, raw);
+    if (n === 1 && line.type !== "header") throw bad(file, n, "the first line must be the header");
+    switch (line.type) {
+      case "header":
+        header = line as StoreHeader;
+        break;
+      case "d": {
+        const l = line as z.infer<typeof decisionLine>;
+        decisions++;
+        to.decision(decisionOf(file, n, l.e), l.p, l.o, l.seen, l.ts);
+        break;
+      }
+      case "malformed": {
+        const l = line as z.infer<typeof malformedLine>;
+        to.malformed?.(l.p, l.o, l.reason);
+        break;
+      }
+      case "aborted":
+        to.aborted?.(decisionOf(file, n, (line as z.infer<typeof abortedLine>).e));
+        break;
+      case "in-topic":
+        to.inTopic?.((line as z.infer<typeof inTopicLine>).orderIds);
+        break;
+      case "end":
+        end = line as StoreEnd;
+        break;
+    }
+  };
+  try {
+    await eachLine(input, onLine);
   } catch (e) {
     if (e instanceof InputError) throw e;
     const msg = (e as Error).message;
@@ -226,7 +299,7 @@ export async function readStore(file: string, to: StoreReader): Promise<{ header
   }
   if (!header) throw bad(file, 1, "empty record");
   if (!end) throw bad(file, n, "ends before its end line (truncated: the run stopped while writing it?)");
-  if (end.decisions !== decisions)
+  if (!only && end.decisions !== decisions)
     throw bad(file, n, `the end line counts ${end.decisions} decisions, the file holds ${decisions}`);
   return { header, end };
 }

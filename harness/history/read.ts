@@ -2,13 +2,14 @@
 // to one SUT, what the broker said, the stock and the faults. A torn last line (a crash mid-write) is
 // skipped; any other line that does not parse is an error naming the file and line.
 import { createReadStream, readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 import type { z } from "zod";
 import type { OrderBook } from "../checker/book.ts";
 import type { FaultWindow, ProductStock, RestockSend, SentOrder } from "../checker/types.ts";
 import type { GeneratedStream } from "../scenario/generate.ts";
+import { eachLine } from "../shared/lines.ts";
 import { InputError } from "../shared/zod-errors.ts";
 import * as s from "./events.ts";
+import { OrderLines, type OrderLine } from "./order-lines.ts";
 import type {
   DrainEndEvent,
   FaultEvent,
@@ -39,14 +40,57 @@ const SCHEMAS: Record<string, z.ZodType<HistoryEvent>> = {
   error: s.errorSchema,
 };
 
-/** One line checked: the event, or why not (`torn`: not JSON at all). */
-function parseLine(line: string): { ok: true; event: HistoryEvent } | { ok: false; torn: boolean; reason: string } {
+const SENT_KEYS = new Set(Object.keys(s.sentSchema.shape));
+const ACK_KEYS = new Set(Object.keys(s.ackSchema.shape));
+const finite = (v: unknown) => typeof v === "number" && Number.isFinite(v);
+const optional = (v: unknown, type: "string" | "boolean") => v === undefined || typeof v === type;
+
+function onlyKeys(r: Record<string, unknown>, keys: ReadonlySet<string>): boolean {
+  for (const k in r) if (!keys.has(k)) return false;
+  return true;
+}
+
+/**
+ * The two lines of nearly every order (sent, ack) checked by hand: a run of a million orders has two million,
+ * and the zod check was most of reading them. True only for what sentSchema / ackSchema accept unchanged (no
+ * unknown key to strip); anything else goes through the schema, which decides.
+ */
+function plainOrderLine(r: Record<string, unknown>): boolean {
+  if (!finite(r.t) || typeof r.sut !== "string" || typeof r.orderId !== "string") return false;
+  if (!Number.isSafeInteger(r.seq) || (r.seq as number) < 0) return false;
+  if (r.type === "sent")
+    return (
+      typeof r.productId === "string" &&
+      finite(r.quantity) &&
+      typeof r.valid === "boolean" &&
+      typeof r.kind === "string" &&
+      finite(r.intendedAtMs) &&
+      finite(r.sentAtMs) &&
+      optional(r.invalidKind, "string") &&
+      optional(r.duplicateSend, "boolean") &&
+      onlyKeys(r, SENT_KEYS)
+    );
+  return (
+    r.type === "ack" &&
+    finite(r.ackAtMs) &&
+    (r.partition === undefined || finite(r.partition)) &&
+    optional(r.offset, "string") &&
+    onlyKeys(r, ACK_KEYS)
+  );
+}
+
+/** One line checked: the event, or why not (`torn`: not JSON at all). Exported for tests. */
+export function parseLine(
+  line: string,
+): { ok: true; event: HistoryEvent } | { ok: false; torn: boolean; reason: string } {
   let raw: unknown;
   try {
     raw = JSON.parse(line);
   } catch (e) {
     return { ok: false, torn: true, reason: `not JSON (${(e as Error).message})` };
   }
+  if (typeof raw === "object" && raw !== null && plainOrderLine(raw as Record<string, unknown>))
+    return { ok: true, event: raw as HistoryEvent };
   const type = (raw as { type?: unknown } | null)?.type;
   const schema = typeof type === "string" ? SCHEMAS[type] : undefined;
   if (!schema) return { ok: false, torn: false, reason: `unknown line type ${JSON.stringify(type)}` };
@@ -68,21 +112,15 @@ function badLine(file: string, n: number, reason: string): InputError {
  * (0, or 1 for a torn last line).
  */
 export async function streamHistory(file: string, onEvent: (e: HistoryEvent, line: number) => void): Promise<number> {
-  const lines = createInterface({
-    input: createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20 }),
-    crlfDelay: Infinity,
-  });
-  let n = 0,
-    torn: { n: number; reason: string } | undefined;
-  for await (const line of lines) {
-    n++;
-    if (!line.trim()) continue;
+  let torn: { n: number; reason: string } | undefined;
+  await eachLine(createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20 }), (line, n) => {
+    if (!line.trim()) return;
     if (torn) throw badLine(file, torn.n, torn.reason); // a torn line that is not the last one
     const r = parseLine(line);
     if (r.ok) onEvent(r.event, n);
     else if (r.torn) torn = { n, reason: r.reason };
     else throw badLine(file, n, r.reason);
-  }
+  });
   return torn ? 1 : 0;
 }
 
@@ -123,11 +161,14 @@ export interface SutMeta {
   faults: FaultWindow[];
   /** Last timestamp seen for this SUT. */
   lastMs: number;
+  /** Its order lines, when readRunHistory was asked to keep them (then readSutOrders need not read the file). */
+  orderLines?: OrderLines;
 }
 
 /** Folds the non-order lines of one SUT as they stream by. */
 class MetaFold {
   start?: SutStartEvent;
+  orderLines?: OrderLines;
   loadStart?: LoadStartEvent;
   loadEnd?: LoadEndEvent;
   drainEnd?: DrainEndEvent;
@@ -221,6 +262,7 @@ class MetaFold {
       products,
       faults,
       lastMs: Math.max(lastMs, start.t),
+      ...(this.orderLines ? { orderLines: this.orderLines } : {}),
     };
   }
 }
@@ -231,24 +273,33 @@ export interface RunHistory {
   skipped: number;
 }
 
-/** The run's start and each SUT's milestones, stock and faults, in one streamed pass (order lines skipped). */
-export async function readRunHistory(file: string): Promise<RunHistory> {
+/**
+ * The run's start and each SUT's milestones, stock and faults, in one streamed pass. Order lines are checked
+ * and skipped, or with `orderLines` kept compactly in each SutMeta (check: the file is then read once).
+ */
+export async function readRunHistory(file: string, opts: { orderLines?: boolean } = {}): Promise<RunHistory> {
   let start: RunStartEvent | undefined;
   const folds = new Map<string, MetaFold>();
+  const fold = (sut: string) => {
+    let f = folds.get(sut);
+    if (!f) folds.set(sut, (f = new MetaFold()));
+    return f;
+  };
   const skipped = await streamHistory(file, (e) => {
     if (e.type === "run-start") start ??= e;
-    if (!("sut" in e) || e.sut === undefined || e.type === "sent" || e.type === "ack" || e.type === "send-error")
+    if (!("sut" in e) || e.sut === undefined) return;
+    if (e.type === "sent" || e.type === "ack" || e.type === "send-error") {
+      if (opts.orderLines) (fold(e.sut).orderLines ??= new OrderLines()).add(e);
       return;
-    let f = folds.get(e.sut);
-    if (!f) folds.set(e.sut, (f = new MetaFold()));
-    f.add(e);
+    }
+    fold(e.sut).add(e);
   });
   const suts = [...folds.values()].map((f) => f.done()).filter((m): m is SutMeta => m !== undefined);
   return { start, suts, skipped };
 }
 
 /** Applies one history event of an order to the book (sent / ack / send-error), by seq. */
-export function applyOrderLine(book: OrderBook, e: HistoryEvent): void {
+export function applyOrderLine(book: OrderBook, e: HistoryEvent | OrderLine): void {
   if ((e.type !== "sent" && e.type !== "ack" && e.type !== "send-error") || e.seq >= book.size) return;
   if (e.type === "sent") book.sent(e.seq, e.intendedAtMs, e.sentAtMs);
   else if (e.type === "ack") {
@@ -259,6 +310,10 @@ export function applyOrderLine(book: OrderBook, e: HistoryEvent): void {
 /** Fills a book (from the generated stream) with what the history says happened to one SUT's orders. */
 export async function readSutOrders(file: string, meta: SutMeta, book: OrderBook): Promise<void> {
   book.rebase(meta.loadStart?.loadStartMs ?? meta.start.t);
+  if (meta.orderLines) {
+    meta.orderLines.forEach((l) => applyOrderLine(book, l));
+    return;
+  }
   await streamHistory(file, (e) => {
     if ("sut" in e && e.sut === meta.sut) applyOrderLine(book, e);
   });

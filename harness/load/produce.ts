@@ -1,31 +1,64 @@
 // Producing batches where every record's partition is chosen up front (Kafka's default keyed
 // partitioner), so each record's offset can be read off the batch acknowledgement.
-import kafkajs from "kafkajs";
 import type { Admin, Kafka, Producer } from "kafkajs";
 
-const { Partitioners } = kafkajs;
-const keyed = Partitioners.DefaultPartitioner();
+const M = 0x5bd1e995;
 
-const metadataOf = new Map<
-  number,
-  { partitionErrorCode: number; partitionId: number; leader: number; replicas: number[]; isr: number[] }[]
->();
+/**
+ * Kafka's murmur2 of a key's UTF-8 bytes, in 32-bit arithmetic (Math.imul): the same value as kafkajs's
+ * 64-bit Long version, whose result is only its low 32 bits, at a fraction of the cost (this runs for every
+ * order the driver sends; test/load/hot-path.test.ts compares the two).
+ */
+const scratch = new Uint8Array(256);
+
+/** The key's UTF-8 bytes: ASCII keys (generated orderIds) copied into one reused array, others encoded. */
+function utf8(key: string): { data: Uint8Array; length: number } {
+  if (key.length > scratch.length) return { data: Buffer.from(key, "utf8"), length: Buffer.byteLength(key) };
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 0x80) {
+      const data = Buffer.from(key, "utf8");
+      return { data, length: data.length };
+    }
+    scratch[i] = c;
+  }
+  return { data: scratch, length: key.length };
+}
+
+function murmur2(key: string): number {
+  const { data, length } = utf8(key);
+  const at = (i: number) => data[i]!;
+  let h = (0x9747b28c ^ length) | 0;
+  const length4 = length >>> 2;
+  for (let i = 0; i < length4; i++) {
+    const i4 = i * 4;
+    let k = at(i4) | (at(i4 + 1) << 8) | (at(i4 + 2) << 16) | (at(i4 + 3) << 24);
+    k = Math.imul(k, M);
+    k ^= k >>> 24;
+    k = Math.imul(k, M);
+    h = Math.imul(h, M) ^ k;
+  }
+  const tail = length & ~3;
+  switch (length % 4) {
+    case 3:
+      h ^= at(tail + 2) << 16;
+    // falls through
+    case 2:
+      h ^= at(tail + 1) << 8;
+    // falls through
+    case 1:
+      h ^= at(tail);
+      h = Math.imul(h, M);
+  }
+  h ^= h >>> 13;
+  h = Math.imul(h, M);
+  h ^= h >>> 15;
+  return h | 0;
+}
 
 /** The partition Kafka's default partitioner (murmur2, as the Java client) gives a key. */
-export function partitionFor(topic: string, key: string, partitions: number): number {
-  let partitionMetadata = metadataOf.get(partitions);
-  if (!partitionMetadata) {
-    // Built once per partition count: this runs for every order the driver sends.
-    partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({
-      partitionErrorCode: 0,
-      partitionId,
-      leader: 0,
-      replicas: [0],
-      isr: [0],
-    }));
-    metadataOf.set(partitions, partitionMetadata);
-  }
-  return keyed({ topic, partitionMetadata, message: { key, value: null } });
+export function partitionFor(_topic: string, key: string, partitions: number): number {
+  return (murmur2(key) & 0x7fffffff) % partitions;
 }
 
 export async function partitionCount(admin: Admin, topic: string): Promise<number> {

@@ -81,7 +81,8 @@ async function readStoredHistory(
   progress: Progress,
 ): Promise<{ history: RunHistory; start: RunStartEvent }> {
   if (!existsSync(hf)) throw new InputError(`${runDir} holds no history.ndjson: not a run folder`);
-  const history = await readRunHistory(hf);
+  // Order lines kept as numbers: each SUT's book is filled from them, without reading the file again.
+  const history = await readRunHistory(hf, { orderLines: true });
   if (!history.start) throw new InputError(`${hf} has no run-start line: the run did not get far enough to be judged`);
   if (history.skipped > 0)
     progress.log(`history: ${history.skipped} unreadable line(s) skipped (a torn write from a crash)`);
@@ -201,6 +202,9 @@ async function fromTopics(
               onStart: () => progress.update(`[${meta.sut}] cross-check: reading with Kafka's Java consumer ...`),
             }
           : undefined,
+        // The run is over: once every owed order is decided and the end taken at the start is read, nothing
+        // later belongs to it, so no quiet period is waited for.
+        quietMs: 0,
       },
     });
   } finally {

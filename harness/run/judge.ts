@@ -21,7 +21,7 @@ import {
   type ObservedDecision,
 } from "../checker/index.ts";
 import { crossCheck, describeCrossCheck, type CrossCheckResult } from "../checker/cross-check.ts";
-import { DecisionStore, readStore, storeFile, type StoreEnd } from "../checker/store.ts";
+import { DecisionStore, readStore, scratchStoreFile, storeFile, type StoreEnd } from "../checker/store.ts";
 import { topicsFor } from "../../systems-under-test/contract/topics.ts";
 import { readSutOrders, type SutMeta } from "../history/read.ts";
 import type { SutResult } from "../report/result-schema.ts";
@@ -128,13 +128,18 @@ export class SutJudging {
   }
 
   /** Drains the topic until every owed order is decided (or the deadline); closes the record. */
-  async drain(deadlineMs: number, onProgress?: (decided: number, expected: number) => void): Promise<DrainOutcome> {
+  async drain(
+    deadlineMs: number,
+    onProgress?: (decided: number, expected: number) => void,
+    quietMs?: number,
+  ): Promise<DrainOutcome> {
     if (!this.watch || !this.store) throw new Error("SutJudging.drain before watchTopic");
     const owed = this.judge.owe();
     const res: CollectResult = await this.watch.done(deadlineMs, {
       pending: () => this.judge.pending,
       owed: owed + 0,
       onProgress,
+      quietMs,
     });
     const out: DrainOutcome = {
       drainEndedAtMs: res.drainEndedAtMs,
@@ -192,15 +197,20 @@ export class SutJudging {
     const wanted = new Set(judged.pending.map((p) => p.id));
     const byOrder = new Map<string, ObservedDecision[]>();
     if (wanted.size > 0) {
-      await readStore(file, {
-        decision: (event, partition, offset, seenAtMs, recordTimestampMs) => {
-          if (!wanted.has(event.orderId)) return;
-          const d = { event, partition, offset, seenAtMs, recordTimestampMs };
-          const list = byOrder.get(event.orderId);
-          if (list) list.push(d);
-          else byOrder.set(event.orderId, [d]);
+      await readStore(
+        file,
+        {
+          decision: (event, partition, offset, seenAtMs, recordTimestampMs) => {
+            if (!wanted.has(event.orderId)) return;
+            const d = { event, partition, offset, seenAtMs, recordTimestampMs };
+            const list = byOrder.get(event.orderId);
+            if (list) list.push(d);
+            else byOrder.set(event.orderId, [d]);
+          },
         },
-      });
+        // Read in full before (replay) or written by this process (live): only the examples' lines are parsed.
+        { orderIds: wanted },
+      );
     }
     return explain(judged, byOrder);
   }
@@ -226,7 +236,7 @@ export const crossCheckFile = (runDir: string, sut: string, prefix = "") =>
 /** A scratch record (check --from-topics must not overwrite the run's own). */
 export function scratchRecord(sut: string): { file: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), "oversell-recheck-"));
-  return { file: join(dir, storeFile(sut)), remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { file: join(dir, scratchStoreFile(sut)), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** The result of one judged SUT: the same for bench and check. */
@@ -251,6 +261,8 @@ export interface LiveSource {
   deadlineMs: number;
   cutShort?: boolean;
   onProgress?: (decided: number, expected: number) => void;
+  /** How long no record may come once all is read before the drain ends (default DEFAULT_QUIET_MS). */
+  quietMs?: number;
   /** When the drain is taken to have ended (a re-check: the original drain's end), else now. */
   drainEndedAtMs?: number;
   /** Called once drained; returns whether a SUT instance was still running (lost vs unknown). */
@@ -284,7 +296,7 @@ export async function judgeStage(j: SutJudging, a: JudgeStageArgs): Promise<SutR
   let second: CrossCheckResult | undefined;
   if (a.source.kind === "live") {
     await j.lookUpUnknown(a.source.connection, a.source.cutShort);
-    drain = await j.drain(a.source.deadlineMs, a.source.onProgress);
+    drain = await j.drain(a.source.deadlineMs, a.source.onProgress, a.source.quietMs);
     if (a.source.drainEndedAtMs !== undefined) drain = { ...drain, drainEndedAtMs: a.source.drainEndedAtMs };
     sutRunning = a.source.afterDrain(drain);
     if (a.source.crossCheck) {

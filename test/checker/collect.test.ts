@@ -211,6 +211,37 @@ describe("collectDecisions", () => {
     expect(full.decisions).toHaveLength(4);
     expect(full.abortedDecisions).toEqual([]);
   });
+
+  it(
+    "finds aborted decisions when every transaction on the topic aborted " +
+      "(the committed reader sees no transactional record, only what it skips)",
+    async () => {
+      const ns4 = await newNamespace("only-aborted");
+      const topic = topicsFor(ns4).decisions;
+      const plain = kafka.producer({ idempotent: true });
+      open.push(plain);
+      await plain.connect();
+      await plain.send({ topic, acks: -1, messages: [decision("OrderReserved", "a")] });
+      const p = await txProducer(`${ns4}.tx`);
+      const t = await p.transaction();
+      await t.send({ topic, messages: [decision("OrderReserved", "b")] });
+      await t.abort();
+      await plain.send({ topic, acks: -1, messages: [decision("OrderRejected", "b")] });
+      const r = await collectDecisions({
+        connection: testConnection(),
+        ns: ns4,
+        orders: [sent("a"), sent("b")],
+        confirms: false,
+        deadlineMs: Date.now() + 60_000,
+        quietMs: 300,
+      });
+      expect(r.decisions.map((d) => `${d.event.type}:${d.event.orderId}`).sort()).toEqual([
+        "OrderRejected:b",
+        "OrderReserved:a",
+      ]);
+      expect(r.abortedDecisions.map((d) => `${d.type}:${d.orderId}`)).toEqual(["OrderReserved:b"]);
+    },
+  );
 });
 
 describe("startDecisionWatch", () => {
