@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// `oversell <command> [args]`: the npm scripts as one executable (bench, check, report, gate, kafka, clean).
+// `oversell <command> [args]`: the npm scripts as one executable (bench, check, report, gate, capacity, kafka, clean).
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const commands = ["bench", "check", "report", "gate", "kafka", "clean"];
+const commands = ["bench", "check", "report", "gate", "capacity", "kafka", "clean"];
 const [command, ...args] = process.argv.slice(2);
 if (!command || command === "--help" || command === "-h" || !commands.includes(command)) {
   const msg = `usage: oversell <${commands.join("|")}> [options]   (oversell <command> --help for its options)`;

@@ -33,7 +33,7 @@ export interface ComparisonOptions {
   generatedAt?: Date;
 }
 
-const PALETTE = [
+export const PALETTE = [
   "#0969da",
   "#cf222e",
   "#1a7f37",
@@ -637,7 +637,7 @@ ${params ? html`<details><summary>scenario parameters</summary><pre class="scena
 </section>`;
 }
 
-function page(title: string, body: Html, generatedAt: Date): string {
+export function page(title: string, body: Html, generatedAt: Date): string {
   return html`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'">

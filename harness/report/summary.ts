@@ -78,7 +78,7 @@ export function renderSummary(r: RunResult): string {
   const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)];
   const reasons = r.suts.filter((s) => s.verdictReason).map((s) => `  ${s.name}: ${s.verdictReason}`);
   const title =
-    `oversell ${r.runId} — scenario ${r.scenario.name}, seed ${r.seed}, Kafka ${r.kafka.version ?? "?"} ` +
+    `oversell ${r.runId} — scenario ${r.scenario.name}, seed ${r.seed}, ${kafkaName(r.kafka)} ` +
     `(${r.kafka.embedded ? "embedded" : "external"}, ${r.kafka.brokers} broker${r.kafka.brokers === 1 ? "" : "s"})`;
   const legend =
     "latency: decision − intended send (open loop); (n): violations of an invariant the SUT does not claim";
@@ -125,4 +125,10 @@ export function renderSummary(r: RunResult): string {
     legend,
     `run verdict: ${r.verdict.toUpperCase()}`,
   ].join("\n");
+}
+
+/** An external cluster does not tell its version over the protocol kafkajs speaks: it is named by its address. */
+export function kafkaName(k: RunResult["kafka"]): string {
+  if (k.version) return `Kafka ${k.version}`;
+  return k.embedded ? "Kafka (version not recorded)" : `Kafka at ${k.bootstrap}`;
 }

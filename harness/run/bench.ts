@@ -57,6 +57,11 @@ export interface BenchOptions {
   progress?: Progress;
   /** The command line, for result.json (no secret in it: the password only comes from the environment). */
   command?: string;
+  /**
+   * How far ahead of now the open-loop clock starts (default 300 ms). capacity gives the producer workers time to
+   * connect on a busy machine, so a step's first orders are not a catch-up burst that its latency would carry.
+   */
+  loadLeadMs?: number;
   /** Ctrl-C: record it in the history and leave (children are reaped by children.ts). */
   handleSignals?: boolean;
 }
@@ -446,7 +451,7 @@ async function runLoad(r: SutRun): Promise<{ faults: FaultWindow[]; warnings: st
   if (c.driver === "http")
     r.gateway = await OrderGateway.start({ connection: c.connection, ns: r.ns, confirms: r.manifest.confirms });
   // The open-loop clock starts a moment from now so the first batch is not late by construction.
-  const t0 = Date.now() + 300;
+  const t0 = Date.now() + (c.o.loadLeadMs ?? 300);
   const orders = c.stream.table;
   c.history.mark({ type: "load-start", sut: name, loadStartMs: t0, orders: orders.length, driver: c.driver });
   const callbacks = historyCallbacks(c.history, name);

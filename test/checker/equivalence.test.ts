@@ -219,11 +219,12 @@ function plantFate(
   }
 }
 
-/** Everything the report shows, except the examples' wording. */
+/** Everything the report shows, except the examples' wording and what the old evaluate() never had. */
 function comparable(e: ReturnType<typeof evaluate>) {
-  const { violations, ...rest } = e;
+  const { violations, seriesBucketMs: _bucket, ...rest } = e;
+  const { decisionPacePerSec: _pace, ...throughput } = rest.throughput;
   const counts = Object.fromEntries(ALL_CHECKS.map((c) => [c, violations[c].count]));
-  return { counts, ...rest };
+  return { counts, ...rest, throughput };
 }
 
 function exampleIds(e: ReturnType<typeof evaluate>): Record<string, string[]> {
