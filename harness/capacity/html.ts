@@ -122,59 +122,94 @@ function chart(id: string, r: CapacityReport, suts: SutCapacity[], colors: strin
   });
 }
 
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+
+/** A table row: cells as text, `num` says which are right-aligned figures. */
+function row(tag: "td" | "th", cells: (string | Html)[], num: (i: number) => boolean, cls = ""): Html {
+  const cell = (c: string | Html, n: boolean) =>
+    tag === "th"
+      ? n
+        ? html`<th class="num">${c}</th>`
+        : html`<th>${c}</th>`
+      : n
+        ? html`<td class="num">${c}</td>`
+        : html`<td>${c}</td>`;
+  const tds = cells.map((c, i) => cell(c, num(i)));
+  return cls ? html`<tr class="${cls}">${tds}</tr>` : html`<tr>${tds}</tr>`;
+}
+
+const STEP_HEADER = ["offered/s", "decided/s", "p50 ms", "p99 ms", "p99.9 ms", "verdict", "step"];
+const STEP_TAIL = ["cores SUT / broker / harness", "why", ""];
+
 function stepsTable(s: SutCapacity): Html {
+  const numeric = (i: number) => i < 5 || i === 7;
   const rows = [...s.steps]
     .sort((a, b) => a.offeredPerSec - b.offeredPerSec)
     .map((x) => {
       const cls = x.harnessBound ? "c-warn" : x.sustained ? "" : "c-bad";
       const state = x.harnessBound ? "harness-bound" : x.sustained ? "sustained" : "not sustained";
       const cpu = x.cpuCores ? `${x.cpuCores.sut} / ${x.cpuCores.broker} / ${x.cpuCores.harness}` : "—";
-      return html`<tr class="${cls}"><td class="num">${x.offeredPerSec.toLocaleString("en-US")}</td><td class="num">${Math.round(x.decidedPerSec).toLocaleString("en-US")}</td><td class="num">${msOf(x.p50Us)}</td><td class="num">${msOf(x.p99Us)}</td><td class="num">${msOf(x.p999Us)}</td><td>${x.verdict}</td><td>${state}</td><td class="num">${cpu}</td><td>${x.reasons.join("; ")}</td><td><a href="${x.runDir}/report.html">report</a></td></tr>`;
+      const figures = [int(x.offeredPerSec), int(x.decidedPerSec), msOf(x.p50Us), msOf(x.p99Us), msOf(x.p999Us)];
+      const link = html`<a href="${x.runDir}/report.html">report</a>`;
+      return row("td", [...figures, x.verdict, state, cpu, x.reasons.join("; "), link], numeric, cls);
     });
-  return html`<table class="steps"><thead><tr><th class="num">offered/s</th><th class="num">decided/s</th><th class="num">p50 ms</th><th class="num">p99 ms</th><th class="num">p99.9 ms</th><th>verdict</th><th>step</th><th class="num">cores SUT / broker / harness</th><th>why</th><th></th></tr></thead><tbody>${rows}</tbody></table>`;
+  const head = row("th", [...STEP_HEADER, ...STEP_TAIL], numeric);
+  return html`<table class="steps"><thead>${head}</thead><tbody>${rows}</tbody></table>`;
 }
 
 function summaryTable(r: CapacityReport): Html {
-  const rows = capacityRows(r).map(
-    (row) =>
-      html`<tr>${row.map((cell, i) => (i === 0 || i === row.length - 1 ? html`<td>${cell}</td>` : html`<td class="num">${cell}</td>`))}</tr>`,
-  );
-  const head = CAPACITY_HEADER.map((h, i) =>
-    i === 0 || i === CAPACITY_HEADER.length - 1 ? html`<th>${h}</th>` : html`<th class="num">${h}</th>`,
-  );
-  return html`<table class="capacity" id="capacity-table"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`;
+  const numeric = (i: number) => i > 0 && i < CAPACITY_HEADER.length - 1;
+  const rows = capacityRows(r).map((cells) => row("td", cells, numeric));
+  const head = row("th", CAPACITY_HEADER, numeric);
+  return html`<table class="capacity" id="capacity-table"><thead>${head}</thead><tbody>${rows}</tbody></table>`;
 }
 
 function settingsList(r: CapacityReport, s: SutCapacity): Html {
   const profile = r.profile.suts[s.name] ?? {};
   const items = Object.entries(profile).map(([k, v]) => html`<code>${k}=${String(v)}</code>`);
-  return html`<p class="sub">${r.profile.name} profile: ${items.length ? join(items, " · ") : "the SUT's defaults (sut.json declares no such profile)"}</p>`;
+  const what = items.length ? join(items, " · ") : "the SUT's defaults (sut.json declares no such profile)";
+  return html`<p class="sub">${r.profile.name} profile: ${what}</p>`;
+}
+
+function ceilingText(c: CapacityReport["ceiling"]): Html {
+  if (c.error) return html`<p class="callout warn">Ceiling not measured: ${c.error}</p>`;
+  return html`<p id="ceiling">Ceiling on the same broker, ${c.recordBytes} B records (the orders' size), acks=all:
+Kafka's ProducerPerformance <b>${int(c.producerPerSec ?? 0)}</b> records/s; transactional, a commit every
+${c.transactionDurationMs} ms: <b>${int(c.transactionalProducerPerSec ?? 0)}</b> records/s.</p>`;
+}
+
+function brokerText(r: CapacityReport): Html | string {
+  const b = r.profile.broker;
+  if (!b) return "";
+  const props = Object.entries(b.properties).map(([k, v]) => html`<code>${k}=${String(v)}</code>`);
+  const jvm = html`<code>${b.jvm.join(" ")}</code>`;
+  return html`<p class="sub">broker (${r.profile.name} profile): ${jvm} ${join(props, " ")}</p>`;
+}
+
+function sutSection(r: CapacityReport, s: SutCapacity, color: string): Html {
+  const caption = `${s.name}: decision latency against offered rate (dots: steps; hover for details)`;
+  return html`<section class="sut-capacity" id="sut-${s.name}"><h2>${s.name}</h2>${settingsList(r, s)}
+${s.error ? html`<p class="callout warn">stopped by an error: ${s.error}</p>` : ""}
+<figure class="wide"><figcaption>${caption}</figcaption>${chart(`chart-${s.name}`, r, [s], [color], 260)}</figure>
+${stepsTable(s)}</section>`;
 }
 
 export function renderCapacityHtml(r: CapacityReport, generatedAt = new Date()): string {
   const colors = r.suts.map((_, i) => PALETTE[i % PALETTE.length]!);
-  const c = r.ceiling;
-  const broker = r.profile.broker
-    ? html`<p class="sub">broker (${r.profile.name} profile): <code>${r.profile.broker.jvm.join(" ")}</code> ${join(
-        Object.entries(r.profile.broker.properties).map(([k, v]) => html`<code>${k}=${String(v)}</code>`),
-        " ",
-      )}</p>`
-    : "";
-  const ceilingText = c.error
-    ? html`<p class="callout warn">Ceiling not measured: ${c.error}</p>`
-    : html`<p id="ceiling">Ceiling on the same broker, ${c.recordBytes} B records (the orders' size), acks=all: Kafka's ProducerPerformance <b>${Math.round(c.producerPerSec ?? 0).toLocaleString("en-US")}</b> records/s; transactional, a commit every ${c.transactionDurationMs} ms: <b>${Math.round(c.transactionalProducerPerSec ?? 0).toLocaleString("en-US")}</b> records/s.</p>`;
-  const steps = r.suts.map(
-    (s, i) => html`<section class="sut-capacity" id="sut-${s.name}"><h2>${s.name}</h2>${settingsList(r, s)}
-${s.error ? html`<p class="callout warn">stopped by an error: ${s.error}</p>` : ""}
-<figure class="wide"><figcaption>${s.name}: decision latency against offered rate (dots: steps; hover for details)</figcaption>${chart(`chart-${s.name}`, r, [s], [colors[i]!], 260)}</figure>
-${stepsTable(s)}</section>`,
-  );
+  const kafka = r.kafka.embedded ? `embedded Kafka ${r.kafka.version ?? ""}` : `Kafka at ${r.kafka.bootstrap}`;
+  const load = `load average ${r.machine.loadAvgStart.join(" ")} → ${r.machine.loadAvgEnd.join(" ")}`;
+  const sub = `${kafka} · ${r.kafka.partitions} partitions · ${r.machine.cpus} cores, ${load} · started ${r.startedAt}`;
+  const overview =
+    "Every SUT: p99 (solid) and p50 (dashed) decision latency against offered rate, with the ceilings and the SLO";
   const body = html`<header><h1>oversell <span class="muted">capacity</span></h1>
-<p class="sub">${r.kafka.embedded ? `embedded Kafka ${r.kafka.version ?? ""}` : `Kafka at ${r.kafka.bootstrap}`} · ${r.kafka.partitions} partitions · ${r.machine.cpus} cores, load average ${r.machine.loadAvgStart.join(" ")} → ${r.machine.loadAvgEnd.join(" ")} · started ${r.startedAt}${r.quick ? " · quick" : ""}</p></header>
-<p>A step is a full judged bench run of the steady scenario for ${r.rule.stepSeconds} s at one open-loop rate, on fresh namespaces. It is <b>sustained</b> when decided/s ≥ ${Math.round(r.rule.minDecidedShare * 100)}% of offered, every owed order is decided by the end of the drain, p99 ≤ ${axisMs(r.rule.sloP99Us / 1000)} and no claimed invariant is broken. A harness-bound step (the load driver fell behind) does not count against the SUT.</p>
-${ceilingText}${broker}
+<p class="sub">${sub}${r.quick ? " · quick" : ""}</p></header>
+<p>A step is a full judged bench run of the steady scenario for ${r.rule.stepSeconds} s at one open-loop rate,
+on fresh namespaces. It is <b>sustained</b> when decided/s ≥ ${Math.round(r.rule.minDecidedShare * 100)}% of
+offered, every owed order is decided by the end of the drain, p99 ≤ ${axisMs(r.rule.sloP99Us / 1000)} and no
+claimed invariant is broken. A harness-bound step (the load driver fell behind) does not count against the SUT.</p>
+${ceilingText(r.ceiling)}${brokerText(r)}
 ${summaryTable(r)}
-<figure class="wide"><figcaption>Every SUT: p99 (solid) and p50 (dashed) decision latency against offered rate, with the ceilings and the SLO</figcaption>${chart("chart-capacity", r, r.suts, colors, 340)}</figure>
-${steps}`;
+<figure class="wide"><figcaption>${overview}</figcaption>${chart("chart-capacity", r, r.suts, colors, 340)}</figure>
+${r.suts.map((s, i) => sutSection(r, s, colors[i]!))}`;
   return page(`oversell capacity — ${r.suts.map((s) => s.name).join(", ")}`, body, generatedAt);
 }

@@ -44,6 +44,10 @@ export interface CapacityOptions {
   quick: boolean;
   outDir: string;
   command?: string;
+  /** Records per ProducerPerformance run (default: 200,000 quick, 1,000,000 full); tests take few. */
+  ceilingRecords?: number;
+  /** Seconds of load per step (default: 5 quick, 15 full); tests take fewer. */
+  stepSeconds?: number;
   /** Permanent progress lines (each step's outcome). */
   log: (line: string) => void;
   /** The live line of the bench run under way (its own log lines land here too). */
@@ -51,7 +55,7 @@ export interface CapacityOptions {
 }
 
 /** Quick: short steps, a coarse bisection (about 10 min for two SUTs on 2 cores); full: longer steps, finer. */
-export function capacityPlan(o: Pick<CapacityOptions, "quick" | "fromPerSec" | "maxPerSec">) {
+export function capacityPlan(o: Pick<CapacityOptions, "quick" | "fromPerSec" | "maxPerSec" | "stepSeconds">) {
   const plan: SearchPlan = {
     fromPerSec: o.fromPerSec,
     maxPerSec: o.maxPerSec,
@@ -59,7 +63,7 @@ export function capacityPlan(o: Pick<CapacityOptions, "quick" | "fromPerSec" | "
     resolution: o.quick ? 0.25 : 0.1,
     maxBisect: o.quick ? 2 : 4,
   };
-  return { plan, stepSeconds: o.quick ? 5 : 15, drainSeconds: o.quick ? 30 : 60 };
+  return { plan, stepSeconds: o.stepSeconds ?? (o.quick ? 5 : 15), drainSeconds: o.quick ? 30 : 60 };
 }
 
 /** The steady scenario at one rate, with stock that never runs out (rejections would not measure the SUT). */
@@ -106,6 +110,8 @@ export async function runCapacity(o: CapacityOptions): Promise<{ report: Capacit
         logFile: join(o.outDir, "kafka.log"),
         profile: CAPACITY_PROFILE,
         log: o.log,
+        // C2 and a 1 GiB heap start slower than the fast-start profile; on a swamped machine, minutes.
+        startTimeoutMs: 300_000,
       });
       connection = cluster.connection;
       kafka = { version: cluster.kafkaVersion, bootstrap: cluster.bootstrap, embedded: true, partitions: PARTITIONS };
@@ -116,21 +122,12 @@ export async function runCapacity(o: CapacityOptions): Promise<{ report: Capacit
     sampler.start();
     const suts: SutCapacity[] = [];
     const profiles: CapacityReport["profile"]["suts"] = {};
-    for (const item of o.suts) {
-      const manifest = loadManifest(item);
-      profiles[manifest.name] = manifest.profiles?.[CAPACITY_PROFILE] ?? {};
-      suts.push(
-        await searchSut(item, { o, plan, rule, stepSeconds, drainSeconds, runId, connection, cluster, sampler }),
-      );
-    }
-    sampler.stop();
-    // An external cluster keeps what it is given: the steps' topics go (an embedded one is thrown away whole).
-    if (o.connection) await deleteRunTopicsOf(connection, runId, o.log);
-    const report: CapacityReport = {
+    const report = (finished: boolean): CapacityReport => ({
       schemaVersion: CAPACITY_SCHEMA_VERSION,
       kind: "capacity",
       startedAt,
-      finishedAt: new Date().toISOString(),
+      // A run cut short (Ctrl-C, the session ending) still has the SUTs done so far on disk, without finishedAt.
+      ...(finished ? { finishedAt: new Date().toISOString() } : {}),
       command: o.command,
       quick: o.quick,
       rule: { sloP99Us: rule.sloP99Us, minDecidedShare: rule.minDecidedShare, stepSeconds, drainSeconds },
@@ -154,8 +151,22 @@ export async function runCapacity(o: CapacityOptions): Promise<{ report: Capacit
       },
       suts,
       machine: { cpus: cpus().length, loadAvgStart, loadAvgEnd: loadAvg() },
-    };
-    return { report, files: writeCapacity(report, o.outDir) };
+    });
+    for (const item of o.suts) {
+      const manifest = loadManifest(item);
+      profiles[manifest.name] = manifest.profiles?.[CAPACITY_PROFILE] ?? {};
+      suts.push(
+        await searchSut(item, { o, plan, rule, stepSeconds, drainSeconds, runId, connection, cluster, sampler }),
+      );
+      writeCapacity(report(false), o.outDir);
+    }
+    sampler.stop();
+    // An external cluster keeps what it is given: the ceiling's and the steps' topics go, at the end only (a step
+    // started right after a deletion met "This server does not host this topic-partition" on a busy broker).
+    // An embedded cluster is thrown away whole.
+    if (o.connection) await deleteRunTopicsOf(connection, runId, o.log);
+    const final = report(true);
+    return { report: final, files: writeCapacity(final, o.outDir) };
   } finally {
     o.status?.done();
     await cluster?.stop();
@@ -180,7 +191,7 @@ async function measureCeiling(
   version: string | undefined,
 ): Promise<CapacityReport["ceiling"]> {
   const recordBytes = meanOrderValueBytes(generateStream(stepScenario(1000, 2, 1), 1));
-  const records = o.quick ? 200_000 : 1_000_000;
+  const records = o.ceilingRecords ?? (o.quick ? 200_000 : 1_000_000);
   const ceiling: CapacityReport["ceiling"] = { recordBytes, transactionDurationMs: TRANSACTION_MS };
   const ns = `oversell.${runId}-ceiling.producer`;
   try {
@@ -214,8 +225,6 @@ async function measureCeiling(
   } catch (e) {
     ceiling.error = (e as Error).message.split("\n")[0];
     o.log(`ceiling: not measured: ${ceiling.error}`);
-  } finally {
-    if (o.connection) await deleteRunTopics(connection, (id) => id === `${runId}-ceiling`).catch(() => 0);
   }
   return ceiling;
 }

@@ -64,7 +64,8 @@ export const capacitySchema = z.object({
   schemaVersion: z.literal(CAPACITY_SCHEMA_VERSION),
   kind: z.literal("capacity"),
   startedAt: z.string(),
-  finishedAt: z.string(),
+  /** Absent while the run is under way (the file is written after each SUT). */
+  finishedAt: z.string().optional(),
   command: z.string().optional(),
   quick: z.boolean(),
   /** The step rule: latency SLO on p99, the share of the offer that must be decided, seconds of load per step. */

@@ -1,6 +1,7 @@
 // The search for a SUT's knee, as pure functions over the steps run so far: raise the open-loop rate by a factor
 // while steps are sustained, then bisect between the highest sustained rate and the lowest rate above it that
 // was not. A harness-bound step bounds the search from above without counting against the SUT.
+import { HARNESS_BOUND_P99_MS } from "../load/harness-bound.ts";
 import type { SutResult } from "../report/result-schema.ts";
 import type { CapacityStep, SutCapacity } from "./schema.ts";
 
@@ -83,17 +84,25 @@ export function judgeStep(
     const n = s.violations[claim]?.count ?? 0;
     if (n > 0) violations[claim] = n;
   }
-  const harnessBound = s.throughput.harnessBound === true;
+  // The driver's own verdict leaves out orders due before its producers were connected; a step whose whole
+  // load went out late (producers slow to connect on a swamped machine) is the harness's limit just the same.
+  const lateUs = s.latencyUs.sendDelay.p99;
+  const lateStart = lateUs > HARNESS_BOUND_P99_MS * 1000;
+  const harnessBound = s.throughput.harnessBound === true || lateStart;
+  const harnessReason =
+    s.throughput.harnessBoundReason ??
+    `orders went out late: send delay p99 ${fmtMs(lateUs)} > ${HARNESS_BOUND_P99_MS} ms`;
   if (s.verdict === "unknown") reasons.push(`not judged: ${(s.verdictReason ?? "unknown").split("\n")[0]}`);
   if (decided < rule.minDecidedShare * offered)
     reasons.push(
-      `decided ${Math.round(decided)}/s < ${Math.round(rule.minDecidedShare * 100)}% of ${Math.round(offered)}/s offered`,
+      `decided ${Math.round(decided)}/s < ${Math.round(rule.minDecidedShare * 100)}% ` +
+        `of ${Math.round(offered)}/s offered`,
     );
   if (lost > 0) reasons.push(`${lost} owed order(s) undecided at the end of the drain`);
   if (d.p99 > rule.sloP99Us) reasons.push(`p99 ${fmtMs(d.p99)} > SLO ${fmtMs(rule.sloP99Us)}`);
   const broken = Object.entries(violations).filter(([k]) => k !== "lost");
   if (broken.length > 0) reasons.push(`VIOLATION: ${broken.map(([k, n]) => `${k} ${n}`).join(", ")}`);
-  if (harnessBound) reasons.push(`harness-bound: ${s.throughput.harnessBoundReason ?? "the driver fell behind"}`);
+  if (harnessBound) reasons.push(`harness-bound: ${harnessReason}`);
   return {
     offered,
     decidedPerSec: decided,

@@ -66,7 +66,8 @@ export function renderCapacitySummary(r: CapacityReport): string {
     : `Kafka at ${r.kafka.bootstrap}`;
   return [
     `capacity — ${kafka}, ${r.kafka.partitions} partitions; a step is sustained at p99 ≤ ${ms(r.rule.sloP99Us)}, ` +
-      `decided ≥ ${Math.round(r.rule.minDecidedShare * 100)}% of offered, nothing owed left undecided, no claim broken ` +
+      `decided ≥ ${Math.round(r.rule.minDecidedShare * 100)}% of offered, nothing owed left undecided, ` +
+      `no claim broken ` +
       `(${r.rule.stepSeconds} s of load per step${r.quick ? ", quick" : ""})`,
     c.error
       ? `ceiling: not measured (${c.error})`

@@ -89,8 +89,11 @@ export async function producerPerformance(o: ProducerPerfOptions): Promise<Produ
 
 /** "N records sent, R records/sec (..), A ms avg latency, M ms max latency, P50 ms 50th, P95 ms 95th, P99 ms 99th". */
 export function parseProducerPerformance(output: string): Omit<ProducerPerfFigures, "seconds"> | undefined {
-  const re =
-    /\d+ records sent, ([\d.]+) records\/sec \([^)]*\), ([\d.]+) ms avg latency, [\d.]+ ms max latency, (\d+) ms 50th, \d+ ms 95th, (\d+) ms 99th/g;
+  const re = new RegExp(
+    String.raw`\d+ records sent, ([\d.]+) records/sec \([^)]*\), ([\d.]+) ms avg latency, [\d.]+ ms max latency, ` +
+      String.raw`(\d+) ms 50th, \d+ ms 95th, (\d+) ms 99th`,
+    "g",
+  );
   const last = [...output.matchAll(re)].at(-1);
   if (!last) return undefined;
   return {

@@ -101,10 +101,13 @@ export function lineChart(s: LineChartSpec): Html {
     (t) =>
       html`<g class="tick y"><line x1="${M.l}" x2="${W - M.r}" y1="${r1(py(t.v))}" y2="${r1(py(t.v))}"/><text x="${M.l - 6}" y="${r1(py(t.v)) + 4}" text-anchor="end">${t.label}</text></g>`,
   );
-  // A label at the right edge would be cut off: anchor it at its end.
+  // A label at the right edge would be cut off: anchor it at its end. A label that would overlap the next one
+  // shown is left out (its tick stays), so long labels ("99.999%", "99.9999%") never run into each other.
+  const anchor = (t: Tick) => (px(t.v) > W - M.r - 24 ? "end" : "middle");
+  const shown = xLabelsShown(s.x.ticks, px, anchor);
   const xt = s.x.ticks.map(
-    (t) =>
-      html`<g class="tick x"><line x1="${r1(px(t.v))}" x2="${r1(px(t.v))}" y1="${H - M.b}" y2="${H - M.b + 5}"/><text x="${r1(px(t.v))}" y="${H - M.b + 18}" text-anchor="${px(t.v) > W - M.r - 24 ? "end" : "middle"}">${t.label}</text></g>`,
+    (t, i) =>
+      html`<g class="tick x"><line x1="${r1(px(t.v))}" x2="${r1(px(t.v))}" y1="${H - M.b}" y2="${H - M.b + 5}"/>${shown[i] ? html`<text x="${r1(px(t.v))}" y="${H - M.b + 18}" text-anchor="${anchor(t)}">${t.label}</text>` : ""}</g>`,
   );
   const bands = (s.bands ?? [])
     .filter((b) => b.to >= s.x.min && b.from <= s.x.max)
@@ -150,6 +153,24 @@ ${lines}${hover}${leg.g}
 <text class="axis-title" x="${(M.l + W - M.r) / 2}" y="${H - 6}" text-anchor="middle">${s.x.title}</text>
 <text class="axis-title" transform="translate(14 ${(T + H - M.b) / 2}) rotate(-90)" text-anchor="middle">${s.y.title}</text>
 </svg>`;
+}
+
+/** Which x labels to draw: from the right (the last is kept), each must end before the next one drawn begins. */
+function xLabelsShown(ticks: Tick[], px: (v: number) => number, anchor: (t: Tick) => "end" | "middle"): boolean[] {
+  const charPx = 7; // the 11-12 px axis font, generously
+  const shown = ticks.map(() => false);
+  let nextLeft = Infinity;
+  for (let i = ticks.length - 1; i >= 0; i--) {
+    const t = ticks[i]!;
+    const w = t.label.length * charPx;
+    const x = px(t.v);
+    const [left, right] = anchor(t) === "end" ? [x - w, x] : [x - w / 2, x + w / 2];
+    if (right + 4 <= nextLeft) {
+      shown[i] = true;
+      nextLeft = left;
+    }
+  }
+  return shown;
 }
 
 /** 1-2-2.5-5 steps from 0 (or min) to a round max. */

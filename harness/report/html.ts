@@ -244,27 +244,31 @@ interface Row {
   max?: number;
 }
 
-/** Sorted 1 s rows; missing whole seconds are zero counts (and no latency); long runs are merged into wider buckets. */
-function prepareSeries(series: NonNullable<SutResult["series"]>): { rows: Row[]; bucketSec: number } {
+/**
+ * Sorted rows of `unitSec` buckets (1 s; 0.01 s for a short run), counts per second; missing buckets are zero counts
+ * (and no latency); long runs are merged into wider buckets.
+ */
+function prepareSeries(series: NonNullable<SutResult["series"]>, unitSec = 1): { rows: Row[]; bucketSec: number } {
   const src = [...series].sort((a, b) => a.tSec - b.tSec);
   const rows: Row[] = [];
   for (const p of src) {
     const prev = rows[rows.length - 1];
-    if (prev && Number.isInteger(prev.t) && Number.isInteger(p.tSec)) {
-      for (let t = prev.t + 1; t < p.tSec && rows.length < 100_000; t++)
-        rows.push({ t, offered: 0, acked: 0, decided: 0 });
+    if (prev) {
+      const end = Math.round(p.tSec / unitSec);
+      for (let k = Math.round(prev.t / unitSec) + 1; k < end && rows.length < 100_000; k++)
+        rows.push({ t: k * unitSec, offered: 0, acked: 0, decided: 0 });
     }
     rows.push({
       t: p.tSec,
-      offered: p.offered,
-      acked: p.acked,
-      decided: p.decided,
+      offered: p.offered / unitSec,
+      acked: p.acked / unitSec,
+      decided: p.decided / unitSec,
       p50: p.p50Us,
       p99: p.p99Us,
       max: p.maxUs,
     });
   }
-  if (rows.length <= MAX_SERIES_POINTS) return { rows, bucketSec: 1 };
+  if (rows.length <= MAX_SERIES_POINTS) return { rows, bucketSec: unitSec };
   const k = Math.ceil(rows.length / MAX_SERIES_POINTS);
   const merged: Row[] = [];
   for (let i = 0; i < rows.length; i += k) {
@@ -292,7 +296,7 @@ function prepareSeries(series: NonNullable<SutResult["series"]>): { rows: Row[];
       ),
     });
   }
-  return { rows: merged, bucketSec: k };
+  return { rows: merged, bucketSec: k * unitSec };
 }
 
 function faultBands(s: SutResult, t0: number | undefined): Band[] {
@@ -315,14 +319,14 @@ function timeCharts(s: SutResult, key: string, t0: number | undefined): Html {
   if (!s.series || s.series.length === 0) {
     return html`<p class="no-data">No time series in result.json: latency and throughput over time cannot be drawn.</p>`;
   }
-  const { rows, bucketSec } = prepareSeries(s.series);
+  const { rows, bucketSec } = prepareSeries(s.series, (s.seriesBucketMs ?? 1000) / 1000);
   const bands = faultBands(s, t0);
   const tMin = Math.min(0, rows[0]!.t);
   const tMax = Math.max(rows[rows.length - 1]!.t + bucketSec, (s.durationMs ?? 0) / 1000);
   const x: Axis = linearAxis(
     tMin,
     tMax,
-    `seconds since load start${bucketSec > 1 ? ` (each point: ${bucketSec} s)` : ""}`,
+    `seconds since load start${bucketSec !== 1 ? ` (each point: ${bucketSec} s)` : ""}`,
     (v) => `${v}`,
     10,
   );

@@ -417,7 +417,7 @@ export function orderValue(o: GeneratedOrder, sentAtMs: number): Buffer {
   return Buffer.from(JSON.stringify({ ...o.body, sentAtMs }), "utf8");
 }
 
-/** Mean size of the record values the driver sends (over the first `sample` orders): what a producer benchmark sends. */
+/** Mean size of the record values the driver sends (over the first `sample` orders): a producer benchmark's size. */
 export function meanOrderValueBytes(stream: GeneratedStream, sample = 2000): number {
   const n = Math.min(sample, stream.table.length);
   if (n === 0) return 0;

@@ -14,6 +14,7 @@ export function sutStepResult(o: {
   oversell?: number;
   harnessBound?: boolean;
   claims?: string[];
+  sendDelayP99Us?: number;
 }): SutResult {
   const claims = o.claims ?? ["oversell", "duplicate", "conflict", "lost", "phantom", "invalid-accepted"];
   const violations = Object.fromEntries(ALL_CHECKS.map((c) => [c, { count: 0, examples: [] }]));
@@ -37,7 +38,7 @@ export function sutStepResult(o: {
       confirmed: 0,
       rejected: 0,
     },
-    latencyUs: { decision: p, ack: p, sendDelay: p },
+    latencyUs: { decision: p, ack: p, sendDelay: { ...p, p99: o.sendDelayP99Us ?? 2000 } },
     throughput: {
       offeredPerSec: o.offered,
       decidedPerSec: o.pace * 0.9,

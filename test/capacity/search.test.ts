@@ -14,7 +14,7 @@ import { sutStepResult } from "./fixture.ts";
 
 const plan: SearchPlan = { fromPerSec: 500, maxPerSec: 200_000, factor: 2, resolution: 0.1, maxBisect: 4 };
 
-/** Runs the search against a SUT that sustains every rate up to `knee` (and a harness that delivers up to `harness`). */
+/** The search against a SUT that sustains every rate up to `knee` (and a harness that delivers up to `harness`). */
 function simulate(knee: number, p: SearchPlan, harness = Infinity): Probe[] {
   const probes: Probe[] = [];
   for (let next = nextRate(probes, p); next; next = nextRate(probes, p)) {
@@ -87,6 +87,12 @@ describe("the step rule", () => {
     const j = judgeStep(sutStepResult({ offered: 1000, pace: 1000, p99Us: 100_000, oversell: 5, claims: [] }), rule);
     expect(j.sustained).toBe(true);
     expect(j.violations).toEqual({});
+  });
+
+  it("a step whose orders all went out late is harness-bound too (the driver's own verdict skips them)", () => {
+    const j = judgeStep(sutStepResult({ offered: 130, pace: 130, p99Us: 16e6, sendDelayP99Us: 14e6 }), rule);
+    expect(j.harnessBound).toBe(true);
+    expect(j.reasons.join("\n")).toMatch(/harness-bound: orders went out late: send delay p99 14\.00 s > 100 ms/);
   });
 
   it("marks a harness-bound step", () => {
