@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const commands = ["bench", "check", "serve", "gateway", "k6", "report", "gate", "kafka", "clean"];
+const commands = ["bench", "check", "serve", "gateway", "k6", "report", "gate", "capacity", "kafka", "clean"];
 const [command, ...args] = process.argv.slice(2);
 if (!command || command === "--help" || command === "-h" || !commands.includes(command)) {
   const msg = `usage: oversell <${commands.join("|")}> [options]   (oversell <command> --help for its options)`;

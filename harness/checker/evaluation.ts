@@ -44,6 +44,8 @@ export interface Evaluation {
   series: NonNullable<SutResult["series"]>;
   /** Epoch ms of series tSec 0 (the first intended send); undefined without orders. */
   seriesStartMs?: number;
+  /** Width of a series bucket: 1000 ms (when absent too), or finer for a short run. */
+  seriesBucketMs?: number;
   /** Records on <ns>.decisions that did not parse. */
   malformedDecisions: number;
   poison: NonNullable<SutResult["poison"]>;

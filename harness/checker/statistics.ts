@@ -7,13 +7,15 @@ import { LatencyRecorder } from "./latency.ts";
 import { nearestRank } from "./latency.ts";
 import { MAX_SERIES_BUCKETS, STATUS_CODE } from "./rules.ts";
 
-type Stats = Pick<Evaluation, "latencyUs" | "throughput" | "series" | "seriesStartMs">;
+type Stats = Pick<Evaluation, "latencyUs" | "throughput" | "series" | "seriesStartMs" | "seriesBucketMs">;
 
 /** Spans shorter than a second count as one: a burst is reported as orders in its first second. */
 const perSec = (n: number, spanMs: number) => (n === 0 ? 0 : n / (Math.max(spanMs, 1000) / 1000));
 
 interface Buckets {
   t0: number;
+  /** Bucket width: 1 s, finer for a short run (bucketMsFor). */
+  ms: number;
   offered: Uint32Array;
   acked: Uint32Array;
   decided: Uint32Array;
@@ -23,7 +25,7 @@ interface Buckets {
 }
 
 function bucketIndex(b: Buckets, t: number): number {
-  const i = Math.floor((t - b.t0) / 1000);
+  const i = Math.floor((t - b.t0) / b.ms);
   if (!Number.isFinite(i) || i < 0 || i >= MAX_SERIES_BUCKETS) return -1;
   if (i > b.last) b.last = i;
   return i;
@@ -47,6 +49,24 @@ function intendedSpan(j: Judge): { t0: number; lastIntended: number; offered: nu
   if (offered === 0) t0 = any;
   if (book.size === 0) t0 = 0;
   return { t0, lastIntended: offered > 0 ? last : t0, offered };
+}
+
+/**
+ * A run whose activity fits in two seconds gets 10 ms buckets, so a 5 ms burst decided within half a second is
+ * still a curve, not one point; anything longer keeps 1 s buckets.
+ */
+export function bucketMsFor(spanMs: number): number {
+  return spanMs < 2000 ? 10 : 1000;
+}
+
+/** The last moment anything happened (intended send, ack, decision), for the bucket width. */
+function lastEventMs(j: Judge, lastIntended: number): number {
+  let last = lastIntended;
+  const { term } = j.fates,
+    { ackAt } = j.book;
+  for (let i = 0; i < term.length; i++) if (term[i]! > last) last = term[i]!;
+  for (let i = 0; i < ackAt.length; i++) if (ackAt[i]! > last) last = ackAt[i]!;
+  return last;
 }
 
 function sendSide(j: Judge, b: Buckets, sendDelay: LatencyRecorder, ack: LatencyRecorder): void {
@@ -73,6 +93,7 @@ export function statistics(j: Judge): Stats {
   const n = MAX_SERIES_BUCKETS;
   const b: Buckets = {
     t0,
+    ms: bucketMsFor(lastEventMs(j, lastIntended) - t0),
     offered: new Uint32Array(n),
     acked: new Uint32Array(n),
     decided: new Uint32Array(n),
@@ -84,6 +105,7 @@ export function statistics(j: Judge): Stats {
   let acked = 0,
     lastAck = t0,
     decided = 0,
+    firstDecision = Infinity,
     lastDecision = t0;
   // Latency per order, by the second it was intended in; placed into `sorted` by a counting sort afterwards.
   const lat = new Float64Array(book.size),
@@ -106,6 +128,7 @@ export function statistics(j: Judge): Stats {
     const ms = f.term[v]! - s.intended;
     decision.recordMs(ms);
     lastDecision = Math.max(lastDecision, f.term[v]!);
+    firstDecision = Math.min(firstDecision, f.term[v]!);
     const dk = bucketIndex(b, f.term[v]!);
     if (dk >= 0) b.decided[dk]!++;
     const ik = bucketIndex(b, s.intended);
@@ -128,8 +151,10 @@ export function statistics(j: Judge): Stats {
       offeredPerSec: perSec(offered, lastIntended - t0),
       ackedPerSec: perSec(acked, lastAck - t0),
       decidedPerSec: perSec(decided, lastDecision - t0),
+      decisionPacePerSec: perSec(decided, lastDecision - firstDecision),
     },
     series: series(b, lat, latBucket),
+    seriesBucketMs: b.ms,
     ...(book.size > 0 ? { seriesStartMs: t0 } : {}),
   };
 }
@@ -146,7 +171,7 @@ function series(b: Buckets, lat: Float64Array, latBucket: Int32Array): Evaluatio
   const out: Evaluation["series"] = [];
   for (let i = 0; i <= b.last; i++) {
     const row: Evaluation["series"][number] = {
-      tSec: i,
+      tSec: (i * b.ms) / 1000,
       offered: b.offered[i]!,
       acked: b.acked[i]!,
       decided: b.decided[i]!,

@@ -35,8 +35,10 @@ export interface EmbeddedOptions {
   advertisedPort?: (nodeId: number, realPort: number) => Promise<number> | number;
   /** Fixed client ports, one per node (default: free ports chosen by the OS). */
   ports?: number[];
-  /** Extra server.properties for every node (overrides the defaults). */
+  /** Extra server.properties for every node (overrides the defaults and the profile's). */
   brokerProperties?: Record<string, string | number>;
+  /** JVM and request-thread tuning (default fast-start). */
+  profile?: BrokerProfile;
 }
 
 export interface NodeInfo extends NodePorts {
@@ -47,15 +49,32 @@ export interface NodeInfo extends NodePorts {
   mtlsPort?: number;
 }
 
-const JVM_FLAGS = [
-  "-Xms128m",
-  "-Xmx512m",
-  "-XX:+UseSerialGC",
-  "-XX:TieredStopAtLevel=1",
-  "-XX:+ExitOnOutOfMemoryError",
-  "-Djava.net.preferIPv4Stack=true",
-  "-Djava.awt.headless=true",
-];
+const COMMON_JVM_FLAGS = ["-XX:+ExitOnOutOfMemoryError", "-Djava.net.preferIPv4Stack=true", "-Djava.awt.headless=true"];
+
+/**
+ * How the broker JVM is tuned. fast-start (bench, tests, gate): C1 only, a small heap and SerialGC start in
+ * seconds on 2 cores. throughput (capacity): what a user sizing a broker would choose: C2, a fixed 1 GiB heap,
+ * G1 with Kafka's own start-script pause goal, and more request threads.
+ */
+export const BROKER_PROFILES = {
+  "fast-start": {
+    jvm: ["-Xms128m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", ...COMMON_JVM_FLAGS],
+    properties: {} as Record<string, string | number>,
+  },
+  throughput: {
+    jvm: [
+      "-Xms1g",
+      "-Xmx1g",
+      "-XX:+UseG1GC",
+      "-XX:MaxGCPauseMillis=20",
+      "-XX:InitiatingHeapOccupancyPercent=35",
+      ...COMMON_JVM_FLAGS,
+    ],
+    properties: { "num.network.threads": 3, "num.io.threads": 4 } as Record<string, string | number>,
+  },
+} as const;
+
+export type BrokerProfile = keyof typeof BROKER_PROFILES;
 
 export class BrokerStartError extends Error {}
 
@@ -71,6 +90,10 @@ export class EmbeddedCluster {
     private readonly jars: string,
     private readonly opts: EmbeddedOptions,
   ) {}
+
+  get profile(): BrokerProfile {
+    return this.opts.profile ?? "fast-start";
+  }
 
   get bootstrap(): string {
     return this.connection.brokers.join(",");
@@ -176,7 +199,7 @@ export class EmbeddedCluster {
         kafkaVersion: this.kafkaVersion,
         saslPort: n.saslPort,
         tls,
-        extra: this.opts.brokerProperties,
+        extra: { ...BROKER_PROFILES[this.profile].properties, ...this.opts.brokerProperties },
       }),
     );
     const args = [
@@ -221,7 +244,7 @@ export class EmbeddedCluster {
     const n = this.node(nodeId);
     if (n.running) return;
     const args = [
-      ...JVM_FLAGS,
+      ...BROKER_PROFILES[this.profile].jvm,
       ...this.logFlag(),
       "-cp",
       `${this.jars}/*`,

@@ -18,3 +18,17 @@ export function isAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux builds we run on). */
+const USER_HZ = 100;
+
+/** CPU time (user + system) a pid has used so far, in ms (fields 14 and 15 of /proc/pid/stat); undefined if gone. */
+export function processCpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / USER_HZ;
+  } catch {
+    return undefined;
+  }
+}

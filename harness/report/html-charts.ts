@@ -141,13 +141,17 @@ function yGrid(y: Axis, f: Frame): Html[] {
 
 function xTicks(x: Axis, f: Frame): Html[] {
   const base = f.H - M.b;
-  return x.ticks.map((t) => {
+  // A label at the right edge would be cut off: anchor it at its end. A label that would overlap the next one
+  // shown is left out (its tick stays), so long labels ("99.999%", "99.9999%") never run into each other.
+  const anchor = (t: Tick) => (f.px(t.v) > f.W - M.r - 24 ? "end" : "middle");
+  const shown = xLabelsShown(x.ticks, f.px, anchor);
+  return x.ticks.map((t, i) => {
     const at = r1(f.px(t.v));
-    // A label at the right edge would be cut off: anchor it at its end.
-    const anchor = f.px(t.v) > f.W - M.r - 24 ? "end" : "middle";
+    const label = shown[i] ? html`<text x="${at}" y="${base + 18}" text-anchor="${anchor(t)}">${t.label}</text>` : "";
     return join([
       html`<g class="tick x"><line x1="${at}" x2="${at}" y1="${base}" y2="${base + 5}"/>`,
-      html`<text x="${at}" y="${base + 18}" text-anchor="${anchor}">${t.label}</text></g>`,
+      label,
+      html`</g>`,
     ]);
   });
 }
@@ -204,6 +208,24 @@ function hoverColumns(hover: LineChartSpec["hover"], f: Frame): Html {
     }"><title>${h.text}</title></rect>`;
   });
   return html`<g class="hover-cols">${cols}</g>`;
+}
+
+/** Which x labels to draw: from the right (the last is kept), each must end before the next one drawn begins. */
+function xLabelsShown(ticks: Tick[], px: (v: number) => number, anchor: (t: Tick) => "end" | "middle"): boolean[] {
+  const charPx = 7; // the 11-12 px axis font, generously
+  const shown = ticks.map(() => false);
+  let nextLeft = Infinity;
+  for (let i = ticks.length - 1; i >= 0; i--) {
+    const t = ticks[i]!;
+    const w = t.label.length * charPx;
+    const x = px(t.v);
+    const [left, right] = anchor(t) === "end" ? [x - w, x] : [x - w / 2, x + w / 2];
+    if (right + 4 <= nextLeft) {
+      shown[i] = true;
+      nextLeft = left;
+    }
+  }
+  return shown;
 }
 
 /** 1-2-2.5-5 steps from 0 (or min) to a round max. */

@@ -34,7 +34,7 @@ export interface ComparisonOptions {
   generatedAt?: Date;
 }
 
-const PALETTE = [
+export const PALETTE = [
   "#0969da",
   "#cf222e",
   "#1a7f37",
@@ -299,29 +299,30 @@ interface Row {
 }
 
 /**
- * Sorted 1 s rows; missing whole seconds are zero counts (and no latency); long runs are merged into wider
- * buckets.
+ * Sorted rows of `unitSec` buckets (1 s; 0.01 s for a short run), counts per second; missing buckets are zero counts
+ * (and no latency); long runs are merged into wider buckets.
  */
-function prepareSeries(series: NonNullable<SutResult["series"]>): { rows: Row[]; bucketSec: number } {
+function prepareSeries(series: NonNullable<SutResult["series"]>, unitSec = 1): { rows: Row[]; bucketSec: number } {
   const src = [...series].sort((a, b) => a.tSec - b.tSec);
   const rows: Row[] = [];
   for (const p of src) {
     const prev = rows[rows.length - 1];
-    if (prev && Number.isInteger(prev.t) && Number.isInteger(p.tSec)) {
-      for (let t = prev.t + 1; t < p.tSec && rows.length < 100_000; t++)
-        rows.push({ t, offered: 0, acked: 0, decided: 0 });
+    if (prev) {
+      const end = Math.round(p.tSec / unitSec);
+      for (let k = Math.round(prev.t / unitSec) + 1; k < end && rows.length < 100_000; k++)
+        rows.push({ t: k * unitSec, offered: 0, acked: 0, decided: 0 });
     }
     rows.push({
       t: p.tSec,
-      offered: p.offered,
-      acked: p.acked,
-      decided: p.decided,
+      offered: p.offered / unitSec,
+      acked: p.acked / unitSec,
+      decided: p.decided / unitSec,
       p50: p.p50Us,
       p99: p.p99Us,
       max: p.maxUs,
     });
   }
-  if (rows.length <= MAX_SERIES_POINTS) return { rows, bucketSec: 1 };
+  if (rows.length <= MAX_SERIES_POINTS) return { rows, bucketSec: unitSec };
   const k = Math.ceil(rows.length / MAX_SERIES_POINTS);
   const merged: Row[] = [];
   for (let i = 0; i < rows.length; i += k) {
@@ -349,7 +350,7 @@ function prepareSeries(series: NonNullable<SutResult["series"]>): { rows: Row[];
       ),
     });
   }
-  return { rows: merged, bucketSec: k };
+  return { rows: merged, bucketSec: k * unitSec };
 }
 
 function faultBands(s: SutResult, t0: number | undefined): Band[] {
@@ -381,7 +382,7 @@ function timeCharts(s: SutResult, key: string, t0: number | undefined): Html {
     const why = "No time series in result.json: latency and throughput over time cannot be drawn.";
     return html`<p class="no-data">${why}</p>`;
   }
-  const { rows, bucketSec } = prepareSeries(s.series);
+  const { rows, bucketSec } = prepareSeries(s.series, (s.seriesBucketMs ?? 1000) / 1000);
   const frame: TimeFrame = { key, rows, x: timeAxis(rows, bucketSec, s.durationMs), bands: faultBands(s, t0) };
   const note =
     t0 === undefined && s.faults.length > 0
@@ -395,7 +396,7 @@ ${wideFigure(tpCaption, throughputOverTime(frame))}${note}`;
 function timeAxis(rows: Row[], bucketSec: number, durationMs: number | undefined): Axis {
   const tMin = Math.min(0, rows[0]!.t);
   const tMax = Math.max(rows[rows.length - 1]!.t + bucketSec, (durationMs ?? 0) / 1000);
-  const title = `seconds since load start${bucketSec > 1 ? ` (each point: ${bucketSec} s)` : ""}`;
+  const title = `seconds since load start${bucketSec !== 1 ? ` (each point: ${bucketSec} s)` : ""}`;
   return linearAxis(tMin, tMax, title, (v) => `${v}`, 10);
 }
 
@@ -788,7 +789,7 @@ const CSP = [
   "form-action 'none'",
 ].join("; ");
 
-function page(title: string, body: Html, generatedAt: Date): string {
+export function page(title: string, body: Html, generatedAt: Date): string {
   return html`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${trusted(CSP)}">

@@ -91,11 +91,16 @@ export const sutResultSchema = z.object({
     offeredPerSec: z.number(),
     decidedPerSec: z.number(),
     ackedPerSec: z.number().optional(),
+    /**
+     * decided / (last decision − first decision): the pace decisions came at, without the constant decision
+     * latency that decidedPerSec (counted from the first intended send) carries; `capacity` compares it with the offer.
+     */
+    decisionPacePerSec: z.number().optional(),
     /** The load driver could not keep its schedule: the rate was the harness's limit, not the SUT's. */
     harnessBound: z.boolean().optional(),
     harnessBoundReason: z.string().optional(),
   }),
-  /** Time series, 1 s buckets from seriesStartMs: counts and decision latency. */
+  /** Time series, buckets of seriesBucketMs (1 s when absent) from seriesStartMs: counts and decision latency. */
   series: z
     .array(
       z.object({
@@ -137,6 +142,8 @@ export const sutResultSchema = z.object({
    * instances and readiness, seconds earlier).
    */
   seriesStartMs: z.number().optional(),
+  /** Width of a series bucket in ms: 1000, or 10 for a run whose activity fits in 2 s (tSec is then fractional). */
+  seriesBucketMs: z.number().positive().optional(),
   durationMs: z.number().optional(),
   /** The verdict equals the expected one and every expected violation was caught. */
   matchesExpectation: z.boolean().optional(),

@@ -76,7 +76,7 @@ export function renderSummary(r: RunResult): string {
   ];
   const reasons = r.suts.filter((s) => s.verdictReason).map((s) => `  ${s.name}: ${s.verdictReason}`);
   const title =
-    `oversell ${r.runId} — scenario ${r.scenario.name}, seed ${r.seed}, Kafka ${r.kafka.version ?? "?"} ` +
+    `oversell ${r.runId} — scenario ${r.scenario.name}, seed ${r.seed}, ${kafkaName(r.kafka)} ` +
     `(${r.kafka.embedded ? "embedded" : "external"}, ${r.kafka.brokers} broker${r.kafka.brokers === 1 ? "" : "s"})`;
   const legend =
     "latency: decision − intended send (open loop); (n): violations of an invariant the SUT does not claim";
@@ -158,4 +158,10 @@ export function latencyFromText(f: { intended: number; recordTimestamp: number }
     `${f.intended} order(s) from the intended send time their producer stated (intendedAtMs), ` +
     `${f.recordTimestamp} from the record timestamp (no intendedAtMs: the producer's send, not its schedule)`
   );
+}
+
+/** An external cluster does not tell its version over the protocol kafkajs speaks: it is named by its address. */
+export function kafkaName(k: RunResult["kafka"]): string {
+  if (k.version) return `Kafka ${k.version}`;
+  return k.embedded ? "Kafka (version not recorded)" : `Kafka at ${k.bootstrap}`;
 }

@@ -58,6 +58,11 @@ export interface BenchOptions {
   progress?: Progress;
   /** The command line, for result.json (no secret in it: the password only comes from the environment). */
   command?: string;
+  /**
+   * How far ahead of now the open-loop clock starts (default 300 ms). capacity gives the producer workers time to
+   * connect on a busy machine, so a step's first orders are not a catch-up burst that its latency would carry.
+   */
+  loadLeadMs?: number;
   /** Ctrl-C: record it in the history and leave (children are reaped by children.ts). */
   handleSignals?: boolean;
   /** After each drain, a second reader (Kafka's Java consumer) lists the committed decisions to compare. */
@@ -510,7 +515,7 @@ async function runLoad(r: SutRun): Promise<{ faults: FaultWindow[]; warnings: st
     r.gateway = await OrderGateway.start({ connection: c.connection, ns: r.ns, confirms: r.manifest.confirms });
   // The open-loop clock starts a moment after the driver is ready (its producer threads may take seconds to
   // start on a loaded machine), so the first batch is not late by construction.
-  const startIn = () => Date.now() + 300;
+  const startIn = () => Date.now() + (c.o.loadLeadMs ?? 300);
   const orders = c.stream.table;
   const callbacks = historyCallbacks(c.history, name);
   r.load =

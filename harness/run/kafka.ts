@@ -97,3 +97,13 @@ export function runTopics(topics: string[]): Map<string, string[]> {
   }
   return out;
 }
+
+/** Deletes the topics of the runs (oversell.<runId>.*) whose id `which` accepts; returns how many. */
+export async function deleteRunTopics(conn: Connection, which: (runId: string) => boolean): Promise<number> {
+  return withAdmin(conn, async (admin) => {
+    const topics = [...runTopics(await admin.listTopics())].filter(([id]) => which(id)).flatMap(([, t]) => t);
+    for (let i = 0; i < topics.length; i += 100)
+      await admin.deleteTopics({ topics: topics.slice(i, i + 100), timeout: 30_000 });
+    return topics.length;
+  });
+}

@@ -85,6 +85,7 @@ export function evaluatedResult(b: SutBase, ev: Evaluation, extra: Partial<SutRe
     throughput: ev.throughput,
     series: ev.series,
     ...(ev.seriesStartMs !== undefined ? { seriesStartMs: ev.seriesStartMs } : {}),
+    ...(ev.seriesBucketMs !== undefined && ev.seriesBucketMs !== 1000 ? { seriesBucketMs: ev.seriesBucketMs } : {}),
     poison: ev.poison,
     inTime: ev.inTime,
     faults: [],

@@ -436,3 +436,13 @@ export function orderValue(o: GeneratedOrder, sentAtMs: number): Buffer {
   if (o.raw !== undefined || !o.body) return Buffer.from(o.raw ?? "", "utf8");
   return Buffer.from(plainBody(o.body, sentAtMs) ?? JSON.stringify({ ...o.body, sentAtMs }), "utf8");
 }
+
+/** Mean size of the record values the driver sends (over the first `sample` orders): a producer benchmark's size. */
+export function meanOrderValueBytes(stream: GeneratedStream, sample = 2000): number {
+  const n = Math.min(sample, stream.table.length);
+  if (n === 0) return 0;
+  const now = Date.now();
+  let total = 0;
+  for (let i = 0; i < n; i++) total += orderValue(stream.table.at(i), now).length;
+  return Math.round(total / n);
+}

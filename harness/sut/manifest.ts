@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import {
   SETTING_ENV_PREFIX,
+  settingProblem,
   settingsDeclarationSchema,
   type SettingsDeclaration,
 } from "../../systems-under-test/contract/settings.ts";
@@ -33,6 +34,16 @@ export const manifestSchema = z.object({
     }),
   /** The SUT's settings: passed as OVERSELL_SETTING_<NAME>, checked by the SUT and by the harness. */
   settings: settingsDeclarationSchema.default({}),
+  /**
+   * Named sets of setting values, e.g. `throughput`: what a user sizing this SUT for load would choose
+   * (`capacity` uses it). The default values are the fast-start profile (bench, tests, gate).
+   */
+  profiles: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9-]*$/, "a profile name is lower-case"),
+      z.record(z.string(), z.union([z.number(), z.string()])),
+    )
+    .default({}),
   /** Seconds an instance may take to print the ready line. */
   startTimeoutSec: z.number().positive().default(60),
   /** A command run once (in the SUT folder) before instances start, e.g. a build. */
@@ -50,8 +61,9 @@ export const HARNESS_READS = {
 } as const;
 
 // `settings` optional in the type so a stand-in manifest (a SUT whose sut.json failed to load) needs none.
-export type Manifest = Omit<z.infer<typeof manifestSchema>, "settings"> & {
+export type Manifest = Omit<z.infer<typeof manifestSchema>, "settings" | "profiles"> & {
   settings?: SettingsDeclaration;
+  profiles?: Record<string, Record<string, number | string>>;
   dir: string;
   /** The default of the reservation_ttl_ms setting, if declared. */
   reservationTtlMs?: number;
@@ -75,6 +87,10 @@ export function loadManifest(nameOrDir: string): Manifest {
   }
   const r = manifestSchema.safeParse(raw);
   if (!r.success) throw new InputError(`${file} is not a valid SUT manifest:\n${formatIssues(r.error)}`);
+  for (const [profile, values] of Object.entries(r.data.profiles)) {
+    const problem = profileProblem(r.data.settings, values);
+    if (problem) throw new InputError(`${file}: profile "${profile}": ${problem}`);
+  }
   const numberDefault = (name: string) => {
     const d = r.data.settings[name]?.default;
     return typeof d === "number" ? d : undefined;
@@ -92,4 +108,15 @@ export function listSuts(): string[] {
   return readdirSync(SUT_ROOT)
     .filter((d) => existsSync(join(SUT_ROOT, d, "sut.json")))
     .sort();
+}
+
+/** Why a profile's values do not fit the declared settings (undefined when they do). */
+function profileProblem(declared: SettingsDeclaration, values: Record<string, number | string>): string | undefined {
+  for (const [name, value] of Object.entries(values)) {
+    const d = declared[name];
+    if (!d) return `no setting "${name}" is declared (declared: ${Object.keys(declared).join(", ") || "none"})`;
+    const problem = settingProblem(d, String(value));
+    if (problem) return `${name}=${problem}`;
+  }
+  return undefined;
 }

@@ -100,3 +100,12 @@ export function parseSetFlags(items: string[], manifests: Pick<Manifest, "name" 
   }
   return out;
 }
+
+/**
+ * The overrides of a named profile from sut.json (`profiles`), as --set would give them; a SUT without that
+ * profile runs on its defaults (empty overrides). loadManifest() already checked the values.
+ */
+export function profileOverrides(m: Pick<Manifest, "profiles">, profile: string): SettingOverrides {
+  const values = m.profiles?.[profile] ?? {};
+  return Object.fromEntries(Object.entries(values).map(([name, v]) => [settingEnvName(name), String(v)]));
+}

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import type { Connection } from "../../systems-under-test/contract/connection.ts";
 import { topicsFor } from "../../systems-under-test/contract/topics.ts";
 import { BUILTIN_SCENARIOS } from "../../harness/scenario/index.ts";
-import { freshNs, loadAvgText, log, median, run, runKafkaTool } from "./kafka-tools.ts";
+import { runKafkaTool } from "../../harness/kafka/tools.ts";
+import { freshNs, loadAvgText, log, median, run } from "./kafka-tools.ts";
 
 export interface ReaderFigures {
   command: string;

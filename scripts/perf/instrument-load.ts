@@ -5,8 +5,14 @@ import { topicsFor } from "../../systems-under-test/contract/topics.ts";
 import { DEFAULT_PRODUCERS, startKafkaLoad } from "../../harness/load/kafka-driver.ts";
 import { createContractTopics } from "../../harness/run/kafka.ts";
 import { MAX_RATE_PER_SEC } from "../../harness/scenario/schema.ts";
-import { BUILTIN_SCENARIOS, generateStream, orderValue, validateScenario } from "../../harness/scenario/index.ts";
-import { freshNs, loadAvgText, log, median, runKafkaTool } from "./kafka-tools.ts";
+import { producerPerformance } from "../../harness/kafka/tools.ts";
+import {
+  BUILTIN_SCENARIOS,
+  generateStream,
+  meanOrderValueBytes,
+  validateScenario,
+} from "../../harness/scenario/index.ts";
+import { freshNs, loadAvgText, log, median } from "./kafka-tools.ts";
 
 const PARTITIONS = 4;
 
@@ -46,34 +52,18 @@ function steadyAt(ratePerSec: number, durationMs: number) {
   );
 }
 
-/** Mean encoded value size of the steady scenario's orders (what the driver puts on the wire as the value). */
-function orderValueBytes(): number {
-  const orders = steadyAt(1000, 2000).orders;
-  const now = Date.now();
-  return Math.round(orders.reduce((a, o) => a + orderValue(o, now).length, 0) / orders.length);
-}
-
-async function producerPerformance(ctx: Ctx, records: number, recordBytes: number): Promise<number> {
+/** ProducerPerformance's records/s on a fresh topic of the contract's partition count. */
+async function kafkaProducer(ctx: Ctx, records: number, recordBytes: number): Promise<number> {
   const ns = freshNs("pp");
   await createContractTopics(ctx.connection, ns, PARTITIONS, 1);
-  const r = await runKafkaTool(ctx.toolsDir, "org.apache.kafka.tools.ProducerPerformance", [
-    "--topic",
-    topicsFor(ns).orders,
-    "--num-records",
-    String(records),
-    "--record-size",
-    String(recordBytes),
-    "--throughput",
-    "-1",
-    "--producer-props",
-    `bootstrap.servers=${ctx.connection.brokers.join(",")}`,
-    "acks=all",
-    "enable.idempotence=true",
-  ]);
-  const all = [...r.output.matchAll(/(\d+) records sent, ([\d.]+) records\/sec/g)];
-  const last = all.at(-1);
-  if (!last) throw new Error(`ProducerPerformance printed no summary:\n${r.output.slice(-2000)}`);
-  return Number(last[2]);
+  const r = await producerPerformance({
+    connection: ctx.connection,
+    toolsDir: ctx.toolsDir,
+    topic: topicsFor(ns).orders,
+    records,
+    recordBytes,
+  });
+  return r.recordsPerSec;
 }
 
 /** Runs the driver over a steady stream; acked/s from the first actual send to the last ack. */
@@ -100,12 +90,12 @@ async function driver(ctx: Ctx, ratePerSec: number, durationMs: number) {
 }
 
 export async function measureLoad(ctx: Ctx): Promise<LoadFigures> {
-  const recordBytes = orderValueBytes();
+  const recordBytes = meanOrderValueBytes(steadyAt(1000, 2000));
   const records = ctx.quick ? 100_000 : 500_000;
   const runs: LoadFigures["runs"] = [];
   let last: Awaited<ReturnType<typeof driver>> | undefined;
   for (let rep = 1; rep <= ctx.reps; rep++) {
-    const kafka = await producerPerformance(ctx, records, recordBytes);
+    const kafka = await kafkaProducer(ctx, records, recordBytes);
     log(`load ${rep}/${ctx.reps}: ProducerPerformance ${Math.round(kafka)} records/s (${records} × ${recordBytes} B)`);
     // Everything due at once (the schema's top rate): the driver's ceiling.
     last = await driver(ctx, MAX_RATE_PER_SEC, Math.ceil((records * 1000) / MAX_RATE_PER_SEC));

@@ -1,10 +1,9 @@
-// Running Kafka's own command-line tools (kafka-tools jar, ProducerPerformance / ConsumerPerformance) and
-// other child commands for perf:instrument, with their wall time and output.
+// Child commands of perf:instrument (bench, check) with their wall time, output and peak RSS, and the log line.
+// Kafka's own tools are run by harness/kafka/tools.ts.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
-import { join } from "node:path";
 
 /** Each line carries the time and the 1/5/15-min load averages: the machine is shared, figures need their load. */
 export const log = (line: string) =>
@@ -70,12 +69,4 @@ function vmHwm(pid: number | undefined): number {
   } catch {
     return 0; // the process has just exited
   }
-}
-
-/** Runs a class of the kafka-tools jar (its folder holds the whole runtime classpath). */
-export async function runKafkaTool(toolsDir: string, mainClass: string, args: string[]): Promise<Ran> {
-  const r = await run("java", ["-Xmx1g", "-cp", join(toolsDir, "*"), mainClass, ...args]);
-  if (r.code !== 0)
-    throw new Error(`${mainClass} exited with ${r.code}:\n${r.output.trim().split("\n").slice(-15).join("\n")}`);
-  return r;
 }

@@ -223,11 +223,12 @@ function plantFate(
 const LEGACY_CHECKS = ALL_CHECKS.filter((c) => c !== "oversell-in-time");
 type Comparable = Omit<ReturnType<typeof legacyEvaluate>, "inTime">;
 
-/** Everything the report shows, except the examples' wording. */
-function comparable(e: Comparable & { inTime?: unknown }) {
-  const { violations, inTime: _inTime, ...rest } = e;
+/** Everything the report shows, except the examples' wording and what the old evaluate() never had. */
+function comparable(e: Comparable & { inTime?: unknown; seriesBucketMs?: unknown }) {
+  const { violations, inTime: _inTime, seriesBucketMs: _bucket, ...rest } = e;
+  const { decisionPacePerSec: _pace, ...throughput } = rest.throughput;
   const counts = Object.fromEntries(LEGACY_CHECKS.map((c) => [c, violations[c].count]));
-  return { counts, ...rest };
+  return { counts, ...rest, throughput };
 }
 
 function exampleIds(e: Comparable): Record<string, string[]> {

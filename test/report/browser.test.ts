@@ -1,15 +1,13 @@
 // Opens a generated report in Debian's headless chromium from disk, as a person would, and keeps a
 // screenshot (report.png) next to it. Set OVERSELL_KEEP_REPORT=1 to keep the folder for a look.
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeHtmlReport } from "../../harness/report/html.ts";
+import { openOffline } from "../support/browser.ts";
 import { buildRunResult, XSS_PRODUCT } from "./fixture.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
 const dir = mkdtempSync(join(tmpdir(), "oversell-report-browser-"));
 afterAll(() => {
   if (process.env.OVERSELL_KEEP_REPORT === "1") console.log(`[report] kept ${dir}`);
@@ -18,48 +16,11 @@ afterAll(() => {
 
 describe("report.html in a browser", () => {
   it("renders offline without errors, shows verdicts and charts, runs no injected markup", async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `${CHROMIUM} is missing: run \`npm run setup -- --browser\` (installs Debian's chromium) and test again`,
-      );
-    }
     const runDir = join(dir, "run");
     const file = writeHtmlReport(buildRunResult(), runDir);
-    const context = await chromium.launchPersistentContext(join(dir, "profile"), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-      viewport: { width: 1280, height: 900 },
-      timeout: 90_000,
-    });
+    const opened = await openOffline(file, dir);
+    const { page, url, consoleErrors, failed, requests, dialogs } = opened;
     try {
-      const page = context.pages()[0] ?? (await context.newPage());
-      const consoleErrors: string[] = [];
-      const failed: string[] = [];
-      const requests: string[] = [];
-      const dialogs: string[] = [];
-      page.on("console", (m) => {
-        if (m.type() === "error") consoleErrors.push(m.text());
-      });
-      page.on("pageerror", (e) => consoleErrors.push(e.message));
-      page.on("requestfailed", (r) => failed.push(`${r.url()} ${r.failure()?.errorText ?? ""}`));
-      page.on("request", (r) => requests.push(r.url()));
-      page.on("dialog", (d) => {
-        dialogs.push(d.message());
-        void d.dismiss();
-      });
-      const url = pathToFileURL(file).href;
-      await page.goto(url, { waitUntil: "load", timeout: 60_000 });
-
       // verdicts
       expect(await page.locator("#run-verdict .big").textContent()).toBe("PASS");
       expect(await page.locator(".sut-card").count()).toBe(3);
@@ -103,7 +64,7 @@ describe("report.html in a browser", () => {
       await page.screenshot({ path: png, fullPage: true });
       expect(statSync(png).size).toBeGreaterThan(50_000);
     } finally {
-      await context.close();
+      await opened.close();
     }
   });
 });

@@ -25,7 +25,7 @@ export function stopLiveClis(): void {
  * child (to signal it mid-run); the deadline interrupts a hung run so the test fails instead of hanging.
  */
 export function runCli(
-  name: "bench" | "check" | "clean" | "gate" | "report" | "kafka" | "serve" | "gateway" | "k6",
+  name: "bench" | "check" | "clean" | "gate" | "report" | "kafka" | "serve" | "gateway" | "k6" | "capacity",
   args: string[],
   o: {
     timeoutMs?: number;
