@@ -1,7 +1,14 @@
 // One producer of the kafka driver's pool, in a worker thread. The main thread hands it encoded records in
-// chunks (transferred, not copied); it coalesces whatever is queued into one send() (many records per produce
-// request is what makes kafkajs fast), keeps at most MAX_INFLIGHT sends open, and answers with typed arrays:
-// which records were acknowledged at which partition/offset, which failed, which timed out.
+// chunks (transferred, not copied); per partition it coalesces whatever is queued into one send() (many records
+// per produce request is what makes kafkajs fast), and answers with typed arrays: which records were
+// acknowledged at which partition/offset, which failed, which timed out.
+//
+// At most one send per partition is open, and after a send fails or times out the producer is replaced.
+// kafkajs 2.2.4 hands a failed produce request's sequence numbers back (eosManager.updateSequence(-n)) and
+// gives them to the next batch of the partition. If the failed request was in fact written (the leader died
+// after appending it), the broker takes that next batch for a duplicate and acknowledges it with the earlier
+// batch's offsets without writing it: an acknowledged order that is not in the topic. Seen on 3 brokers with a
+// leader killed: orders acked at offsets that held other orders, then reported lost (docs/FAILOVER.md, cause 6).
 import { parentPort, workerData } from "node:worker_threads";
 import type { Producer } from "kafkajs";
 import { kafkaClient } from "../kafka/client.ts";
@@ -9,183 +16,210 @@ import { classifySendError, idempotentProducer } from "./produce.ts";
 import type { Chunk, FromWorker, ToWorker, WorkerInit } from "./producer-protocol.ts";
 import { MAX_SEND_BYTES } from "./producer-protocol.ts";
 
-/** Kafka's idempotent producer keeps at most 5 requests open per partition; more sends would only queue. */
-const MAX_INFLIGHT = 5;
-
 const init = workerData as WorkerInit;
 const port = parentPort!;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
-const producer: Producer = idempotentProducer(kafkaClient(init.connection, init.clientId));
-const queue: Chunk[] = [];
+/** One producer (one producer id) and the partitions it has a send open on. */
+interface Generation {
+  producer: Producer;
+  connected: Promise<void>;
+  busy: Set<number>;
+  open: number;
+  retired: boolean;
+}
+
+/** A chunk's records of one partition, waiting to be sent. */
+interface Segment {
+  chunk: Chunk;
+  rows: number[];
+  bytes: number;
+}
+
+const waiting = new Map<number, Segment[]>();
+let queuedRecords = 0;
+let gen = newGeneration();
 let inflight = 0;
 let closing = false;
 
-function take(): Chunk[] {
-  const out: Chunk[] = [queue.shift()!];
-  if (out[0]!.alone) return out;
-  let bytes = out[0]!.bytes.byteLength;
-  while (queue.length > 0 && !queue[0]!.alone && bytes + queue[0]!.bytes.byteLength <= MAX_SEND_BYTES) {
-    bytes += queue[0]!.bytes.byteLength;
-    out.push(queue.shift()!);
+function newGeneration(): Generation {
+  const producer = idempotentProducer(kafkaClient(init.connection, init.clientId));
+  return { producer, connected: producer.connect(), busy: new Set(), open: 0, retired: false };
+}
+
+/** A send failed or timed out: its sequence numbers may be reused by kafkajs, so no more sends on this producer. */
+function retire(g: Generation): void {
+  if (g.retired) return;
+  g.retired = true;
+  if (g === gen) {
+    gen = newGeneration();
+    gen.connected.catch((e: unknown) => post({ type: "fatal", error: (e as Error).message ?? String(e) }));
+  }
+  if (g.open === 0) void g.producer.disconnect().catch(() => {});
+}
+
+function enqueue(c: Chunk): void {
+  const byPart = new Map<number, number[]>();
+  for (let j = 0; j < c.idx.length; j++) {
+    const p = c.part[j]!;
+    let rows = byPart.get(p);
+    if (!rows) byPart.set(p, (rows = []));
+    rows.push(j);
+  }
+  for (const [p, rows] of byPart) {
+    let bytes = 0;
+    for (const j of rows) bytes += c.ends[2 * j + 1]! - (j === 0 ? 0 : c.ends[2 * j - 1]!);
+    let list = waiting.get(p);
+    if (!list) waiting.set(p, (list = []));
+    list.push({ chunk: c, rows, bytes });
+  }
+  queuedRecords += c.idx.length;
+}
+
+/** The partition's next send: queued segments up to MAX_SEND_BYTES (a lone record's chunk goes by itself). */
+function take(list: Segment[]): Segment[] {
+  const out: Segment[] = [list.shift()!];
+  if (out[0]!.chunk.alone) return out;
+  let bytes = out[0]!.bytes;
+  while (list.length > 0 && !list[0]!.chunk.alone && bytes + list[0]!.bytes <= MAX_SEND_BYTES) {
+    bytes += list[0]!.bytes;
+    out.push(list.shift()!);
   }
   return out;
 }
 
 function pump(): void {
-  while (inflight < MAX_INFLIGHT && queue.length > 0) void sendChunks(take());
-  if (closing && inflight === 0 && queue.length === 0) void finish();
+  for (const [p, list] of waiting) {
+    if (list.length === 0 || gen.busy.has(p)) continue;
+    void sendPartition(gen, p, take(list));
+  }
+  if (closing && inflight === 0 && queuedRecords === 0) void finish();
 }
 
-async function sendChunks(chunks: Chunk[]): Promise<void> {
+async function sendPartition(g: Generation, partition: number, segments: Segment[]): Promise<void> {
   inflight++;
+  g.open++;
+  g.busy.add(partition);
   const now = Date.now();
   post({
     type: "queued",
-    delayMs: Float64Array.from(chunks, (c) => now - c.postedAtMs),
-    count: Uint32Array.from(chunks, (c) => c.idx.length),
+    delayMs: Float64Array.from(segments, (s) => now - s.chunk.postedAtMs),
+    count: Uint32Array.from(segments, (s) => s.rows.length),
   });
-  const { idx, part, messages } = decodeChunks(chunks);
-  const groups = partitionGroups(part);
-  const settled = new Uint8Array(groups.length);
-  const timeout = ackTimeout(idx, groups, settled);
-  // One send per partition: kafkajs 2.2.4 can lose or duplicate records when a send spanning several
-  // brokers is retried after a leader move (see systems-under-test/contract/one-partition-sends.ts).
-  const send = Promise.all(
-    groups.map((rows, g) =>
-      producer
-        .send({ topic: init.topic, acks: -1, timeout: init.ackTimeoutMs, messages: rows.map((j) => messages[j]!) })
-        .then(
-          (meta) => {
-            settled[g] = 1;
-            postAcks(gather(idx, [rows]), gather(part, [rows]), meta);
-          },
-          (e: unknown) => {
-            settled[g] = 1;
-            const { status, error } = classifySendError(e);
-            const failed = gather(idx, [rows]);
-            post({ type: "error", idx: failed, status, error, atMs: Date.now() }, [failed.buffer]);
-          },
-        ),
-    ),
+  const { idx, messages } = recordsOf(segments, partition);
+  queuedRecords -= idx.length;
+  let settled = false;
+  const timeout = ackTimeout(
+    idx,
+    () => settled,
+    () => retire(g),
   );
-  // The slot is free at the first of ack, error or timeout (a later ack is still reported).
+  const send = g.connected
+    .then(() => g.producer.send({ topic: init.topic, acks: -1, timeout: init.ackTimeoutMs, messages }))
+    .then(
+      (meta) => {
+        settled = true;
+        postAcks(idx, partition, meta);
+      },
+      (e: unknown) => {
+        settled = true;
+        retire(g);
+        const { status, error } = classifySendError(e);
+        post({ type: "error", idx, status, error, atMs: Date.now() }, [idx.buffer]);
+      },
+    );
+  // The slot is free at the first of ack, error or timeout (a later ack is still reported); after a timeout
+  // the partition's next send goes to a new producer.
   await Promise.race([send, timeout.reached]);
   timeout.cancel();
   inflight--;
+  g.busy.delete(partition);
+  void send.finally(() => {
+    if (--g.open === 0 && g.retired) void g.producer.disconnect().catch(() => {});
+  });
   pump();
 }
 
-/** The records of the chunks as kafkajs messages (views on the transferred bytes, not copies), in order. */
-function decodeChunks(chunks: Chunk[]): {
-  idx: Uint32Array<ArrayBuffer>;
-  part: Int32Array<ArrayBuffer>;
-  messages: { key: Buffer; value: Buffer; partition: number }[];
-} {
-  const n = chunks.reduce((a, c) => a + c.idx.length, 0);
+/** The segments' records as kafkajs messages (views on the transferred bytes, not copies), in order. */
+function recordsOf(
+  segments: Segment[],
+  partition: number,
+): { idx: Uint32Array<ArrayBuffer>; messages: { key: Buffer; value: Buffer; partition: number }[] } {
+  const n = segments.reduce((a, s) => a + s.rows.length, 0);
   const idx = new Uint32Array(n);
-  const part = new Int32Array(n);
   const messages: { key: Buffer; value: Buffer; partition: number }[] = new Array(n);
   let k = 0;
-  for (const c of chunks) {
-    let at = 0;
-    for (let j = 0; j < c.idx.length; j++, k++) {
+  for (const { chunk: c, rows } of segments) {
+    const base = c.bytes.byteOffset;
+    for (const j of rows) {
+      const at = j === 0 ? 0 : c.ends[2 * j - 1]!;
       const keyEnd = c.ends[2 * j]!;
       const valueEnd = c.ends[2 * j + 1]!;
       idx[k] = c.idx[j]!;
-      part[k] = c.part[j]!;
-      messages[k] = {
-        key: Buffer.from(c.bytes.buffer, c.bytes.byteOffset + at, keyEnd - at),
-        value: Buffer.from(c.bytes.buffer, c.bytes.byteOffset + keyEnd, valueEnd - keyEnd),
-        partition: c.part[j]!,
+      messages[k++] = {
+        key: Buffer.from(c.bytes.buffer, base + at, keyEnd - at),
+        value: Buffer.from(c.bytes.buffer, base + keyEnd, valueEnd - keyEnd),
+        partition,
       };
-      at = valueEnd;
     }
   }
-  return { idx, part, messages };
+  return { idx, messages };
 }
 
-/** After the ack timeout, the records of every partition group not yet settled are reported as timed out. */
+/** After the ack timeout, the send's records are reported as timed out (unless it settled first). */
 function ackTimeout(
-  idx: Uint32Array<ArrayBuffer>,
-  groups: number[][],
-  settled: Uint8Array,
+  idx: Uint32Array,
+  settled: () => boolean,
+  onTimeout: () => void,
 ): { reached: Promise<void>; cancel: () => void } {
   let timer: NodeJS.Timeout | undefined;
   const reached = new Promise<void>((resolve) => {
     timer = setTimeout(() => {
-      const open = groups.filter((_, g) => !settled[g]);
-      if (open.length)
+      if (!settled()) {
+        onTimeout();
         post({
           type: "timeout",
-          idx: gather(idx, open),
+          idx: idx.slice(),
           atMs: Date.now(),
           error: `no acknowledgement within ${init.ackTimeoutMs} ms`,
         });
+      }
       resolve();
     }, init.ackTimeoutMs);
   });
   return { reached, cancel: () => clearTimeout(timer) };
 }
 
-/** Row numbers of this send's records, one list per partition, in send order. */
-function partitionGroups(part: Int32Array): number[][] {
-  const byPartition = new Map<number, number[]>();
-  for (let j = 0; j < part.length; j++) {
-    const p = part[j]!;
-    let rows = byPartition.get(p);
-    if (!rows) byPartition.set(p, (rows = []));
-    rows.push(j);
-  }
-  return [...byPartition.values()];
-}
-
-function gather<T extends Uint32Array | Int32Array>(from: T, groups: number[][]): T {
-  const out = new (from.constructor as new (n: number) => T)(groups.reduce((a, g) => a + g.length, 0));
-  let k = 0;
-  for (const rows of groups) for (const j of rows) out[k++] = from[j]!;
-  return out;
-}
-
-/** Each record's offset: its partition's base offset plus its rank among this send's records for that partition. */
-function postAcks(idx: Uint32Array, part: Int32Array, meta: { partition: number; baseOffset?: string }[]): void {
+/** Each record's offset: the send's base offset plus its rank in the send. */
+function postAcks(
+  idx: Uint32Array<ArrayBuffer>,
+  partition: number,
+  meta: { partition: number; baseOffset?: string }[],
+): void {
   const ackAtMs = Date.now();
-  const base = new Map<number, number>(meta.map((m) => [m.partition, Number(m.baseOffset ?? "-1")]));
-  const next = new Map<number, number>();
+  const b = Number(meta.find((m) => m.partition === partition)?.baseOffset ?? "-1");
   const offset = new Float64Array(idx.length);
-  for (let j = 0; j < idx.length; j++) {
-    const p = part[j]!;
-    const b = base.get(p);
-    if (b === undefined || b < 0) offset[j] = -1;
-    else {
-      const r = next.get(p) ?? 0;
-      next.set(p, r + 1);
-      offset[j] = b + r;
-    }
-  }
-  post({ type: "ack", idx, part, offset, ackAtMs }, [
-    idx.buffer as ArrayBuffer,
-    part.buffer as ArrayBuffer,
-    offset.buffer,
-  ]);
+  for (let j = 0; j < idx.length; j++) offset[j] = b < 0 ? -1 : b + j;
+  const part = new Int32Array(idx.length).fill(partition);
+  post({ type: "ack", idx, part, offset, ackAtMs }, [idx.buffer, part.buffer, offset.buffer]);
 }
 
 let finished = false;
 async function finish(): Promise<void> {
   if (finished) return;
   finished = true;
-  await producer.disconnect().catch(() => {});
+  await gen.producer.disconnect().catch(() => {});
   post({ type: "closed" });
 }
 
 port.on("message", (m: ToWorker) => {
-  if (m.type === "chunk") queue.push(m.chunk);
+  if (m.type === "chunk") enqueue(m.chunk);
   else closing = true;
   pump();
 });
 
 try {
-  await producer.connect();
+  await gen.connected;
   post({ type: "ready" });
 } catch (e) {
   post({ type: "fatal", error: (e as Error).message ?? String(e) });

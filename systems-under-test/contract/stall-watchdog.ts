@@ -31,10 +31,17 @@ export interface StallWatch {
 }
 
 type Key = string; // topic \u0000 partition
+/** from: where the next fetch starts (the committed offset, or past a skipped tail of aborted records). */
+type Lag = { committed: bigint; from: bigint; end: bigint };
 
 export function watchForStalls(o: StallWatchOptions): StallWatch {
   const assigned = new Map<Key, { topic: string; partition: number }>();
   const lastBatchAt = new Map<Key, number>();
+  /**
+   * Where a fetch that held only aborted records and markers left a partition: kafkajs moves past them in
+   * memory and commits nothing, so the committed offset alone would show such a tail as input waiting.
+   */
+  const skippedTo = new Map<Key, bigint>();
   /** Committed offset at which a partition was last declared stalled: one replacement per offset. */
   const replacedAt = new Map<Key, string>();
   let fetches = 0;
@@ -47,6 +54,7 @@ export function watchForStalls(o: StallWatchOptions): StallWatch {
   function attach(consumer: Consumer): void {
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       assigned.clear();
+      skippedTo.clear();
       const now = Date.now();
       for (const [topic, partitions] of Object.entries(e.payload.memberAssignment)) {
         for (const partition of partitions) {
@@ -58,14 +66,18 @@ export function watchForStalls(o: StallWatchOptions): StallWatch {
     consumer.on(consumer.events.START_BATCH_PROCESS, (e) => {
       lastBatchAt.set(key(e.payload.topic, e.payload.partition), Date.now());
     });
+    consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+      const { topic, partition, batchSize, lastOffset } = e.payload;
+      if (batchSize === 0) skippedTo.set(key(topic, partition), BigInt(lastOffset) + 1n);
+    });
     consumer.on(consumer.events.FETCH, () => void fetches++);
     timer ??= setInterval(() => void check(), Math.max(1000, Math.floor(o.stallMs / 4)));
     timer.unref();
   }
 
-  async function lags(keys: Key[]): Promise<Map<Key, { committed: bigint; end: bigint }>> {
+  async function lags(keys: Key[]): Promise<Map<Key, Lag>> {
     const topics = [...new Set(keys.map((k) => assigned.get(k)!.topic))];
-    const out = new Map<Key, { committed: bigint; end: bigint }>();
+    const out = new Map<Key, Lag>();
     const committed = await o.admin.fetchOffsets({ groupId: o.groupId, topics });
     for (const topic of topics) {
       const ends = await o.admin.fetchTopicOffsets(topic);
@@ -74,7 +86,13 @@ export function watchForStalls(o: StallWatchOptions): StallWatch {
         const k = key(topic, e.partition);
         if (!keys.includes(k)) continue;
         const at = c.find((p) => p.partition === e.partition)?.offset ?? "-1";
-        out.set(k, { committed: BigInt(at === "-1" ? e.low : at), end: BigInt(e.high) });
+        const committed = BigInt(at === "-1" ? e.low : at),
+          skipped = skippedTo.get(k);
+        out.set(k, {
+          committed,
+          from: skipped !== undefined && skipped > committed ? skipped : committed,
+          end: BigInt(e.high),
+        });
       }
     }
     return out;
@@ -88,9 +106,9 @@ export function watchForStalls(o: StallWatchOptions): StallWatch {
       const quiet = [...assigned.keys()].filter((k) => now - (lastBatchAt.get(k) ?? now) >= o.stallMs);
       if (quiet.length === 0) return;
       const stalled: string[] = [];
-      for (const [k, { committed, end }] of await lags(quiet)) {
+      for (const [k, { committed, from, end }] of await lags(quiet)) {
         const { topic, partition } = assigned.get(k)!;
-        const waiting = end - committed >= (o.transactionalInputs?.has(topic) ? 2n : 1n);
+        const waiting = end - from >= (o.transactionalInputs?.has(topic) ? 2n : 1n);
         if (!waiting || replacedAt.get(k) === committed.toString()) continue;
         replacedAt.set(k, committed.toString());
         const quietS = ((now - lastBatchAt.get(k)!) / 1000).toFixed(1);

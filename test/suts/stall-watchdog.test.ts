@@ -65,4 +65,60 @@ describe("stall watchdog", () => {
     expect(await watch.describe()).toMatch(/input\/1 0\/1/);
     watch.stop();
   });
+
+  it("takes a tail of aborted records, skipped in memory and never committed, for no input waiting", async () => {
+    const ns = uniqueNs("stall-aborted");
+    const topic = `${ns}.input`;
+    const groupId = `${ns}.group`;
+    await createTopics(testConnection(), [topic], 1);
+    await admin.connect();
+    const producer = kafka.producer({ transactionalId: `${ns}.tx`, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const committed = await producer.transaction();
+    await committed.send({ topic, messages: [{ value: "kept", partition: 0 }] });
+    await committed.commit();
+    const logs: string[] = [];
+    let replaced = 0;
+    // As in the SUTs: offsets are committed only with processed input, never for a batch that had none.
+    const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100 });
+    consumers.push(consumer);
+    const watch = watchForStalls({
+      admin,
+      groupId,
+      log: (m) => logs.push(m),
+      stallMs: 1500,
+      transactionalInputs: new Set([topic]),
+      replace: async () => void replaced++,
+    });
+    watch.attach(consumer);
+    const seen: string[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) seen.push(m.value!.toString());
+        if (batch.messages.length > 0)
+          await consumer.commitOffsets([{ topic, partition: 0, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
+      },
+    });
+    await until("the committed record processed", () => seen.length === 1 || undefined);
+    const aborted = await producer.transaction();
+    await aborted.send({
+      topic,
+      messages: [
+        { value: "gone", partition: 0 },
+        { value: "gone", partition: 0 },
+      ],
+    });
+    await aborted.abort();
+    await producer.disconnect();
+    // Committed 2 (record, marker), end 5 (two aborted records, their marker): waiting by offsets alone.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect(seen).toEqual(["kept"]);
+    expect(logs.join("\n")).not.toMatch(/replacing/);
+    expect(replaced).toBe(0);
+    expect(await watch.describe()).toMatch(/input\/0 [12]\/5/);
+    watch.stop();
+  });
 });
