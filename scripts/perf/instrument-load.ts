@@ -43,6 +43,8 @@ interface Ctx {
   toolsDir: string;
   quick: boolean;
   reps: number;
+  /** Producer workers of the driver (default DEFAULT_PRODUCERS). */
+  producers?: number;
 }
 
 function steadyAt(ratePerSec: number, durationMs: number) {
@@ -77,6 +79,7 @@ async function driver(ctx: Ctx, ratePerSec: number, durationMs: number) {
     connection: ctx.connection,
     ns,
     orders: stream.orders,
+    producers: ctx.producers,
     // Past the producer workers' start-up (connect, producer id), so the first orders are not a catch-up burst
     // (that burst shortened the first-send-to-last-ack span and inflated the goal-rate figure past the offer).
     t0: Date.now() + 3000,
@@ -110,7 +113,7 @@ export async function measureLoad(ctx: Ctx): Promise<LoadFigures> {
   const figures: LoadFigures = {
     recordBytes,
     records,
-    producers: DEFAULT_PRODUCERS,
+    producers: ctx.producers ?? DEFAULT_PRODUCERS,
     runs,
     oursPerSec,
     kafkaPerSec,

@@ -3,7 +3,7 @@
 // reader (the whole `check` command vs ConsumerPerformance read_committed on a bench run's decisions topic,
 // decisions/s) and memory (peak RSS growth of `bench` per order, from a small to a large steady run).
 // Writes reports/perf/instrument.json and instrument.md. A benchmark, not a test: figures, no pass/fail exit.
-// Usage: npm run perf:instrument -- [--quick] [--bootstrap h:p] [--reps 3] [--skip load,reader,memory]
+// Usage: npm run perf:instrument -- [--quick] [--bootstrap h:p] [--reps 3] [--skip load,reader,memory] [--producers N]
 import { DEFAULT_KAFKA_VERSION, ensureKafkaToolsJars } from "../../harness/cluster/jars.ts";
 import { flagValue, hasFlag, isMain, machine, mdTable, perfCluster, writePerf } from "./common.ts";
 import { log } from "./kafka-tools.ts";
@@ -38,7 +38,14 @@ export async function perfInstrument(argv: string[]): Promise<string[]> {
     machine: machine(),
   };
   try {
-    if (!skip.has("load")) report.load = await measureLoad({ connection: cluster.connection, toolsDir, quick, reps });
+    if (!skip.has("load"))
+      report.load = await measureLoad({
+        connection: cluster.connection,
+        toolsDir,
+        quick,
+        reps,
+        producers: flagValue(argv, "producers") === undefined ? undefined : Number(flagValue(argv, "producers")),
+      });
     if (!skip.has("reader"))
       report.reader = await measureReader({ connection: cluster.connection, toolsDir, quick, reps });
     if (!skip.has("memory")) report.memory = await measureMemory({ connection: cluster.connection, quick });
