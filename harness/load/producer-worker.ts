@@ -3,7 +3,9 @@
 // per produce request is what makes kafkajs fast), and answers with typed arrays: which records were
 // acknowledged at which partition/offset, which failed, which timed out.
 //
-// At most one send per partition is open, and after a send fails or times out the producer is replaced.
+// At most one send per partition is open on a producer, and after a send fails or times out the producer is
+// replaced. Several producers (lanes) keep a partition's sends overlapping, as kafkajs's five in flight did; a
+// partition's records may then land out of send order, which no check relies on (every order has its own key).
 // kafkajs 2.2.4 hands a failed produce request's sequence numbers back (eosManager.updateSequence(-n)) and
 // gives them to the next batch of the partition. If the failed request was in fact written (the leader died
 // after appending it), the broker takes that next batch for a duplicate and acknowledges it with the earlier
@@ -36,9 +38,12 @@ interface Segment {
   bytes: number;
 }
 
+/** Producers per worker: a partition has up to this many sends open (one per producer). */
+const LANES = 4;
+
 const waiting = new Map<number, Segment[]>();
 let queuedRecords = 0;
-let gen = newGeneration();
+const lanes: Generation[] = Array.from({ length: LANES }, newGeneration);
 let inflight = 0;
 let closing = false;
 
@@ -51,9 +56,11 @@ function newGeneration(): Generation {
 function retire(g: Generation): void {
   if (g.retired) return;
   g.retired = true;
-  if (g === gen) {
-    gen = newGeneration();
-    gen.connected.catch((e: unknown) => post({ type: "fatal", error: (e as Error).message ?? String(e) }));
+  const i = lanes.indexOf(g);
+  if (i >= 0) {
+    const next = newGeneration();
+    next.connected.catch((e: unknown) => post({ type: "fatal", error: (e as Error).message ?? String(e) }));
+    lanes[i] = next;
   }
   if (g.open === 0) void g.producer.disconnect().catch(() => {});
 }
@@ -90,8 +97,10 @@ function take(list: Segment[]): Segment[] {
 
 function pump(): void {
   for (const [p, list] of waiting) {
-    if (list.length === 0 || gen.busy.has(p)) continue;
-    void sendPartition(gen, p, take(list));
+    for (const g of lanes) {
+      if (list.length === 0) break;
+      if (!g.busy.has(p)) void sendPartition(g, p, take(list));
+    }
   }
   if (closing && inflight === 0 && queuedRecords === 0) void finish();
 }
@@ -208,7 +217,7 @@ let finished = false;
 async function finish(): Promise<void> {
   if (finished) return;
   finished = true;
-  await gen.producer.disconnect().catch(() => {});
+  await Promise.all(lanes.map((g) => g.producer.disconnect().catch(() => {})));
   post({ type: "closed" });
 }
 
@@ -219,7 +228,7 @@ port.on("message", (m: ToWorker) => {
 });
 
 try {
-  await gen.connected;
+  await Promise.all(lanes.map((g) => g.connected));
   post({ type: "ready" });
 } catch (e) {
   post({ type: "fatal", error: (e as Error).message ?? String(e) });
