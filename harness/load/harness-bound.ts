@@ -3,8 +3,14 @@
 import { build, type Histogram } from "hdr-histogram-js";
 import type { LoadStats } from "./types.ts";
 
-/** Over this p99 the schedule was not kept. A GC pause or two stays under it; a driver that falls behind does not. */
-export const HARNESS_BOUND_P99_MS = 100;
+/**
+ * Over this delay at HARNESS_BOUND_PERCENTILE the schedule was not kept. Taken at p95, not p99: one 150 ms
+ * pause of the main thread (a GC, a reader's batch) in a 5 s step delays 3% of its orders, which p99 called
+ * harness-bound at 130 to 500 orders/s on an idle machine (capacity --quick); a driver that falls behind is
+ * late for most of its orders and stays caught.
+ */
+export const HARNESS_BOUND_MS = 100;
+export const HARNESS_BOUND_PERCENTILE = 95;
 
 const histogram = (): Histogram => build({ useWebAssembly: false, numberOfSignificantValueDigits: 2 });
 
@@ -36,23 +42,25 @@ export class HarnessLag {
   ): Pick<LoadStats, "harnessBound" | "harnessBoundReason" | "sendDelayP99Ms" | "queueDelayP99Ms"> {
     const sendDelayP99Ms = this.send.getValueAtPercentile(99);
     const queueDelayP99Ms = this.queue.getValueAtPercentile(99);
-    const limit = HARNESS_BOUND_P99_MS;
-    if (sendDelayP99Ms > limit) {
+    const pct = HARNESS_BOUND_PERCENTILE;
+    const sendLate = this.send.getValueAtPercentile(pct);
+    const queueLate = this.queue.getValueAtPercentile(pct);
+    const limit = HARNESS_BOUND_MS;
+    if (sendLate > limit) {
       return {
         harnessBound: true,
         sendDelayP99Ms,
         queueDelayP99Ms,
-        harnessBoundReason: `the driver fell behind its schedule: send delay p99 ${sendDelayP99Ms} ms > ${limit} ms`,
+        harnessBoundReason: `the driver fell behind its schedule: send delay p${pct} ${sendLate} ms > ${limit} ms`,
       };
     }
     // A broker that stops acknowledging also fills the queues; that is a fault, not the harness's limit.
-    if (queueDelayP99Ms > limit && stats.failed + stats.unknown === 0) {
+    if (queueLate > limit && stats.failed + stats.unknown === 0) {
       return {
         harnessBound: true,
         sendDelayP99Ms,
         queueDelayP99Ms,
-        harnessBoundReason:
-          `the producers fell behind: records waited p99 ` + `${queueDelayP99Ms} ms > ${limit} ms before their send`,
+        harnessBoundReason: `the producers fell behind: records waited p${pct} ${queueLate} ms > ${limit} ms before their send`,
       };
     }
     return { harnessBound: false, sendDelayP99Ms, queueDelayP99Ms };

@@ -90,9 +90,9 @@ describe("the step rule", () => {
   });
 
   it("a step whose orders all went out late is harness-bound too (the driver's own verdict skips them)", () => {
-    const j = judgeStep(sutStepResult({ offered: 130, pace: 130, p99Us: 16e6, sendDelayP99Us: 14e6 }), rule);
+    const j = judgeStep(sutStepResult({ offered: 130, pace: 130, p99Us: 16e6, sendDelayUs: 14e6 }), rule);
     expect(j.harnessBound).toBe(true);
-    expect(j.reasons.join("\n")).toMatch(/harness-bound: orders went out late: send delay p99 14\.00 s > 100 ms/);
+    expect(j.reasons.join("\n")).toMatch(/harness-bound: orders went out late: send delay p90 14\.00 s > 100 ms/);
   });
 
   it("marks a harness-bound step", () => {
