@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { topicsFor } from "../../systems-under-test/contract/topics.ts";
 import { startKafkaLoad } from "../../harness/load/kafka-driver.ts";
 import { generateStream, validateScenario, BUILTIN_SCENARIOS } from "../../harness/scenario/index.ts";
-import { createTopics, testConnection, testKafka, uniqueNs, until } from "../support/kafka.ts";
+import { createTopics, keysByOffset, testConnection, testKafka, uniqueNs, until } from "../support/kafka.ts";
 
 describe("kafka load driver", () => {
   it(
@@ -52,19 +52,7 @@ describe("kafka load driver", () => {
       }
 
       // The acknowledged offsets are where the records are: read them back.
-      const consumer = testKafka("load-reader").consumer({ groupId: `${ns}.reader` });
-      const seen = new Map<string, string>();
-      await consumer.connect();
-      await consumer.subscribe({ topic: t.orders, fromBeginning: true });
-      await consumer.run({
-        eachMessage: async ({ partition, message }) =>
-          void seen.set(`${partition}:${message.offset}`, message.key?.toString() ?? ""),
-      });
-      try {
-        await until("every record read back", () => seen.size >= stream.orders.length || undefined, 30_000);
-      } finally {
-        await consumer.disconnect();
-      }
+      const seen = await keysByOffset(testKafka("load-reader"), t.orders, stream.orders.length);
       for (const o of stream.orders) {
         const a = acks.get(o.seq)!;
         expect(seen.get(`${a.partition}:${a.offset}`)).toBe(o.key);

@@ -12,7 +12,7 @@ import { createContractTopics } from "../../harness/run/kafka.ts";
 import { startKafkaLoad } from "../../harness/load/kafka-driver.ts";
 import { BUILTIN_SCENARIOS, generateStream, validateScenario } from "../../harness/scenario/index.ts";
 import { topicsFor } from "../../systems-under-test/contract/topics.ts";
-import { testKafka, uniqueNs, until } from "../support/kafka.ts";
+import { keysByOffset, testKafka, uniqueNs, until } from "../support/kafka.ts";
 
 /** 3 partitions x 3 replicas; metadata reaches the three brokers at different moments, so poll. */
 async function createTopic3(kafka: ReturnType<typeof testKafka>, topic: string): Promise<void> {
@@ -33,6 +33,16 @@ async function createTopic3(kafka: ReturnType<typeof testKafka>, topic: string):
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Instances of a SUT that only sleeps: runNemesis wants a group, and a broker fault touches none of them. */
+function sleepers(ns: string, connection: EmbeddedCluster["connection"]): InstanceGroup {
+  return new InstanceGroup({
+    manifest: loadManifest(join(import.meta.dirname, "..", "fixtures", "sleeper-sut")),
+    ns,
+    connection,
+    logDir: mkdtempSync(join(tmpdir(), "oversell-broker3-")),
+  });
 }
 
 describe("broker fault on 3 nodes", () => {
@@ -63,12 +73,7 @@ describe("broker fault on 3 nodes", () => {
       const victim = (await leaderOf(2)).leader;
       const oldPid = cluster.node(victim).pid;
       const events: NemesisEvent[] = [];
-      const instances = new InstanceGroup({
-        manifest: loadManifest(join(import.meta.dirname, "..", "fixtures", "sleeper-sut")),
-        ns,
-        connection: cluster.connection,
-        logDir: mkdtempSync(join(tmpdir(), "oversell-broker3-")),
-      });
+      const instances = sleepers(ns, cluster.connection);
       const h = runNemesis([{ kind: "broker", target: "leader", at: 0, duration: 2000 }], {
         instances,
         cluster,
@@ -162,12 +167,7 @@ describe("broker fault on 3 nodes", () => {
       ackTimeoutMs: 10_000,
       onAck: (o, a) => void acked.set(o.seq, { partition: a.partition!, offset: a.offset! }),
     });
-    const instances = new InstanceGroup({
-      manifest: loadManifest(join(import.meta.dirname, "..", "fixtures", "sleeper-sut")),
-      ns,
-      connection: cluster.connection,
-      logDir: mkdtempSync(join(tmpdir(), "oversell-broker3-load-")),
-    });
+    const instances = sleepers(ns, cluster.connection);
     const h = runNemesis([{ kind: "broker", target: "leader", at: 2500, duration: 2000 }], {
       instances,
       cluster,
@@ -179,19 +179,7 @@ describe("broker fault on 3 nodes", () => {
     await h.healed();
     expect(acked.size).toBeGreaterThan(stream.orders.length / 2);
 
-    const seen = new Map<string, string>();
-    const consumer = kafka.consumer({ groupId: `${ns}.reader` });
-    await consumer.connect();
-    await consumer.subscribe({ topic: t.orders, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ partition, message }) =>
-        void seen.set(`${partition}:${message.offset}`, message.key?.toString() ?? ""),
-    });
-    try {
-      await until("every acknowledged record read back", () => seen.size >= acked.size || undefined, 60_000, 200);
-    } finally {
-      await consumer.disconnect();
-    }
+    const seen = await keysByOffset(kafka, t.orders, acked.size, 60_000);
     const wrong = [...acked]
       .filter(([seq, a]) => seen.get(`${a.partition}:${a.offset}`) !== stream.orders[seq]!.key)
       .map(([seq, a]) => `${stream.orders[seq]!.key} acked at ${a.partition}:${a.offset}`);

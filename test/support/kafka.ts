@@ -52,3 +52,26 @@ export async function until<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** Every record key of a topic by "partition:offset", read from the beginning until `count` are in. */
+export async function keysByOffset(
+  kafka: ReturnType<typeof testKafka>,
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<Map<string, string>> {
+  const seen = new Map<string, string>();
+  const consumer = kafka.consumer({ groupId: `${topic}.reader.${randomBytes(3).toString("hex")}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) =>
+      void seen.set(`${partition}:${message.offset}`, message.key?.toString() ?? ""),
+  });
+  try {
+    await until(`${count} records of ${topic} read back`, () => seen.size >= count || undefined, timeoutMs);
+  } finally {
+    await consumer.disconnect();
+  }
+  return seen;
+}
