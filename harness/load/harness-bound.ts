@@ -60,7 +60,8 @@ export class HarnessLag {
         harnessBound: true,
         sendDelayP99Ms,
         queueDelayP99Ms,
-        harnessBoundReason: `the producers fell behind: records waited p${pct} ${queueLate} ms > ${limit} ms before their send`,
+        harnessBoundReason:
+          `the producers fell behind: records waited p${pct} ${queueLate} ms > ${limit} ms ` + `before their send`,
       };
     }
     return { harnessBound: false, sendDelayP99Ms, queueDelayP99Ms };
