@@ -23,7 +23,7 @@ const port = parentPort!;
 const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 /** One producer (one producer id) and the partitions it has a send open on. */
-interface Generation {
+interface Lane {
   producer: Producer;
   connected: Promise<void>;
   busy: Set<number>;
@@ -43,22 +43,22 @@ const LANES = 4;
 
 const waiting = new Map<number, Segment[]>();
 let queuedRecords = 0;
-const lanes: Generation[] = Array.from({ length: LANES }, newGeneration);
+const lanes: Lane[] = Array.from({ length: LANES }, newLane);
 let inflight = 0;
 let closing = false;
 
-function newGeneration(): Generation {
+function newLane(): Lane {
   const producer = idempotentProducer(kafkaClient(init.connection, init.clientId));
   return { producer, connected: producer.connect(), busy: new Set(), open: 0, retired: false };
 }
 
 /** A send failed or timed out: its sequence numbers may be reused by kafkajs, so no more sends on this producer. */
-function retire(g: Generation): void {
+function retire(g: Lane): void {
   if (g.retired) return;
   g.retired = true;
   const i = lanes.indexOf(g);
   if (i >= 0) {
-    const next = newGeneration();
+    const next = newLane();
     next.connected.catch((e: unknown) => post({ type: "fatal", error: (e as Error).message ?? String(e) }));
     lanes[i] = next;
   }
@@ -75,12 +75,17 @@ function enqueue(c: Chunk): void {
   }
   for (const [p, rows] of byPart) {
     let bytes = 0;
-    for (const j of rows) bytes += c.ends[2 * j + 1]! - (j === 0 ? 0 : c.ends[2 * j - 1]!);
+    for (const j of rows) bytes += c.ends[2 * j + 1]! - recordStart(c, j);
     let list = waiting.get(p);
     if (!list) waiting.set(p, (list = []));
     list.push({ chunk: c, rows, bytes });
   }
   queuedRecords += c.idx.length;
+}
+
+/** Where record j's key begins in its chunk's bytes. */
+function recordStart(c: Chunk, j: number): number {
+  return j === 0 ? 0 : c.ends[2 * j - 1]!;
 }
 
 /** The partition's next send: queued segments up to MAX_SEND_BYTES (a lone record's chunk goes by itself). */
@@ -105,7 +110,7 @@ function pump(): void {
   if (closing && inflight === 0 && queuedRecords === 0) void finish();
 }
 
-async function sendPartition(g: Generation, partition: number, segments: Segment[]): Promise<void> {
+async function sendPartition(g: Lane, partition: number, segments: Segment[]): Promise<void> {
   inflight++;
   g.open++;
   g.busy.add(partition);
@@ -161,7 +166,7 @@ function recordsOf(
   for (const { chunk: c, rows } of segments) {
     const base = c.bytes.byteOffset;
     for (const j of rows) {
-      const at = j === 0 ? 0 : c.ends[2 * j - 1]!;
+      const at = recordStart(c, j);
       const keyEnd = c.ends[2 * j]!;
       const valueEnd = c.ends[2 * j + 1]!;
       idx[k] = c.idx[j]!;

@@ -78,10 +78,10 @@ export function watchForStalls(o: StallWatchOptions): StallWatch {
   async function lags(keys: Key[]): Promise<Map<Key, Lag>> {
     const topics = [...new Set(keys.map((k) => assigned.get(k)!.topic))];
     const out = new Map<Key, Lag>();
-    const committed = await o.admin.fetchOffsets({ groupId: o.groupId, topics });
+    const groupOffsets = await o.admin.fetchOffsets({ groupId: o.groupId, topics });
     for (const topic of topics) {
       const ends = await o.admin.fetchTopicOffsets(topic);
-      const c = committed.find((t) => t.topic === topic)?.partitions ?? [];
+      const c = groupOffsets.find((t) => t.topic === topic)?.partitions ?? [];
       for (const e of ends) {
         const k = key(topic, e.partition);
         if (!keys.includes(k)) continue;
