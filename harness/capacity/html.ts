@@ -194,6 +194,10 @@ ${s.error ? html`<p class="callout warn">stopped by an error: ${s.error}</p>` : 
 ${stepsTable(s)}</section>`;
 }
 
+/** The warm-up is judged like the rest of the step; only its latency and throughput are left out. */
+const warmupText = (rule: CapacityReport["rule"]) =>
+  rule.warmupSeconds ? `${rule.warmupSeconds} s of warm-up (judged, not measured), then ` : "";
+
 export function renderCapacityHtml(r: CapacityReport, generatedAt = new Date()): string {
   const colors = r.suts.map((_, i) => PALETTE[i % PALETTE.length]!);
   const kafka = r.kafka.embedded ? `embedded Kafka ${r.kafka.version ?? ""}` : `Kafka at ${r.kafka.bootstrap}`;
@@ -203,10 +207,11 @@ export function renderCapacityHtml(r: CapacityReport, generatedAt = new Date()):
     "Every SUT: p99 (solid) and p50 (dashed) decision latency against offered rate, with the ceilings and the SLO";
   const body = html`<header><h1>oversell <span class="muted">capacity</span></h1>
 <p class="sub">${sub}${r.quick ? " · quick" : ""}</p></header>
-<p>A step is a full judged bench run of the steady scenario for ${r.rule.stepSeconds} s at one open-loop rate,
-on fresh namespaces. It is <b>sustained</b> when decided/s ≥ ${Math.round(r.rule.minDecidedShare * 100)}% of
-offered, every owed order is decided by the end of the drain, p99 ≤ ${axisMs(r.rule.sloP99Us / 1000)} and no
-claimed invariant is broken. A harness-bound step (the load driver fell behind) does not count against the SUT.</p>
+<p>A step is a full judged bench run of the steady scenario at one open-loop rate, on fresh namespaces:
+${warmupText(r.rule)}${r.rule.stepSeconds} s measured. It is <b>sustained</b> when decided/s ≥
+${Math.round(r.rule.minDecidedShare * 100)}% of offered, every owed order is decided by the end of the drain,
+p99 ≤ ${axisMs(r.rule.sloP99Us / 1000)} and no claimed invariant is broken.
+A harness-bound step (the load driver fell behind) does not count against the SUT.</p>
 ${ceilingText(r.ceiling)}${brokerText(r)}
 ${summaryTable(r)}
 <figure class="wide"><figcaption>${overview}</figcaption>${chart("chart-capacity", r, r.suts, colors, 340)}</figure>

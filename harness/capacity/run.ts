@@ -48,6 +48,8 @@ export interface CapacityOptions {
   ceilingRecords?: number;
   /** Seconds of load per step (default: 5 quick, 15 full); tests take fewer. */
   stepSeconds?: number;
+  /** Seconds of load before each step's measured part (default: 5 quick, 10 full): judged, but not measured. */
+  warmupSeconds?: number;
   /** Permanent progress lines (each step's outcome). */
   log: (line: string) => void;
   /** The live line of the bench run under way (its own log lines land here too). */
@@ -55,7 +57,9 @@ export interface CapacityOptions {
 }
 
 /** Quick: short steps, a coarse bisection (about 10 min for two SUTs on 2 cores); full: longer steps, finer. */
-export function capacityPlan(o: Pick<CapacityOptions, "quick" | "fromPerSec" | "maxPerSec" | "stepSeconds">) {
+export function capacityPlan(
+  o: Pick<CapacityOptions, "quick" | "fromPerSec" | "maxPerSec" | "stepSeconds" | "warmupSeconds">,
+) {
   const plan: SearchPlan = {
     fromPerSec: o.fromPerSec,
     maxPerSec: o.maxPerSec,
@@ -63,35 +67,50 @@ export function capacityPlan(o: Pick<CapacityOptions, "quick" | "fromPerSec" | "
     resolution: o.quick ? 0.25 : 0.1,
     maxBisect: o.quick ? 2 : 4,
   };
-  return { plan, stepSeconds: o.stepSeconds ?? (o.quick ? 5 : 15), drainSeconds: o.quick ? 30 : 60 };
+  return {
+    plan,
+    stepSeconds: o.stepSeconds ?? (o.quick ? 5 : 15),
+    // A SUT's first seconds are start-up (JIT, group joins, a transactional producer per partition): at 5 s steps
+    // without a warm-up, keyed-transactional's p50 was 1.5-2.4 s at every rate.
+    warmupSeconds: o.warmupSeconds ?? (o.quick ? 5 : 10),
+    drainSeconds: o.quick ? 30 : 60,
+  };
 }
 
-/** The steady scenario at one rate, with stock that never runs out (rejections would not measure the SUT). */
-export function stepScenario(ratePerSec: number, stepSeconds: number, drainSeconds: number): Scenario {
+/**
+ * The steady scenario at one rate, with stock that never runs out (rejections would not measure the SUT): the
+ * warm-up, then the measured seconds, one open-loop load.
+ */
+export function stepScenario(
+  ratePerSec: number,
+  t: { stepSeconds: number; warmupSeconds: number; drainSeconds: number },
+): Scenario {
   const base = BUILTIN_SCENARIOS.steady!;
   const products = 200;
+  const loadSeconds = t.warmupSeconds + t.stepSeconds;
   // Quantities 1-3 (mean 2): twice the expected units per product is never sold out.
-  const initialStock = Math.max(1000, Math.ceil(((ratePerSec * stepSeconds * 2) / products) * 2));
+  const initialStock = Math.max(1000, Math.ceil(((ratePerSec * loadSeconds * 2) / products) * 2));
   return validateScenario({
     ...base,
     name: `capacity-${ratePerSec}`,
     products: { count: products, initialStock },
-    timing: { kind: "rate", ratePerSec, durationMs: stepSeconds * 1000 },
-    drainTimeoutMs: drainSeconds * 1000,
+    timing: { kind: "rate", ratePerSec, durationMs: loadSeconds * 1000 },
+    ...(t.warmupSeconds > 0 ? { warmupMs: t.warmupSeconds * 1000 } : {}),
+    drainTimeoutMs: t.drainSeconds * 1000,
   });
 }
 
 /** The open-loop clock of a step starts this far ahead: the producer workers connect first (seconds when busy). */
 const LOAD_LEAD_MS = 3000;
 /** Every step's topics have the steady scenario's partition count; so has the ceiling's topic. */
-const PARTITIONS = stepScenario(1000, 1, 1).kafka.partitions;
+const PARTITIONS = stepScenario(1000, { stepSeconds: 1, warmupSeconds: 0, drainSeconds: 1 }).kafka.partitions;
 
 const loadAvg = () => loadavg().map((x) => Math.round(x * 100) / 100);
 
 export async function runCapacity(o: CapacityOptions): Promise<{ report: CapacityReport; files: string[] }> {
   const startedAt = new Date().toISOString();
   const loadAvgStart = loadAvg();
-  const { plan, stepSeconds, drainSeconds } = capacityPlan(o);
+  const { plan, stepSeconds, warmupSeconds, drainSeconds } = capacityPlan(o);
   const rule: StepRule = { sloP99Us: o.sloP99Us, minDecidedShare: 0.95 };
   const runId = newRunId();
   mkdirSync(o.outDir, { recursive: true });
@@ -130,7 +149,13 @@ export async function runCapacity(o: CapacityOptions): Promise<{ report: Capacit
       ...(finished ? { finishedAt: new Date().toISOString() } : {}),
       command: o.command,
       quick: o.quick,
-      rule: { sloP99Us: rule.sloP99Us, minDecidedShare: rule.minDecidedShare, stepSeconds, drainSeconds },
+      rule: {
+        sloP99Us: rule.sloP99Us,
+        minDecidedShare: rule.minDecidedShare,
+        stepSeconds,
+        warmupSeconds,
+        drainSeconds,
+      },
       search: {
         fromPerSec: plan.fromPerSec,
         maxPerSec: plan.maxPerSec,
@@ -156,7 +181,16 @@ export async function runCapacity(o: CapacityOptions): Promise<{ report: Capacit
       const manifest = loadManifest(item);
       profiles[manifest.name] = manifest.profiles?.[CAPACITY_PROFILE] ?? {};
       suts.push(
-        await searchSut(item, { o, plan, rule, stepSeconds, drainSeconds, runId, connection, cluster, sampler }),
+        await searchSut(item, {
+          o,
+          plan,
+          rule,
+          timing: { stepSeconds, warmupSeconds, drainSeconds },
+          runId,
+          connection,
+          cluster,
+          sampler,
+        }),
       );
       writeCapacity(report(false), o.outDir);
     }
@@ -190,7 +224,9 @@ async function measureCeiling(
   runId: string,
   version: string | undefined,
 ): Promise<CapacityReport["ceiling"]> {
-  const recordBytes = meanOrderValueBytes(generateStream(stepScenario(1000, 2, 1), 1));
+  const recordBytes = meanOrderValueBytes(
+    generateStream(stepScenario(1000, { stepSeconds: 2, warmupSeconds: 0, drainSeconds: 1 }), 1),
+  );
   const records = o.ceilingRecords ?? (o.quick ? 200_000 : 1_000_000);
   const ceiling: CapacityReport["ceiling"] = { recordBytes, transactionDurationMs: TRANSACTION_MS };
   const ns = `oversell.${runId}-ceiling.producer`;
@@ -233,8 +269,7 @@ interface SearchContext {
   o: CapacityOptions;
   plan: SearchPlan;
   rule: StepRule;
-  stepSeconds: number;
-  drainSeconds: number;
+  timing: { stepSeconds: number; warmupSeconds: number; drainSeconds: number };
   runId: string;
   connection: Connection;
   cluster?: EmbeddedCluster;
@@ -255,11 +290,14 @@ async function searchSut(item: string, c: SearchContext): Promise<SutCapacity> {
     const attempt = retried ? "-again" : "";
     const stepRunId = `${c.runId}-${name}-${rate}${attempt}`;
     const runDir = join(c.o.outDir, "steps", `${name}-${rate}${attempt}`);
-    c.o.status?.update(`[${name}] ${next.phase} step ${steps.length + 1}: ${rate}/s for ${c.stepSeconds} s ...`);
+    const { stepSeconds, warmupSeconds } = c.timing;
+    c.o.status?.update(
+      `[${name}] ${next.phase} step ${steps.length + 1}: ${rate}/s for ${warmupSeconds} + ${stepSeconds} s ...`,
+    );
     try {
       const out = await runBench({
         suts: [item],
-        scenario: stepScenario(rate, c.stepSeconds, c.drainSeconds),
+        scenario: stepScenario(rate, c.timing),
         seed: 1,
         ...(c.cluster ? { shared: { cluster: c.cluster } } : { connection: c.connection }),
         runId: stepRunId,
@@ -278,15 +316,15 @@ async function searchSut(item: string, c: SearchContext): Promise<SutCapacity> {
       }
       retried = false;
       const judged = judgeStep(s, c.rule);
-      const from = s.seriesStartMs ?? Date.now();
+      const from = (s.seriesStartMs ?? Date.now()) + warmupSeconds * 1000;
       const step: CapacityStep = {
         ...judged,
         offeredPerSec: rate,
-        loadSeconds: c.stepSeconds,
+        loadSeconds: stepSeconds,
         loadAvg1m: loadAvg()[0]!,
         runDir: relative(c.o.outDir, runDir),
         phase: next.phase,
-        cpuCores: c.sampler.cores(from, from + c.stepSeconds * 1000 + Math.min(judged.p99Us / 1000, 30_000)),
+        cpuCores: c.sampler.cores(from, from + stepSeconds * 1000 + Math.min(judged.p99Us / 1000, 30_000)),
       };
       steps.push(step);
       c.o.log(stepLine(name, steps.length, step));

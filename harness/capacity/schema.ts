@@ -73,6 +73,8 @@ export const capacitySchema = z.object({
     sloP99Us: z.number(),
     minDecidedShare: z.number(),
     stepSeconds: z.number(),
+    /** Seconds of load before the measured ones in every step: judged for safety, left out of the figures. */
+    warmupSeconds: z.number().optional(),
     drainSeconds: z.number(),
   }),
   search: z.object({ fromPerSec: z.number(), maxPerSec: z.number(), factor: z.number(), resolution: z.number() }),

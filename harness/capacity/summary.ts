@@ -68,7 +68,8 @@ export function renderCapacitySummary(r: CapacityReport): string {
     `capacity — ${kafka}, ${r.kafka.partitions} partitions; a step is sustained at p99 ≤ ${ms(r.rule.sloP99Us)}, ` +
       `decided ≥ ${Math.round(r.rule.minDecidedShare * 100)}% of offered, nothing owed left undecided, ` +
       `no claim broken ` +
-      `(${r.rule.stepSeconds} s of load per step${r.quick ? ", quick" : ""})`,
+      `(${r.rule.warmupSeconds ? `${r.rule.warmupSeconds} s warm-up + ` : ""}` +
+      `${r.rule.stepSeconds} s measured per step${r.quick ? ", quick" : ""})`,
     c.error
       ? `ceiling: not measured (${c.error})`
       : `ceiling: Kafka ProducerPerformance ${int(c.producerPerSec)} records/s (acks=all, ${c.recordBytes} B); ` +

@@ -33,6 +33,7 @@ export function contextOf(input: CheckInput): JudgeContext {
     expectedViolations: input.expectedViolations,
     reservationTtlMs: input.reservationTtlMs,
     stuckGraceMs: input.stuckGraceMs,
+    warmupMs: input.warmupMs,
     drainEndedAtMs: input.drainEndedAtMs,
     drainComplete: input.drainComplete,
     sutRunning: input.sutRunning,

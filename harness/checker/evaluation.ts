@@ -61,6 +61,8 @@ export interface JudgeContext {
   stuckGraceMs?: number;
   drainEndedAtMs: number;
   drainComplete: boolean;
+  /** The scenario's warmupMs: orders intended in it are left out of latency and throughput. */
+  warmupMs?: number;
   sutRunning: boolean;
   malformedDecisions: number;
   abortedDecisions: Decision[];
@@ -124,7 +126,7 @@ export function finish(j: Judge, ctx: JudgeContext): Judged {
     orders: countOrders(j),
     units: { stock: sum("stock"), sold: sum("sold"), held: sum("held") },
     products: products.slice(0, MAX_PRODUCTS),
-    ...statistics(j),
+    ...statistics(j, ctx.warmupMs),
     malformedDecisions: ctx.malformedDecisions,
     poison: poisonImpact(j),
     inTime: { judged: inTime.judged, marginMs: inTime.marginMs, ...(inTime.note ? { note: inTime.note } : {}) },

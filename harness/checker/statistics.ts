@@ -69,27 +69,39 @@ function lastEventMs(j: Judge, lastIntended: number): number {
   return last;
 }
 
-function sendSide(j: Judge, b: Buckets, sendDelay: LatencyRecorder, ack: LatencyRecorder): void {
+/**
+ * The send delay of every order (it measures the harness); the ack latency of the measured ones. Returns how many
+ * orders were offered from `from` on.
+ */
+function sendSide(j: Judge, b: Buckets, from: number, sendDelay: LatencyRecorder, ack: LatencyRecorder): number {
   const book = j.book;
+  let offered = 0;
   for (let i = 0; i < book.size; i++) {
     const sent = book.sentAt[i]!,
       acked = book.ackAt[i]!;
     if (!Number.isNaN(sent)) sendDelay.recordMs(sent - book.intended[i]!);
-    if (!Number.isNaN(sent) && !Number.isNaN(acked)) ack.recordMs(acked - sent);
+    if (!Number.isNaN(sent) && !Number.isNaN(acked) && book.intended[i]! >= from) ack.recordMs(acked - sent);
     if (book.duplicateSend(i)) continue;
+    if (book.intended[i]! >= from) offered++;
     const k = bucketIndex(b, book.intended[i]!);
     if (k >= 0) b.offered[k]!++;
   }
+  return offered;
 }
 
-export function statistics(j: Judge): Stats {
+/**
+ * warmupMs: orders intended before t0 + warmupMs count in the series but not in the latency percentiles or the
+ * throughput figures (the scenario's warmupMs).
+ */
+export function statistics(j: Judge, warmupMs = 0): Stats {
   const book = j.book,
     f = j.fates;
   const decision = new LatencyRecorder(),
     reserve = new LatencyRecorder();
   const ack = new LatencyRecorder(),
     sendDelay = new LatencyRecorder();
-  const { t0, lastIntended, offered } = intendedSpan(j);
+  const { t0, lastIntended } = intendedSpan(j);
+  const from = t0 + warmupMs;
   const n = MAX_SERIES_BUCKETS;
   const b: Buckets = {
     t0,
@@ -100,37 +112,40 @@ export function statistics(j: Judge): Stats {
     latN: new Uint32Array(n),
     last: -1,
   };
-  sendSide(j, b, sendDelay, ack);
+  const offered = sendSide(j, b, from, sendDelay, ack);
 
   let acked = 0,
-    lastAck = t0,
+    lastAck = from,
     decided = 0,
     firstDecision = Infinity,
-    lastDecision = t0;
+    lastDecision = from;
   // Latency per order, by the second it was intended in; placed into `sorted` by a counting sort afterwards.
   const lat = new Float64Array(book.size),
     latBucket = new Int32Array(book.size).fill(-1);
   for (let v = 0; v < book.size; v++) {
     if (book.view[v] !== v) continue;
     const s = book.summary(v);
+    const measured = s.intended >= from;
     if (s.status === STATUS_CODE.acked) {
-      acked++;
+      if (measured) acked++;
       if (!Number.isNaN(s.firstAck)) {
-        lastAck = Math.max(lastAck, s.firstAck);
+        if (measured) lastAck = Math.max(lastAck, s.firstAck);
         const k = bucketIndex(b, s.firstAck);
         if (k >= 0) b.acked[k]!++;
       }
     }
     if (!s.sent || !(f.flags[v]! & 1)) continue;
-    if (j.hasReserved(v)) reserve.recordMs(f.res[v]! - s.intended);
+    if (j.hasReserved(v) && measured) reserve.recordMs(f.res[v]! - s.intended);
     if (!j.hasTerminal(v)) continue;
-    decided++;
-    const ms = f.term[v]! - s.intended;
-    decision.recordMs(ms);
-    lastDecision = Math.max(lastDecision, f.term[v]!);
-    firstDecision = Math.min(firstDecision, f.term[v]!);
     const dk = bucketIndex(b, f.term[v]!);
     if (dk >= 0) b.decided[dk]!++;
+    const ms = f.term[v]! - s.intended;
+    if (measured) {
+      decided++;
+      decision.recordMs(ms);
+      lastDecision = Math.max(lastDecision, f.term[v]!);
+      firstDecision = Math.min(firstDecision, f.term[v]!);
+    }
     const ik = bucketIndex(b, s.intended);
     if (ik >= 0) {
       b.latN[ik]!++;
@@ -148,9 +163,9 @@ export function statistics(j: Judge): Stats {
   return {
     latencyUs,
     throughput: {
-      offeredPerSec: perSec(offered, lastIntended - t0),
-      ackedPerSec: perSec(acked, lastAck - t0),
-      decidedPerSec: perSec(decided, lastDecision - t0),
+      offeredPerSec: perSec(offered, lastIntended - from),
+      ackedPerSec: perSec(acked, lastAck - from),
+      decidedPerSec: perSec(decided, lastDecision - from),
       decisionPacePerSec: perSec(decided, lastDecision - firstDecision),
     },
     series: series(b, lat, latBucket),

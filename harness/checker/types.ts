@@ -69,6 +69,8 @@ export interface CheckInput {
   /** For confirming SUTs: reservation TTL, plus grace, after which an open reservation is stuck. */
   reservationTtlMs?: number;
   stuckGraceMs?: number;
+  /** The scenario's warmupMs: orders intended in it are left out of latency and throughput. */
+  warmupMs?: number;
   /** When the checker stopped reading (end of drain). */
   drainEndedAtMs: number;
   /** False when the drain deadline passed with acknowledged orders undecided. */

@@ -85,7 +85,7 @@ program.action(async (raw: Record<string, unknown>) => {
     if (dup) throw new InputError(`--sut: two SUTs are named "${dup}"`);
     const outDir = resolve(f.out ?? `reports/capacity-${newRunId()}`);
     const quick = f.quick ?? false;
-    const { stepSeconds } = capacityPlan({ quick, fromPerSec: f.from, maxPerSec: f.max });
+    const { stepSeconds, warmupSeconds } = capacityPlan({ quick, fromPerSec: f.from, maxPerSec: f.max });
     const t0 = Date.now();
     const say = (line: string) =>
       status.log(
@@ -94,7 +94,8 @@ program.action(async (raw: Record<string, unknown>) => {
     const status = new Progress(process.stderr, !f.progress);
     say(
       `${names.join(", ")} on ${connection ? describeConnection(connection) : "embedded Kafka"}: from ${f.from}/s ` +
-        `×2 up to ${f.max}/s then bisect; ${stepSeconds} s steps; SLO p99 ≤ ${f.sloP99 / 1000} ms; out ${outDir}`,
+        `×2 up to ${f.max}/s then bisect; steps of ${warmupSeconds} s warm-up + ${stepSeconds} s; ` +
+        `SLO p99 ≤ ${f.sloP99 / 1000} ms; out ${outDir}`,
     );
     const { report, files } = await runCapacity({
       suts: items,

@@ -95,6 +95,9 @@ class Ledger {
       case "queued":
         for (let j = 0; j < m.delayMs.length; j++) lag.queued(m.delayMs[j]!, m.count[j]!);
         break;
+      case "closed":
+        lag.workerBusy(m.busy);
+        break;
       case "ack":
         this.acked(m);
         break;

@@ -99,7 +99,10 @@ export class ProducerPool {
     this.builders = workers.map(() => new ChunkBuilder());
     this.done = workers.map(() => false);
     workers.forEach((w, k) => {
-      w.on("message", (m: FromWorker) => (m.type === "closed" ? this.workerDone(k) : onMessage(m)));
+      w.on("message", (m: FromWorker) => {
+        onMessage(m);
+        if (m.type === "closed") this.workerDone(k);
+      });
       // A worker that dies reports it once; close() then counts its outstanding sends as unknown.
       w.on("error", (e) => onMessage({ type: "fatal", error: `producer worker ${k}: ${e.message}` }));
       w.on("exit", () => this.workerDone(k));

@@ -36,4 +36,5 @@ export type FromWorker =
   | { type: "ack"; idx: Uint32Array; part: Int32Array; offset: Float64Array; ackAtMs: number }
   | { type: "error"; idx: Uint32Array; status: "failed" | "unknown"; error: string; atMs: number }
   | { type: "timeout"; idx: Uint32Array; error: string; atMs: number }
-  | { type: "closed" };
+  /** Stopped; busy: its event loop utilization from ready to close (0-1). */
+  | { type: "closed"; busy: number };

@@ -11,6 +11,7 @@
 // after appending it), the broker takes that next batch for a duplicate and acknowledges it with the earlier
 // batch's offsets without writing it: an acknowledged order that is not in the topic. Seen on 3 brokers with a
 // leader killed: orders acked at offsets that held other orders, then reported lost (docs/FAILOVER.md, cause 6).
+import { performance } from "node:perf_hooks";
 import { parentPort, workerData } from "node:worker_threads";
 import type { Producer } from "kafkajs";
 import { kafkaClient } from "../kafka/client.ts";
@@ -219,11 +220,14 @@ function postAcks(
 }
 
 let finished = false;
+/** The event loop's use at ready: what it did while connecting is not the load. */
+let readyElu: ReturnType<typeof performance.eventLoopUtilization> | undefined;
 async function finish(): Promise<void> {
   if (finished) return;
   finished = true;
+  const busy = performance.eventLoopUtilization(readyElu).utilization;
   await Promise.all(lanes.map((g) => g.producer.disconnect().catch(() => {})));
-  post({ type: "closed" });
+  post({ type: "closed", busy: Number.isFinite(busy) ? busy : 0 });
 }
 
 port.on("message", (m: ToWorker) => {
@@ -234,6 +238,7 @@ port.on("message", (m: ToWorker) => {
 
 try {
   await Promise.all(lanes.map((g) => g.connected));
+  readyElu = performance.eventLoopUtilization();
   post({ type: "ready" });
 } catch (e) {
   post({ type: "fatal", error: (e as Error).message ?? String(e) });

@@ -78,8 +78,12 @@ export function renderSummary(r: RunResult): string {
   const title =
     `oversell ${r.runId} — scenario ${r.scenario.name}, seed ${r.seed}, ${kafkaName(r.kafka)} ` +
     `(${r.kafka.embedded ? "embedded" : "external"}, ${r.kafka.brokers} broker${r.kafka.brokers === 1 ? "" : "s"})`;
+  const warmupMs = (r.scenario as { warmupMs?: unknown }).warmupMs;
   const legend =
-    "latency: decision − intended send (open loop); (n): violations of an invariant the SUT does not claim";
+    "latency: decision − intended send (open loop); (n): violations of an invariant the SUT does not claim" +
+    (typeof warmupMs === "number" && warmupMs > 0
+      ? `; latency and per-second figures leave out orders of the first ${warmupMs / 1000} s (warm-up)`
+      : "");
   return [
     title,
     "",

@@ -637,6 +637,7 @@ async function judgeAfterLoad(r: SutRun, faults: FaultWindow[], warnings: string
     historyFile: c.history.file,
     meta,
     reservationTtlMs: r.manifest.reservationTtlMs,
+    warmupMs: c.o.scenario.warmupMs,
     faults,
     warnings,
     logs: r.logs,

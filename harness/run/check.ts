@@ -136,6 +136,7 @@ async function checkSut(
     historyFile: hf,
     meta,
     reservationTtlMs: s.reservationTtlMs,
+    warmupMs: stream.scenario.warmupMs,
     faults: meta.faults,
     crashes: () => meta.end?.crashes,
     warnings: [],

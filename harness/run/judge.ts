@@ -180,6 +180,7 @@ export class SutJudging {
       claims: SutBase["sut"]["claims"];
       expectedViolations: SutBase["sut"]["expectedViolations"];
       reservationTtlMs?: number;
+      warmupMs?: number;
       sutRunning: boolean;
       drain: DrainOutcome;
     },
@@ -188,6 +189,7 @@ export class SutJudging {
       claims: [...ctx.claims],
       expectedViolations: [...ctx.expectedViolations],
       reservationTtlMs: ctx.reservationTtlMs,
+      warmupMs: ctx.warmupMs,
       drainEndedAtMs: ctx.drain.drainEndedAtMs,
       drainComplete: ctx.drain.drainComplete,
       sutRunning: ctx.sutRunning,
@@ -282,6 +284,8 @@ export interface JudgeStageArgs {
   historyFile: string;
   meta: SutMeta;
   reservationTtlMs?: number;
+  /** The scenario's warmupMs (latency and throughput leave it out). */
+  warmupMs?: number;
   source: LiveSource | RecordSource;
   faults: FaultWindow[];
   crashes?: () => SutResult["crashes"];
@@ -316,6 +320,7 @@ export async function judgeStage(j: SutJudging, a: JudgeStageArgs): Promise<SutR
   const ev = await j.evaluate(a.source.file, {
     ...a.base.sut,
     reservationTtlMs: a.reservationTtlMs,
+    warmupMs: a.warmupMs,
     sutRunning,
     drain,
   });

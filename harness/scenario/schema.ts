@@ -125,6 +125,11 @@ export const scenarioSchema = z
     kafka: z.strictObject({ partitions: int.min(1).max(64).default(4) }).default({ partitions: 4 }),
     /** How long after the last send the checker waits for every acknowledged order to be decided. */
     drainTimeoutMs: int.min(1000).max(3_600_000).default(30_000),
+    /**
+     * Orders intended in the first warmupMs of the load are judged like every other, but left out of the latency
+     * percentiles and the throughput figures: JIT, group joins and producer set-up are not the steady state.
+     */
+    warmupMs: int.min(0).max(3_600_000).optional(),
   })
   .superRefine((s, ctx) => {
     const counts = (["ordersPerProduct", "orders", "oversubscription"] as const).filter(
@@ -153,6 +158,14 @@ export const scenarioSchema = z
     if (s.demand.ordersPerProduct !== undefined && s.demand.skew.kind !== "uniform") {
       ctx.addIssue({ code: "custom", path: ["demand", "skew"], message: "ordersPerProduct needs a uniform skew" });
     }
+    const loadMs = loadSpanMs(s.timing);
+    if (s.warmupMs !== undefined && s.warmupMs > 0 && s.warmupMs >= loadMs) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["warmupMs"],
+        message: `${s.warmupMs} ms is not shorter than the load (${loadMs} ms): nothing would be measured`,
+      });
+    }
     s.products.restocks.forEach((r, i) => {
       if (Array.isArray(r.products)) {
         r.products.forEach((p, j) => {
@@ -173,6 +186,13 @@ export const scenarioSchema = z
       }
     });
   });
+
+/** How long the load runs, from the first intended send to the last. */
+export function loadSpanMs(t: z.infer<typeof timing>): number {
+  if (t.kind === "burst") return t.startMs + t.windowMs;
+  if (t.kind === "rate") return t.durationMs;
+  return t.stages.reduce((a, st) => a + st.durationMs, 0);
+}
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.infer<typeof scenarioSchema>;

@@ -27,6 +27,7 @@ describe("capacity", () => {
       maxPerSec: 100,
       quick: true,
       stepSeconds: 2,
+      warmupSeconds: 1,
       ceilingRecords: 5000,
       outDir: dir,
       log: (l) => lines.push(l),
@@ -41,7 +42,8 @@ describe("capacity", () => {
     expect(sut.name).toBe("naive");
     const step = sut.steps[0]!;
     expect(step.offeredPerSec).toBe(100);
-    expect(step.orders.sent).toBe(200);
+    expect(step.orders.sent).toBe(300); // 1 s of warm-up, 2 s measured
+    expect(json.rule.warmupSeconds).toBe(1);
     expect(step.verdict).not.toBe("unknown");
     // Sustained (the search ends at --max), or on a swamped machine harness-bound (it goes down from there).
     expect(step.sustained || step.harnessBound).toBe(true);

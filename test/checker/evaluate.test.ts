@@ -641,6 +641,27 @@ describe("evaluate: latency, throughput, series", () => {
     expect(e.latencyUs.decision.max).toBe(70_000);
   });
 
+  it("leaves the warm-up out of latency and throughput, not out of the series or the verdict", () => {
+    const orders: SentOrder[] = [];
+    const decisions: ObservedDecision[] = [];
+    // 40 orders, one per 100 ms; those of the first second are decided 3 s late, the rest 20 ms late.
+    for (let i = 0; i < 40; i++) {
+      const o = order(`w${i}`, "p", 1, { intendedAtMs: T0 + i * 100, sentAtMs: T0 + i * 100 + 1 });
+      orders.push(o);
+      decisions.push(dec("OrderRejected", o, i * 100 + (i < 10 ? 3_000 : 20)));
+    }
+    const all = evaluate(input({ products: [stock("p", 0)], orders, decisions }));
+    const warm = evaluate(input({ products: [stock("p", 0)], orders, decisions, warmupMs: 1_000 }));
+    expect(all.latencyUs.decision.max).toBe(3_000_000);
+    expect(warm.latencyUs.decision).toMatchObject({ count: 30, max: 20_000 });
+    expect(warm.latencyUs.sendDelay.count).toBe(40); // the harness's own delay counts from the first order
+    // 30 orders intended over 2.9 s after the warm-up, not 40 over 3.9 s
+    expect(warm.throughput.offeredPerSec).toBeCloseTo(30 / 2.9, 5);
+    expect(warm.series).toEqual(all.series);
+    expect(warm.verdict).toBe(all.verdict);
+    expect(warm.orders).toEqual(all.orders);
+  });
+
   it("buckets offered/acked/decided per second from the first intended send", () => {
     const orders: SentOrder[] = [];
     const decisions: ObservedDecision[] = [];

@@ -237,6 +237,9 @@ describe("scenario validation", () => {
     expect(
       bad({ products: { count: 3, initialStock: 1, restocks: [{ atMs: 0, quantity: 1, products: [7] }] } }),
     ).toContain("products.restocks.0.products.0");
+    const steady = { demand: { quantity: 1 }, timing: { kind: "rate" as const, ratePerSec: 10, durationMs: 5000 } };
+    expect(bad({ ...steady, warmupMs: 5000 })).toContain("- warmupMs: 5000 ms is not shorter than the load (5000 ms)");
+    expect(bad({ ...steady, warmupMs: 4000 })).toBe("");
   });
 
   it("ratePerSec goes up to MAX_RATE_PER_SEC (above what one broker takes), and no further", () => {
