@@ -15,7 +15,7 @@ import { Progress } from "../run/progress.ts";
 import { BUILTIN_SCENARIOS, generateStream, meanOrderValueBytes, validateScenario } from "../scenario/index.ts";
 import type { Scenario } from "../scenario/schema.ts";
 import { loadManifest } from "../sut/manifest.ts";
-import { profileOverrides, settingsEnv } from "../sut/settings.ts";
+import { profileOverrides, settingsEnv, type SettingOverrides } from "../sut/settings.ts";
 import { CpuSampler } from "./cpu.ts";
 import { renderCapacityHtml } from "./html.ts";
 import {
@@ -35,6 +35,8 @@ const TRANSACTION_MS = 100;
 
 export interface CapacityOptions {
   suts: string[];
+  /** Settings over each SUT's throughput profile (--set), by SUT name, as OVERSELL_SETTING_* names. */
+  settings?: Record<string, SettingOverrides>;
   /** An external cluster; without it an embedded one is started with the throughput profile. */
   connection?: Connection;
   kafkaVersion?: string;
@@ -280,7 +282,7 @@ interface SearchContext {
 async function searchSut(item: string, c: SearchContext): Promise<SutCapacity> {
   const manifest = loadManifest(item);
   const name = manifest.name;
-  const overrides = profileOverrides(manifest, CAPACITY_PROFILE);
+  const overrides = { ...profileOverrides(manifest, CAPACITY_PROFILE), ...c.o.settings?.[name] };
   const settings = settingsEnv(manifest, overrides);
   const steps: CapacityStep[] = [];
   let error: string | undefined;

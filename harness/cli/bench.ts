@@ -18,9 +18,9 @@ import { listSuts, loadManifest, type Manifest } from "../sut/manifest.ts";
 import { parseSetFlags } from "../sut/settings.ts";
 import {
   addConnectionOptions,
+  asFlagError,
   connectionFromFlags,
   FLAG,
-  FlagError,
   flagIssues,
   parseOrExit,
   usageError,
@@ -75,16 +75,6 @@ const flagsSchema = z.object({
   progress: z.boolean(),
   crossCheck: z.boolean().optional(),
 });
-
-/** A flag whose value the SUT's declaration rejects: one line plus usage, like any bad flag. */
-function asFlagError<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof InputError) throw new FlagError(e.message);
-    throw e;
-  }
-}
 
 type Flags = z.infer<typeof flagsSchema>;
 

@@ -11,8 +11,10 @@ import { Progress } from "../run/progress.ts";
 import { MAX_RATE_PER_SEC } from "../scenario/schema.ts";
 import { InputError } from "../shared/zod-errors.ts";
 import { listSuts, loadManifest } from "../sut/manifest.ts";
+import { parseSetFlags } from "../sut/settings.ts";
 import {
   addConnectionOptions,
+  asFlagError,
   connectionFromFlags,
   exitOnError,
   flagIssues,
@@ -32,6 +34,12 @@ const program = addConnectionOptions(
     .option("--from <rate>", "first rate, orders/s", "500")
     .option("--max <rate>", "highest rate tried, orders/s", "200000")
     .option("--quick", "5 s steps and a coarse bisection (about 5 min a SUT)")
+    .option(
+      "--set <sut.setting=value>",
+      "a SUT setting over its throughput profile (e.g. keyed-transactional.client=confluent); repeatable",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option("--kafka-version <v>", "embedded Kafka version (Maven Central)")
     .option("--out <dir>", "output folder (default reports/capacity-<runId>)")
     .option("--no-progress", "no live progress line (step lines still print)"),
@@ -67,6 +75,7 @@ const flagsSchema = z
       .optional(),
     bootstrap: z.string().optional(),
     out: z.string().min(1).optional(),
+    set: z.array(z.string()),
     progress: z.boolean(),
   })
   .refine((f) => f.max >= f.from, { message: "--max must be at least --from", path: ["max"] });
@@ -80,7 +89,9 @@ program.action(async (raw: Record<string, unknown>) => {
     const connection = connectionFromFlags(raw);
     const items = f.sut ? [...new Set(f.sut.split(",").map((x) => x.trim()))] : listSuts();
     if (items.length === 0) throw new InputError("no SUT found under systems-under-test/ (each needs a sut.json)");
-    const names = items.map((x) => loadManifest(x).name); // unknown name or bad manifest: exit 2 now
+    const manifests = items.map((x) => loadManifest(x)); // unknown name or bad manifest: exit 2 now
+    const names = manifests.map((m) => m.name);
+    const settings = asFlagError(() => parseSetFlags(f.set, manifests));
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) throw new InputError(`--sut: two SUTs are named "${dup}"`);
     const outDir = resolve(f.out ?? `reports/capacity-${newRunId()}`);
@@ -99,6 +110,7 @@ program.action(async (raw: Record<string, unknown>) => {
     );
     const { report, files } = await runCapacity({
       suts: items,
+      settings,
       connection,
       kafkaVersion: f.kafkaVersion,
       sloP99Us: f.sloP99,

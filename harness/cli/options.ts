@@ -39,6 +39,16 @@ export const FLAG = {
 /** A flag problem found after parsing (a conflict, a missing partner): one line and the usage, exit 2. */
 export class FlagError extends InputError {}
 
+/** A flag whose value the SUT's declaration rejects: one line plus usage, like any bad flag. */
+export function asFlagError<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof InputError) throw new FlagError(e.message);
+    throw e;
+  }
+}
+
 export interface SecurityFlags {
   ssl?: boolean;
   sslCa?: string;

@@ -21,6 +21,7 @@ describe("capacity", () => {
     const lines: string[] = [];
     const { report, files } = await runCapacity({
       suts: ["naive"],
+      settings: { naive: { OVERSELL_SETTING_FETCH_WAIT_MS: "50" } },
       connection: testConnection(),
       sloP99Us: 60_000_000,
       fromPerSec: 100,
@@ -50,6 +51,7 @@ describe("capacity", () => {
     if (step.sustained) expect(sut.maxSustainablePerSec).toBe(100);
     else expect(sut.steps.map((s) => s.offeredPerSec).slice(0, 2)).toEqual([100, 50]);
     expect(sut.settings.OVERSELL_SETTING_BATCH_SIZE).toBe("1000"); // naive's throughput profile
+    expect(sut.settings.OVERSELL_SETTING_FETCH_WAIT_MS).toBe("50"); // --set over the profile
     expect(json.profile.suts.naive).toEqual({ batch_size: 1000, fetch_wait_ms: 100 });
     expect(report.kafka.embedded).toBe(false);
     expect(lines.some((l) => /ceiling: ProducerPerformance transactional/.test(l))).toBe(true);
@@ -65,5 +67,8 @@ describe("capacity", () => {
     const m = await runCli("capacity", ["--sut", "naive", "--from", "900", "--max", "100"], { timeoutMs: 60_000 });
     expect(m.code).toBe(2);
     expect(m.stderr).toMatch(/--max must be at least --from/);
+    const s = await runCli("capacity", ["--sut", "naive", "--set", "naive.nope=1"], { timeoutMs: 60_000 });
+    expect(s.code).toBe(2);
+    expect(s.stderr).toMatch(/nope/);
   }, 120_000);
 });
