@@ -7,3 +7,4 @@ export * from "./settings.ts";
 export * from "./one-partition-sends.ts";
 export * from "./stall-watchdog.ts";
 export * from "./create-topics.ts";
+export * from "./confluent.ts";

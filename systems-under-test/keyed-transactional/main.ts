@@ -15,6 +15,7 @@ import {
   encode,
   instanceContext,
   kafkaJsConfig,
+  loadConfluent,
   parseJson,
   parseOrderRecord,
   runInstance,
@@ -25,7 +26,7 @@ import { parseByProduct, type PartitionState } from "./records.ts";
 import { step } from "./reserve.ts";
 import { readSettings } from "./settings.ts";
 import { Stage, type OutRecord, type PartitionProcessor, type StageSpec } from "./stage.ts";
-import { ConfluentStage, loadConfluent } from "./stage-confluent.ts";
+import { ConfluentStage } from "./stage-confluent.ts";
 
 const { Kafka, logLevel } = kafkajs;
 const SUT = "keyed-transactional";

@@ -11,83 +11,19 @@
 // concurrently up to the lock. On a failure the partition's context (state) is dropped and the batch is
 // thrown back: the client seeks to the first unresolved (= committed) offset and the next batch reopens.
 // The business logic (StageSpec.open / PartitionProcessor) is the one stage.ts runs.
-import { createRequire } from "node:module";
-import type { KafkaMessage } from "kafkajs";
-import type { Connection } from "../contract/index.ts";
+import {
+  CK_ASSIGN_PARTITIONS,
+  CkTransactions,
+  confluentConfig,
+  type CkBatchPayload,
+  type CkConsumer,
+  type CkKafka,
+  type CkModule,
+  type CkProducer,
+  type Connection,
+} from "../contract/index.ts";
 import type { Settings } from "./settings.ts";
 import type { OutRecord, PartitionProcessor, StageSpec } from "./stage.ts";
-
-// The subset of the client's KafkaJS-compatible API used here (its types ship with the package, which is
-// installed outside node_modules on machines that build it: see harness/clients/confluent.ts).
-interface CkBatch {
-  topic: string;
-  partition: number;
-  messages: KafkaMessage[];
-}
-interface CkBatchPayload {
-  batch: CkBatch;
-  resolveOffset(offset: string): void;
-  heartbeat(): Promise<void>;
-  isRunning(): boolean;
-  isStale(): boolean;
-}
-interface CkConsumer {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  subscribe(s: { topics: string[] }): Promise<void>;
-  run(r: {
-    eachBatch(p: CkBatchPayload): Promise<void>;
-    eachBatchAutoResolve: boolean;
-    partitionsConsumedConcurrently: number;
-  }): Promise<void>;
-}
-interface CkProducer {
-  connect(): Promise<void>;
-  disconnect(): Promise<void>;
-  transaction(): Promise<CkProducer>;
-  send(r: { topic: string; messages: { key: string; value: Buffer; partition?: number }[] }): Promise<unknown>;
-  sendOffsets(o: {
-    consumer: CkConsumer;
-    topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
-  }): Promise<void>;
-  commit(): Promise<void>;
-  abort(): Promise<void>;
-}
-interface CkKafka {
-  consumer(c: object): CkConsumer;
-  producer(c: object): CkProducer;
-}
-interface CkModule {
-  librdkafkaVersion: string;
-  KafkaJS: { Kafka: new (c: object) => CkKafka; logLevel: Record<string, number> };
-}
-
-/** The client: from OVERSELL_CONFLUENT_MODULE (the harness's cached install), else node_modules. */
-export function loadConfluent(): CkModule {
-  const where = process.env.OVERSELL_CONFLUENT_MODULE || "@confluentinc/kafka-javascript";
-  return createRequire(import.meta.url)(where) as CkModule;
-}
-
-/** The connection as the client's config: brokers, TLS and SASL (librdkafka reads PEM files itself). */
-function clientConfig(mod: CkModule, c: Connection, clientId: string): object {
-  const ssl = c.ssl?.enabled === true;
-  return {
-    kafkaJS: {
-      clientId,
-      brokers: c.brokers,
-      ssl,
-      ...(c.sasl ? { sasl: { ...c.sasl } } : {}),
-      logLevel: mod.KafkaJS.logLevel.WARN,
-    },
-    ...(ssl && c.ssl?.caFile ? { "ssl.ca.location": c.ssl.caFile } : {}),
-    ...(ssl && c.ssl?.certFile ? { "ssl.certificate.location": c.ssl.certFile } : {}),
-    ...(ssl && c.ssl?.keyFile ? { "ssl.key.location": c.ssl.keyFile } : {}),
-    ...(ssl && c.ssl?.rejectUnauthorized === false ? { "enable.ssl.certificate.verification": false } : {}),
-  };
-}
-
-/** librdkafka's RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS: the rebalance callback's "you now own these". */
-const ASSIGN_PARTITIONS = -175;
 
 interface Context {
   processor: PartitionProcessor;
@@ -96,11 +32,10 @@ interface Context {
 export class ConfluentStage {
   private readonly kafka: CkKafka;
   private consumer!: CkConsumer;
-  private producer!: CkProducer;
+  /** The one producer; one transaction at a time. */
+  private readonly txs: CkTransactions;
   private contexts = new Map<string, Context>();
   private opening = new Map<string, Promise<Context>>();
-  /** One transaction at a time on the one producer. */
-  private lock: Promise<unknown> = Promise.resolve();
   private generation = 0;
   joined: Promise<void>;
   private onJoined!: () => void;
@@ -113,8 +48,12 @@ export class ConfluentStage {
     private readonly settings: Settings,
     private readonly log: (msg: string) => void,
   ) {
-    this.kafka = new mod.KafkaJS.Kafka(clientConfig(mod, connection, `${spec.groupId}.${instance}`));
+    this.kafka = new mod.KafkaJS.Kafka(confluentConfig(mod, connection, `${spec.groupId}.${instance}`));
     this.joined = new Promise((r) => (this.onJoined = r));
+    this.txs = new CkTransactions(
+      () => this.newProducer(),
+      (m) => log(`${spec.name}: ${m}`),
+    );
   }
 
   private newProducer(): CkProducer {
@@ -130,7 +69,7 @@ export class ConfluentStage {
 
   async start(): Promise<void> {
     if (!this.settings.transactions) throw new Error("client=confluent runs with transactions=on only");
-    this.producer = await this.connectedProducer();
+    await this.txs.start();
     this.consumer = this.kafka.consumer({
       kafkaJS: {
         groupId: this.spec.groupId,
@@ -149,7 +88,7 @@ export class ConfluentStage {
         this.contexts.clear();
         this.opening.clear();
         this.log(`${this.spec.name} rebalance ${this.generation}: ${err.message} ${JSON.stringify(assignment)}`);
-        if (err.code === ASSIGN_PARTITIONS) this.onJoined();
+        if (err.code === CK_ASSIGN_PARTITIONS) this.onJoined();
       },
     });
     await this.consumer.connect();
@@ -163,66 +102,25 @@ export class ConfluentStage {
 
   async stop(): Promise<void> {
     await this.consumer?.disconnect().catch(() => {});
-    await this.producer?.disconnect().catch(() => {});
+    await this.txs.stop();
   }
 
   /** One transaction: the outputs, and the input offset through the consumer (KIP-447), then commit. */
   private transact(records: OutRecord[], offsets?: { topic: string; partition: number; offset: string }) {
-    const run = async () => {
-      const byTopic = new Map<string, { key: string; value: Buffer; partition?: number }[]>();
-      for (const r of records) {
-        const list = byTopic.get(r.topic) ?? [];
-        list.push({ key: r.key, value: r.value, partition: r.partition });
-        byTopic.set(r.topic, list);
-      }
-      const tx = await this.producer.transaction();
-      try {
-        for (const [topic, messages] of byTopic) await tx.send({ topic, messages });
-        if (offsets)
-          await tx.sendOffsets({
-            consumer: this.consumer,
-            topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.offset }] }],
-          });
-        await tx.commit();
-      } catch (e) {
-        await this.recover(tx);
-        throw e;
-      }
-    };
-    const p = this.lock.then(run, run);
-    this.lock = p.catch(() => {});
-    return p;
-  }
-
-  /** After a failed transaction: abort it; a producer that cannot abort (fenced, fatal) is replaced. */
-  private async recover(tx: CkProducer): Promise<void> {
-    try {
-      await tx.abort();
-    } catch (e) {
-      this.log(`${this.spec.name}: abort failed (${(e as Error).message}); new producer`);
-      await this.producer.disconnect().catch(() => {});
-      this.producer = await this.connectedProducer();
+    const byTopic = new Map<string, { key: string; value: Buffer; partition?: number }[]>();
+    for (const r of records) {
+      const list = byTopic.get(r.topic) ?? [];
+      list.push({ key: r.key, value: r.value, partition: r.partition });
+      byTopic.set(r.topic, list);
     }
-  }
-
-  /**
-   * A new producer, initialised (InitProducerId: fences this instance's previous life). librdkafka gives up
-   * on a transaction coordinator that is still loading (a fresh or restarted broker): retried for a minute.
-   */
-  private async connectedProducer(): Promise<CkProducer> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const p = this.newProducer();
-      try {
-        await p.connect();
-        return p;
-      } catch (e) {
-        await p.disconnect().catch(() => {});
-        if (Date.now() > deadline) throw e;
-        this.log(`${this.spec.name}: producer init failed (${(e as Error).message}); retrying`);
-        await new Promise((r) => setTimeout(r, 1_000));
-      }
-    }
+    return this.txs.run(async (tx) => {
+      for (const [topic, messages] of byTopic) await tx.send({ topic, messages });
+      if (offsets)
+        await tx.sendOffsets({
+          consumer: this.consumer,
+          topics: [{ topic: offsets.topic, partitions: [{ partition: offsets.partition, offset: offsets.offset }] }],
+        });
+    });
   }
 
   private async open(topic: string, partition: number): Promise<Context> {
