@@ -152,6 +152,14 @@ export const PLAN: PlanRow[] = [
     faults: ["none", "crash", "pause", "network"],
     ci: false,
   },
+  // The saga on librdkafka, EOS v2: one producer per side and instance, so the paused instance (the zombie) is
+  // fenced by the consumer group alone, timer transactions included.
+  {
+    sut: "saga",
+    variant: { label: "client=confluent", settings: { OVERSELL_SETTING_CLIENT: "confluent" } },
+    faults: ["pause"],
+    ci: false,
+  },
   // On three brokers (replication 3, min.insync.replicas 2) the leader of the busiest partition is
   // killed with kill -9 and restarted while transactions are open. In CI for the two TypeScript SUTs
   // (10 of 10 executions passed, docs/FAILOVER.md); Kafka Streams' JVM start-up keeps its cells to --full.

@@ -1,5 +1,8 @@
 // One saga instance: an order-side task group and a product-side task group in one process.
 // Start N of these (the harness does, from sut.json); partitions are spread among them.
+// The sides run on the chosen client (setting `client`): kafkajs (EOS v1, runtime.ts) or
+// @confluentinc/kafka-javascript (EOS v2, runtime-confluent.ts); the admin client and the
+// changelog replica are kafkajs on both.
 // First, before kafkajs loads: its read_committed filter lets records of aborted transactions
 // through when several producers write one partition (reserve-commands, replies).
 import { readCommittedFixStats } from "../contract/kafkajs-read-committed.ts";
@@ -11,11 +14,13 @@ import {
   describeConnection,
   instanceContext,
   kafkaJsConfig,
+  loadConfluent,
   settingsOrExit,
 } from "../contract/index.ts";
 import { orderLogic } from "./order-side.ts";
 import { productLogic } from "./product-side.ts";
-import { Replica, Side } from "./runtime.ts";
+import { ConfluentSide } from "./runtime-confluent.ts";
+import { Replica, Side, type RunnerOptions } from "./runtime.ts";
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -29,7 +34,9 @@ const settings = {
   paymentDelayMs: declared.number("payment_delay_ms"),
   sessionTimeoutMs: declared.number("session_timeout_ms"),
   stallMs: declared.number("stall_ms"),
+  client: declared.choice("client"),
 };
+const confluent = settings.client === "confluent" ? loadConfluent() : undefined;
 
 const kafka = new Kafka(
   kafkaJsConfig(ctx.connection, `saga-${ctx.instance}`, {
@@ -85,6 +92,7 @@ async function createTopics(): Promise<void> {
 
 async function main(): Promise<void> {
   log(`starting: ns=${ctx.ns} kafka=${describeConnection(ctx.connection)} settings=${JSON.stringify(settings)}`);
+  if (confluent) log(`client: confluent (librdkafka ${confluent.librdkafkaVersion}, EOS v2)`);
   await admin.connect();
   await createTopics();
 
@@ -94,16 +102,18 @@ async function main(): Promise<void> {
   ]);
   await replica.start();
 
-  const product = new Side({
+  const timeouts = { sessionTimeoutMs: settings.sessionTimeoutMs, stallMs: settings.stallMs };
+  /** A side on the chosen client (the stall watchdog is kafkajs's: stallMs is not used on confluent). */
+  const side = (o: RunnerOptions & { transactionalInputs: string[] }) =>
+    confluent
+      ? new ConfluentSide({ ...o, mod: confluent, connection: ctx.connection, instance: ctx.instance, ...timeouts })
+      : new Side({ ...o, kafka, admin, ...timeouts });
+  const product = side({
     name: "product",
-    kafka,
-    admin,
     groupId: `${ctx.ns}.saga.product`,
     inputs: [t.commands, t.stock],
     changelog: t.productChangelog,
     replica,
-    sessionTimeoutMs: settings.sessionTimeoutMs,
-    stallMs: settings.stallMs,
     transactionalInputs: [t.commands],
     log,
     logic: productLogic({
@@ -115,16 +125,12 @@ async function main(): Promise<void> {
       log,
     }),
   });
-  const order = new Side({
+  const order = side({
     name: "order",
-    kafka,
-    admin,
     groupId: `${ctx.ns}.saga.order`,
     inputs: [t.orders, t.replies],
     changelog: t.orderChangelog,
     replica,
-    sessionTimeoutMs: settings.sessionTimeoutMs,
-    stallMs: settings.stallMs,
     transactionalInputs: [t.replies],
     log,
     logic: orderLogic({

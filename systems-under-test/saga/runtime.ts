@@ -1,8 +1,9 @@
-// A small exactly-once stream-task runtime on kafkajs (EOS v1 pattern, see KAFKA.md):
-// co-partitioned input topics form one task per partition number; each task has its own
-// transactional producer (transactionalId = group + task), a key-value state restored
-// from a compacted changelog partition, and commits state changes, outputs and consumed
-// offsets in one transaction. Any failure drops the task; it is rebuilt from the changelog.
+// A small exactly-once stream-task runtime: co-partitioned input topics form one task per partition
+// number; a task has a key-value state restored from a compacted changelog partition, and commits
+// state changes, outputs and consumed offsets in one transaction. Any failure drops the task; it is
+// rebuilt from the changelog. TaskRunner is what every client shares (restore, batches, timers);
+// Side runs it on kafkajs (EOS v1 pattern, see KAFKA.md: a transactional producer per task,
+// transactionalId = group + task), runtime-confluent.ts on librdkafka (EOS v2).
 import { randomBytes } from "node:crypto";
 import kafkajs from "kafkajs";
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner, Producer } from "kafkajs";
@@ -11,7 +12,7 @@ import { PartitionCounts, sendPerPartition, watchForStalls, type StallWatch } fr
 const { AssignerProtocol } = kafkajs;
 
 export type Log = (msg: string) => void;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Task state: JSON values by key. A value with a numeric `dueAt` is a timer. */
 export class Kv {
@@ -65,7 +66,7 @@ export interface TaskLogic {
   ready?(task: Task, topic: string, messages: KafkaMessage[]): Promise<boolean>;
 }
 
-class Mutex {
+export class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
   run<T>(fn: () => Promise<T>): Promise<T> {
     const r = this.tail.then(fn);
@@ -81,12 +82,51 @@ export class Task {
   readonly committed = new Map<string, string>();
   constructor(
     readonly partition: number,
-    readonly producer: Producer,
     readonly kv: Kv,
-  ) {}
+    inputs: string[],
+  ) {
+    for (const topic of inputs) {
+      const pos = this.position(topic);
+      if (pos !== undefined) this.committed.set(topic, pos);
+    }
+  }
 
   position(topic: string): string | undefined {
     return this.kv.get<{ offset: string }>(`pos:${topic}`)?.offset;
+  }
+
+  /** After a commit: the changed state and the consumed position are now Kafka's. */
+  committedTo(consumed?: { topic: string; offset: string }): void {
+    this.kv.dirty.clear();
+    if (consumed) this.committed.set(consumed.topic, consumed.offset);
+  }
+
+  /** The records of a transaction by topic: the outputs, then the changed state to changelog partition p. */
+  records(out: Emit[], changelog: string): Map<string, { key: string; value: string | null; partition?: number }[]> {
+    const byTopic = new Map<string, { key: string; value: string | null; partition?: number }[]>();
+    const add = (topic: string, m: { key: string; value: string | null; partition?: number }) => {
+      const list = byTopic.get(topic);
+      if (list) list.push(m);
+      else byTopic.set(topic, [m]);
+    };
+    for (const e of out) add(e.topic, { key: e.key, value: JSON.stringify(e.value), partition: e.partition });
+    for (const k of this.kv.dirty) {
+      const v = this.kv.get(k);
+      add(changelog, { key: k, value: v === undefined ? null : JSON.stringify(v), partition: this.partition });
+    }
+    return byTopic;
+  }
+}
+
+/** A task that owns its transactional producer (kafkajs, EOS v1). */
+class ProducerTask extends Task {
+  constructor(
+    partition: number,
+    kv: Kv,
+    inputs: string[],
+    readonly producer: Producer,
+  ) {
+    super(partition, kv, inputs);
   }
 }
 
@@ -197,47 +237,38 @@ export class Replica {
   }
 }
 
-export interface SideOptions {
+/** What a side is, whatever its client. */
+export interface RunnerOptions {
   name: string;
-  kafka: Kafka;
-  admin: Admin;
   groupId: string;
   /** Co-partitioned input topics (same partition count). */
   inputs: string[];
   changelog: string;
   replica: Replica;
   logic: TaskLogic;
-  sessionTimeoutMs: number;
-  /** An assigned partition with input waiting and no batch for this long: the consumer is replaced. */
-  stallMs: number;
-  /** Inputs written in transactions (they end with a commit marker). */
-  transactionalInputs: string[];
   log: Log;
 }
 
-/** One side of the saga: a consumer group whose partitions are tasks. */
-export class Side {
-  private consumer?: Consumer;
-  private readonly tasks = new Map<number, Promise<Task>>();
-  private assigned = new Set<number>();
+/**
+ * The tasks of one side, on any client: their restore from the changelog, a batch of input through the logic
+ * and the timers. A client supplies the consumer, the producer(s) and so the transaction (`commit`).
+ */
+export abstract class TaskRunner<T extends Task> {
+  protected readonly tasks = new Map<number, Promise<T>>();
+  protected assigned = new Set<number>();
+  protected stopping = false;
   private joinedOnce = false;
   private timer?: NodeJS.Timeout;
   private ticking = false;
-  private stopping = false;
-  private readonly partitionCounts: PartitionCounts;
-  private readonly watch: StallWatch;
 
-  constructor(private readonly o: SideOptions) {
-    this.partitionCounts = new PartitionCounts(o.admin);
-    this.watch = watchForStalls({
-      admin: o.admin,
-      groupId: o.groupId,
-      log: o.log,
-      stallMs: o.stallMs,
-      transactionalInputs: new Set(o.transactionalInputs),
-      replace: () => this.replaceConsumer(),
-    });
-  }
+  constructor(protected readonly o: RunnerOptions) {}
+
+  /** A new task for partition p, restored (`restore`). */
+  protected abstract initTask(p: number): Promise<T>;
+  /** Outputs + changed state (+ consumed offset) in one transaction; false: failed, the task is dropped. */
+  protected abstract commit(task: T, out: Emit[], consumed?: { topic: string; offset: string }): Promise<boolean>;
+  /** A dropped task's resources (its producer, if it has one). */
+  protected async release(_task: T): Promise<void> {}
 
   get joined(): boolean {
     return this.joinedOnce;
@@ -257,71 +288,33 @@ export class Side {
     return this.joinedOnce;
   }
 
-  async start(): Promise<void> {
-    await this.run(this.newConsumer());
+  protected startTimers(): void {
     this.timer = setInterval(() => void this.tick(), 100);
   }
 
-  /** The stall watchdog's remedy: a new member; the old one leaves (or is expelled) in the background. */
-  private async replaceConsumer(): Promise<void> {
-    const old = this.consumer;
-    void old?.disconnect().catch(() => {});
-    await this.run(this.newConsumer());
-  }
-
-  private newConsumer(): Consumer {
-    const c = this.o.kafka.consumer({
-      groupId: this.o.groupId,
-      partitionAssigners: [coPartitionedAssigner],
-      readUncommitted: false,
-      sessionTimeout: this.o.sessionTimeoutMs,
-      rebalanceTimeout: 30_000,
-      heartbeatInterval: 1_000,
-      maxWaitTimeInMs: 100,
-      retry: { retries: 10 },
-    });
-    c.on(c.events.GROUP_JOIN, (e) => {
-      const a = e.payload.memberAssignment as Record<string, number[]>;
-      this.assigned = new Set(a[this.o.inputs[0]!] ?? []);
-      this.joinedOnce = true;
-      this.o.log(`${this.o.name}: assigned partitions [${[...this.assigned].sort().join(",")}]`);
-      // Every task is rebuilt, kept partitions too: a member expelled during a network fault (or one
-      // that missed a generation) gets a partition back whose interim owner moved its state on, and a
-      // kept task would not know the holds and timers that owner committed. Its producer is fenced, so
-      // it could never commit them away, but their timers would never fire (stuck reservations).
-      for (const p of [...this.tasks.keys()]) void this.drop(p, this.assigned.has(p) ? "rebalanced" : "revoked", false);
-    });
-    c.on(c.events.CRASH, (e) => {
-      this.o.log(`${this.o.name}: consumer crashed (${e.payload.error?.message}); restart=${e.payload.restart}`);
-      if (!e.payload.restart && !this.stopping) process.exit(1);
-    });
-    this.watch.attach(c);
-    return c;
-  }
-
-  private async run(c: Consumer): Promise<void> {
-    this.consumer = c;
-    await c.connect();
-    await c.subscribe({ topics: this.o.inputs, fromBeginning: true });
-    await c.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 4,
-      eachBatch: (p) => this.onBatch(p),
-    });
-  }
-
-  async stop(): Promise<void> {
+  protected stopTimers(): void {
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
-    this.watch.stop();
-    // Committed/end offset of each partition this member owns: a lost order can be traced to a side.
-    this.o.log(`${this.o.name} at shutdown: ${await this.watch.describe().catch((e: Error) => e.message)}`);
-    await this.consumer?.disconnect().catch(() => {});
-    await Promise.all([...this.tasks.keys()].map((p) => this.drop(p, "shutdown", false)));
   }
 
-  private task(p: number): Promise<Task> {
+  /**
+   * A new assignment. Every task is rebuilt, kept partitions too: a member expelled during a network fault (or
+   * one that missed a generation) gets a partition back whose interim owner moved its state on, and a kept
+   * task would not know the holds and timers that owner committed. It could never commit them away (it is
+   * fenced), but their timers would never fire (stuck reservations).
+   */
+  protected reassigned(partitions: number[]): void {
+    this.assigned = new Set(partitions);
+    this.joinedOnce = true;
+    this.o.log(`${this.o.name}: assigned partitions [${[...this.assigned].sort().join(",")}]`);
+    for (const p of [...this.tasks.keys()]) void this.drop(p, this.assigned.has(p) ? "rebalanced" : "revoked");
+  }
+
+  protected dropAll(why: string): Promise<unknown> {
+    return Promise.all([...this.tasks.keys()].map((p) => this.drop(p, why)));
+  }
+
+  protected task(p: number): Promise<T> {
     let t = this.tasks.get(p);
     if (!t) {
       t = this.initTask(p);
@@ -334,54 +327,30 @@ export class Side {
     return t;
   }
 
-  private async initTask(p: number): Promise<Task> {
-    const started = Date.now();
-    const producer = this.o.kafka.producer({
-      transactionalId: `${this.o.groupId}.task-${p}`,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: 30_000,
-      allowAutoTopicCreation: false,
-      // The broker answers CONCURRENT_TRANSACTIONS until the previous commit's markers are
-      // written; kafkajs' default 300 ms first retry would add that to every hop.
-      retry: { initialRetryTime: 20, maxRetryTime: 1000, retries: 12 },
-    });
-    await producer.connect();
+  /**
+   * The state of partition p as Kafka has it: `barrier` commits a record with a fresh token to changelog p;
+   * once the replica (read_committed) has read it, it holds everything committed to p before, including a
+   * previous owner's last transaction.
+   */
+  protected async restore(p: number, barrier: (record: { key: string; value: string }) => Promise<void>): Promise<Kv> {
     const token = randomBytes(8).toString("hex");
-    try {
-      // The first transaction() runs InitProducerId: the previous owner is fenced, its open transaction aborted.
-      const tx = await producer.transaction();
-      try {
-        await tx.send({
-          topic: this.o.changelog,
-          acks: -1,
-          messages: [{ partition: p, key: "barrier", value: JSON.stringify({ token }) }],
-        });
-        await tx.commit();
-      } catch (e) {
-        await tx.abort().catch(() => {});
-        throw e;
-      }
-      await this.o.replica.waitForToken(token, 60_000);
-    } catch (e) {
-      await producer.disconnect().catch(() => {});
-      throw e;
-    }
-    const task = new Task(p, producer, new Kv(this.o.replica.snapshot(this.o.changelog, p)));
-    for (const topic of this.o.inputs) {
-      const pos = task.position(topic);
-      if (pos !== undefined) task.committed.set(topic, pos);
-    }
-    this.o.log(`${this.o.name}: task ${p} restored in ${Date.now() - started} ms (timers ${task.kv.due.size})`);
+    await barrier({ key: "barrier", value: JSON.stringify({ token }) });
+    await this.o.replica.waitForToken(token, 60_000);
+    return new Kv(this.o.replica.snapshot(this.o.changelog, p));
+  }
+
+  protected restored(task: T, started: number): T {
+    const ms = Date.now() - started;
+    this.o.log(`${this.o.name}: task ${task.partition} restored in ${ms} ms (timers ${task.kv.due.size})`);
     return task;
   }
 
-  /** Forget a task. After a failure while still assigned, rewind the inputs to what was committed. */
-  private async drop(p: number, why: string, rewind: boolean): Promise<void> {
+  /** Forget a task (it is rebuilt on its next batch or tick if the partition is still assigned). */
+  private async drop(p: number, why: string): Promise<void> {
     const tp = this.tasks.get(p);
     if (!tp) return;
     this.tasks.delete(p);
-    let task: Task;
+    let task: T;
     try {
       task = await tp;
     } catch {
@@ -391,23 +360,27 @@ export class Side {
       if (task.dead) return;
       task.dead = true;
       this.o.log(`${this.o.name}: task ${p} dropped (${why})`);
-      if (rewind && this.consumer) {
-        for (const topic of this.o.inputs) {
-          try {
-            this.consumer.seek({ topic, partition: p, offset: task.committed.get(topic) ?? "-2" });
-          } catch (e) {
-            this.o.log(`${this.o.name}: seek ${topic}/${p} failed: ${(e as Error).message}`);
-          }
-        }
-      }
-      await task.producer.disconnect().catch(() => {});
+      await this.release(task);
     });
   }
 
-  private async onBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
-    const p = batch.partition;
-    const topic = batch.topic;
-    let task: Task;
+  /** Called under the task's lock after a failed commit: forget it without re-taking the lock. */
+  protected async forgetDead(task: T): Promise<void> {
+    const cur = this.tasks.get(task.partition);
+    if (cur && (await cur.catch(() => undefined)) === task) this.tasks.delete(task.partition);
+  }
+
+  /**
+   * A batch of one input partition. `resolve` marks input done (it is not fetched again); what is not resolved
+   * is fetched again (deferred, or its transaction failed).
+   */
+  protected async batch(
+    p: number,
+    topic: string,
+    messages: KafkaMessage[],
+    b: { lastOffset: string; resolve(offset: string): void; heartbeat(): Promise<void>; isStale(): boolean },
+  ): Promise<void> {
+    let task: T;
     try {
       task = await this.task(p);
     } catch {
@@ -415,12 +388,12 @@ export class Side {
       return; // not resolved: fetched again
     }
     await task.lock.run(async () => {
-      if (task.dead || isStale()) return;
+      if (task.dead || b.isStale()) return;
       const from = BigInt(task.position(topic) ?? "0");
       // A zombie may have committed past the group offset this consumer started from.
-      const todo = batch.messages.filter((m) => BigInt(m.offset) >= from);
+      const todo = messages.filter((m) => BigInt(m.offset) >= from);
       if (todo.length === 0) {
-        resolveOffset(batch.lastOffset());
+        b.resolve(b.lastOffset);
         return;
       }
       if (this.o.logic.ready && !(await this.o.logic.ready(task, topic, todo))) {
@@ -441,72 +414,10 @@ export class Side {
       const next = (BigInt(last) + 1n).toString();
       task.kv.put(`pos:${topic}`, { offset: next });
       if (await this.commit(task, out, { topic, offset: next })) {
-        resolveOffset(last);
-        await heartbeat().catch(() => {});
+        b.resolve(last);
+        await b.heartbeat().catch(() => {});
       }
     });
-  }
-
-  /** Outputs + changed state (+ consumed offset) in one transaction. On failure the task is rebuilt. */
-  private async commit(task: Task, out: Emit[], consumed?: { topic: string; offset: string }): Promise<boolean> {
-    const p = task.partition;
-    const byTopic = new Map<string, { key: string; value: string | null; partition?: number }[]>();
-    const add = (topic: string, m: { key: string; value: string | null; partition?: number }) => {
-      const list = byTopic.get(topic);
-      if (list) list.push(m);
-      else byTopic.set(topic, [m]);
-    };
-    for (const e of out) add(e.topic, { key: e.key, value: JSON.stringify(e.value), partition: e.partition });
-    for (const k of task.kv.dirty) {
-      const v = task.kv.get(k);
-      add(this.o.changelog, { key: k, value: v === undefined ? null : JSON.stringify(v), partition: p });
-    }
-    let tx: Awaited<ReturnType<Producer["transaction"]>> | undefined;
-    try {
-      const partitionsOf = await this.partitionCounts.of([...byTopic.keys()]);
-      tx = await task.producer.transaction();
-      // One partition per send: kafkajs's retry of a send spanning brokers loses or duplicates records.
-      const t = tx;
-      await sendPerPartition(
-        (r) => t.send(r),
-        [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-        partitionsOf,
-      );
-      if (consumed) {
-        await tx.sendOffsets({
-          consumerGroupId: this.o.groupId,
-          topics: [{ topic: consumed.topic, partitions: [{ partition: p, offset: consumed.offset }] }],
-        });
-      }
-      await tx.commit();
-      task.kv.dirty.clear();
-      if (consumed) task.committed.set(consumed.topic, consumed.offset);
-      return true;
-    } catch (e) {
-      this.o.log(`${this.o.name}: task ${p} transaction failed: ${(e as Error).message}`);
-      await tx?.abort().catch(() => {});
-      // In-memory state already holds the aborted changes: rebuild from the changelog.
-      task.dead = true;
-      void this.dropDead(task);
-      return false;
-    }
-  }
-
-  /** Called under the task's lock: rewind and close without re-taking it. */
-  private async dropDead(task: Task): Promise<void> {
-    const p = task.partition;
-    const cur = this.tasks.get(p);
-    if (cur && (await cur.catch(() => undefined)) === task) this.tasks.delete(p);
-    if (this.consumer && this.assigned.has(p)) {
-      for (const topic of this.o.inputs) {
-        try {
-          this.consumer.seek({ topic, partition: p, offset: task.committed.get(topic) ?? "-2" });
-        } catch (e) {
-          this.o.log(`${this.o.name}: seek ${topic}/${p} failed: ${(e as Error).message}`);
-        }
-      }
-    }
-    await task.producer.disconnect().catch(() => {});
   }
 
   /** Timers, and (re)creating tasks for assigned partitions that have none (after a failure). */
@@ -516,7 +427,7 @@ export class Side {
     try {
       await Promise.all(
         [...this.assigned].map(async (p) => {
-          let task: Task;
+          let task: T;
           try {
             task = await this.task(p);
           } catch {
@@ -537,5 +448,191 @@ export class Side {
     } finally {
       this.ticking = false;
     }
+  }
+}
+
+export interface SideOptions extends RunnerOptions {
+  kafka: Kafka;
+  admin: Admin;
+  sessionTimeoutMs: number;
+  /** An assigned partition with input waiting and no batch for this long: the consumer is replaced. */
+  stallMs: number;
+  /** Inputs written in transactions (they end with a commit marker). */
+  transactionalInputs: string[];
+}
+
+/** One side of the saga on kafkajs: a consumer group whose partitions are tasks, a producer per task. */
+export class Side extends TaskRunner<ProducerTask> {
+  private consumer?: Consumer;
+  private readonly partitionCounts: PartitionCounts;
+  private readonly watch: StallWatch;
+
+  constructor(private readonly k: SideOptions) {
+    super(k);
+    this.partitionCounts = new PartitionCounts(k.admin);
+    this.watch = watchForStalls({
+      admin: k.admin,
+      groupId: k.groupId,
+      log: k.log,
+      stallMs: k.stallMs,
+      transactionalInputs: new Set(k.transactionalInputs),
+      replace: () => this.replaceConsumer(),
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.run(this.newConsumer());
+    this.startTimers();
+  }
+
+  /** The stall watchdog's remedy: a new member; the old one leaves (or is expelled) in the background. */
+  private async replaceConsumer(): Promise<void> {
+    const old = this.consumer;
+    void old?.disconnect().catch(() => {});
+    await this.run(this.newConsumer());
+  }
+
+  private newConsumer(): Consumer {
+    const c = this.k.kafka.consumer({
+      groupId: this.k.groupId,
+      partitionAssigners: [coPartitionedAssigner],
+      readUncommitted: false,
+      sessionTimeout: this.k.sessionTimeoutMs,
+      rebalanceTimeout: 30_000,
+      heartbeatInterval: 1_000,
+      maxWaitTimeInMs: 100,
+      retry: { retries: 10 },
+    });
+    c.on(c.events.GROUP_JOIN, (e) => {
+      const a = e.payload.memberAssignment as Record<string, number[]>;
+      this.reassigned(a[this.k.inputs[0]!] ?? []);
+    });
+    c.on(c.events.CRASH, (e) => {
+      this.k.log(`${this.k.name}: consumer crashed (${e.payload.error?.message}); restart=${e.payload.restart}`);
+      if (!e.payload.restart && !this.stopping) process.exit(1);
+    });
+    this.watch.attach(c);
+    return c;
+  }
+
+  private async run(c: Consumer): Promise<void> {
+    this.consumer = c;
+    await c.connect();
+    await c.subscribe({ topics: this.k.inputs, fromBeginning: true });
+    await c.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: (p) => this.onBatch(p),
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopTimers();
+    this.watch.stop();
+    // Committed/end offset of each partition this member owns: a lost order can be traced to a side.
+    this.k.log(`${this.k.name} at shutdown: ${await this.watch.describe().catch((e: Error) => e.message)}`);
+    await this.consumer?.disconnect().catch(() => {});
+    await this.dropAll("shutdown");
+  }
+
+  protected async initTask(p: number): Promise<ProducerTask> {
+    const started = Date.now();
+    const producer = this.k.kafka.producer({
+      transactionalId: `${this.k.groupId}.task-${p}`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      transactionTimeout: 30_000,
+      allowAutoTopicCreation: false,
+      // The broker answers CONCURRENT_TRANSACTIONS until the previous commit's markers are
+      // written; kafkajs' default 300 ms first retry would add that to every hop.
+      retry: { initialRetryTime: 20, maxRetryTime: 1000, retries: 12 },
+    });
+    await producer.connect();
+    let kv: Kv;
+    try {
+      // The first transaction() runs InitProducerId: the previous owner is fenced, its open transaction aborted.
+      kv = await this.restore(p, async (record) => {
+        const tx = await producer.transaction();
+        try {
+          await tx.send({ topic: this.k.changelog, acks: -1, messages: [{ partition: p, ...record }] });
+          await tx.commit();
+        } catch (e) {
+          await tx.abort().catch(() => {});
+          throw e;
+        }
+      });
+    } catch (e) {
+      await producer.disconnect().catch(() => {});
+      throw e;
+    }
+    return this.restored(new ProducerTask(p, kv, this.k.inputs, producer), started);
+  }
+
+  protected override async release(task: ProducerTask): Promise<void> {
+    await task.producer.disconnect().catch(() => {});
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
+    const lastOffset = batch.lastOffset();
+    await this.batch(batch.partition, batch.topic, batch.messages, {
+      lastOffset,
+      resolve: resolveOffset,
+      heartbeat,
+      isStale,
+    });
+  }
+
+  protected async commit(
+    task: ProducerTask,
+    out: Emit[],
+    consumed?: { topic: string; offset: string },
+  ): Promise<boolean> {
+    const p = task.partition;
+    const byTopic = task.records(out, this.k.changelog);
+    let tx: Awaited<ReturnType<Producer["transaction"]>> | undefined;
+    try {
+      const partitionsOf = await this.partitionCounts.of([...byTopic.keys()]);
+      tx = await task.producer.transaction();
+      // One partition per send: kafkajs's retry of a send spanning brokers loses or duplicates records.
+      const t = tx;
+      await sendPerPartition(
+        (r) => t.send(r),
+        [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        partitionsOf,
+      );
+      if (consumed) {
+        await tx.sendOffsets({
+          consumerGroupId: this.k.groupId,
+          topics: [{ topic: consumed.topic, partitions: [{ partition: p, offset: consumed.offset }] }],
+        });
+      }
+      await tx.commit();
+      task.committedTo(consumed);
+      return true;
+    } catch (e) {
+      this.k.log(`${this.k.name}: task ${p} transaction failed: ${(e as Error).message}`);
+      await tx?.abort().catch(() => {});
+      // In-memory state already holds the aborted changes: rebuild from the changelog.
+      task.dead = true;
+      void this.dropDead(task);
+      return false;
+    }
+  }
+
+  /** Called under the task's lock: rewind and close without re-taking it. */
+  private async dropDead(task: ProducerTask): Promise<void> {
+    const p = task.partition;
+    await this.forgetDead(task);
+    if (this.consumer && this.assigned.has(p)) {
+      for (const topic of this.k.inputs) {
+        try {
+          this.consumer.seek({ topic, partition: p, offset: task.committed.get(topic) ?? "-2" });
+        } catch (e) {
+          this.k.log(`${this.k.name}: seek ${topic}/${p} failed: ${(e as Error).message}`);
+        }
+      }
+    }
+    await task.producer.disconnect().catch(() => {});
   }
 }

@@ -168,6 +168,7 @@ describe("gate matrix", () => {
       "kafka-streams[pause]",
       "keyed-transactional(transactions=off)[pause]",
       "keyed-transactional(client=confluent)[pause]",
+      "saga(client=confluent)[pause]",
     ]);
     expect(selectCells(cells, "nothing-like-this")).toEqual([]);
     const plans = planRuns(selectCells(cells, "naive"), 7, 3);
