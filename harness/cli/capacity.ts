@@ -36,7 +36,7 @@ const program = addConnectionOptions(
     .option("--quick", "5 s steps and a coarse bisection (about 5 min a SUT)")
     .option(
       "--set <sut.setting=value>",
-      "a SUT setting over its throughput profile (e.g. keyed-transactional.client=confluent); repeatable",
+      "a SUT setting over its throughput profile (e.g. keyed-transactional.client=kafkajs); repeatable",
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
