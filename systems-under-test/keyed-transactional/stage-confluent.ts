@@ -37,7 +37,10 @@ export class ConfluentStage {
   private contexts = new Map<string, Context>();
   private opening = new Map<string, Promise<Context>>();
   private generation = 0;
-  /** Committed transactions, their records and time, logged at stop: what a transaction costs here. */
+  /**
+   * Committed transactions, their records and time, logged at stop: what a transaction costs here. The time runs
+   * from the call to the commit, so it includes the wait for the stage's one transactional producer.
+   */
   private readonly committed = { transactions: 0, records: 0, ms: 0 };
   joined: Promise<void>;
   private onJoined!: () => void;
