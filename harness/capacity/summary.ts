@@ -4,10 +4,13 @@ import type { CapacityReport, SutCapacity } from "./schema.ts";
 const int = (n: number | undefined) => (n === undefined ? "—" : Math.round(n).toLocaleString("en-US"));
 const ms = (us: number | undefined) => (us === undefined ? "—" : `${Math.round(us / 1000).toLocaleString("en-US")} ms`);
 
-/** Max sustainable as a share of the transactional-producer ceiling ("—" without one). */
+/** Max sustainable as a share of the transactional-producer ceiling ("—" without one). Two significant digits
+ *  below 0.01, so a slow SUT (40/s against 150,000/s) never reads as 0.000. */
 export function ceilingRatio(s: SutCapacity, c: CapacityReport["ceiling"]): string {
   const t = c.transactionalProducerPerSec;
-  return t ? (s.maxSustainablePerSec / t).toFixed(3) : "—";
+  if (!t) return "—";
+  const r = s.maxSustainablePerSec / t;
+  return r === 0 || r >= 0.01 ? r.toFixed(3) : String(Number(r.toPrecision(2)));
 }
 
 /** "≥ 8,000" when the harness or --max, not the SUT, ended the search. */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeCapacity } from "../../harness/capacity/run.ts";
 import { capacitySchema } from "../../harness/capacity/schema.ts";
-import { renderCapacitySummary } from "../../harness/capacity/summary.ts";
+import { ceilingRatio, renderCapacitySummary } from "../../harness/capacity/summary.ts";
 import { renderCapacityHtml } from "../../harness/capacity/html.ts";
 import { buildCapacityReport, XSS_REASON } from "./fixture.ts";
 
@@ -51,6 +51,14 @@ describe("capacity outputs", () => {
     const ks = text.split("\n").find((l) => l.startsWith("kafka-streams"))!;
     expect(ks).toMatch(/≥ 1,000/); // harness-bound: a lower bound
     expect(ks).toMatch(/duplicate 2 at 1500\/s/);
+  });
+
+  it("a ratio below 0.01 keeps two significant digits instead of rounding to 0.000", () => {
+    const r = buildCapacityReport();
+    const ceiling = { ...r.ceiling, transactionalProducerPerSec: 154_178 };
+    expect(ceilingRatio({ ...r.suts[0]!, maxSustainablePerSec: 40 }, ceiling)).toBe("0.00026");
+    expect(ceilingRatio({ ...r.suts[0]!, maxSustainablePerSec: 5_500 }, ceiling)).toBe("0.036");
+    expect(ceilingRatio({ ...r.suts[0]!, maxSustainablePerSec: 0 }, ceiling)).toBe("0.000");
   });
 
   it("capacity.html escapes every reason and draws a curve per SUT with the ceilings", () => {
