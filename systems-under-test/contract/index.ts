@@ -6,5 +6,6 @@ export * from "./instance.ts";
 export * from "./settings.ts";
 export * from "./one-partition-sends.ts";
 export * from "./stall-watchdog.ts";
+export * from "./transactional-retry.ts";
 export * from "./create-topics.ts";
 export * from "./confluent.ts";

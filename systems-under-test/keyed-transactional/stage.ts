@@ -11,7 +11,13 @@
 // offset, and start over on the next batch.
 // With transactions off: plain producer, outputs sent, then offsets committed (at-least-once).
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from "kafkajs";
-import { PartitionCounts, sendPerPartition, watchForStalls, type StallWatch } from "../contract/index.ts";
+import {
+  PartitionCounts,
+  sendPerPartition,
+  TRANSACTIONAL_RETRY,
+  watchForStalls,
+  type StallWatch,
+} from "../contract/index.ts";
 import type { Settings } from "./settings.ts";
 
 export interface OutRecord {
@@ -204,6 +210,7 @@ export class Stage {
         maxInFlightRequests: 1,
         transactionTimeout: this.settings.transactionTimeoutMs,
         allowAutoTopicCreation: false,
+        retry: TRANSACTIONAL_RETRY,
       });
       await producer.connect();
       step("connected");

@@ -7,7 +7,13 @@
 import { randomBytes } from "node:crypto";
 import kafkajs from "kafkajs";
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage, PartitionAssigner, Producer } from "kafkajs";
-import { PartitionCounts, sendPerPartition, watchForStalls, type StallWatch } from "../contract/index.ts";
+import {
+  PartitionCounts,
+  sendPerPartition,
+  TRANSACTIONAL_RETRY,
+  watchForStalls,
+  type StallWatch,
+} from "../contract/index.ts";
 
 const { AssignerProtocol } = kafkajs;
 
@@ -544,9 +550,7 @@ export class Side extends TaskRunner<ProducerTask> {
       maxInFlightRequests: 1,
       transactionTimeout: 30_000,
       allowAutoTopicCreation: false,
-      // The broker answers CONCURRENT_TRANSACTIONS until the previous commit's markers are
-      // written; kafkajs' default 300 ms first retry would add that to every hop.
-      retry: { initialRetryTime: 20, maxRetryTime: 1000, retries: 12 },
+      retry: TRANSACTIONAL_RETRY,
     });
     await producer.connect();
     let kv: Kv;
