@@ -8,7 +8,7 @@ import { spawnChild, tailOfFile, type Child } from "../process/children.ts";
 import { DEFAULT_KAFKA_VERSION, ensureKafkaJars, isKafka3 } from "./jars.ts";
 import { log4jConfig, nodeProperties, type NodePorts } from "./node-config.ts";
 import { ensureTlsMaterial, type TlsMaterial } from "./tls.ts";
-import { freePort, portIsFree } from "./ports.ts";
+import { freePorts, portIsFree } from "./ports.ts";
 import { requireJava } from "./prerequisites.ts";
 import { waitForBrokers } from "./readiness.ts";
 import type { Connection } from "../../systems-under-test/contract/connection.ts";
@@ -145,12 +145,15 @@ export class EmbeddedCluster {
             `kafka -- status); choose another port or stop what holds it`,
         );
     }
+    const perNode = (opts.ports ? 0 : 1) + 1 + (opts.scramUsers ? 1 : 0) + (opts.tls ? 2 : 0);
+    const free = (await freePorts(count * perNode, opts.ports)).values();
+    const next = () => free.next().value as number;
     for (let i = 1; i <= count; i++) {
-      const port = opts.ports?.[i - 1] ?? (await freePort());
-      const controllerPort = await freePort();
-      const saslPort = opts.scramUsers ? await freePort() : undefined;
-      const sslPort = opts.tls ? await freePort() : undefined;
-      const mtlsPort = opts.tls ? await freePort() : undefined;
+      const port = opts.ports?.[i - 1] ?? next();
+      const controllerPort = next();
+      const saslPort = opts.scramUsers ? next() : undefined;
+      const sslPort = opts.tls ? next() : undefined;
+      const mtlsPort = opts.tls ? next() : undefined;
       nodes.push({ nodeId: i, port, controllerPort, saslPort, sslPort, mtlsPort, running: false });
     }
     if (opts.advertisedPort) for (const n of nodes) n.advertisedPort = await opts.advertisedPort(n.nodeId, n.port);

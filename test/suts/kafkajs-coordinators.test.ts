@@ -55,7 +55,7 @@ describe("kafkajs transactional producer: coordinators looked up once", () => {
     await Promise.all(producers.map((p) => p.disconnect().catch(() => {})));
   });
 
-  it("ten transactions with offsets after the first: ten EndTxn and no lookup (unpatched: four or more each)", async () => {
+  it("after the first transaction, ten more send no lookup (unpatched kafkajs: four or more each)", async () => {
     const p = transactionalProducer(`${ns}.a`);
     producers.push(p);
     const sent = countRequests(p);
