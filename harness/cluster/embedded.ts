@@ -146,8 +146,12 @@ export class EmbeddedCluster {
         );
     }
     const perNode = (opts.ports ? 0 : 1) + 1 + (opts.scramUsers ? 1 : 0) + (opts.tls ? 2 : 0);
-    const free = (await freePorts(count * perNode, opts.ports)).values();
-    const next = () => free.next().value as number;
+    const free = await freePorts(count * perNode, opts.ports);
+    const next = (): number => {
+      const p = free.shift();
+      if (p === undefined) throw new Error("embedded cluster: perNode counts fewer ports than the nodes take");
+      return p;
+    };
     for (let i = 1; i <= count; i++) {
       const port = opts.ports?.[i - 1] ?? next();
       const controllerPort = next();
